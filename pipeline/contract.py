@@ -1,0 +1,170 @@
+"""The landing data contract (version 1) as data: tables, columns, codes, ranges and reason codes.
+
+Everything that validates, generates or documents drops reads these constants, so the contract is
+written down once (see ../shared/data-contract.md for the prose).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CONTRACT_VERSION = "1"
+
+DROP_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+SITE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+PROCEDURE_PATTERN = r"^[A-Z0-9_]{1,32}$"
+
+TABLES = ("patients", "pro_responses", "events")
+OPTIONAL_TABLES = ("erasures",)
+
+# Required columns per table, in the order the warehouse stores them.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": (
+        "site_id", "patient_id", "procedure", "index_year", "age_at_index", "sex", "bmi", "diabetes",
+        "smoker", "prior_esi", "symptom_months", "levels_treated", "asa_class", "anesthesia", "los_days",
+    ),
+    "pro_responses": ("site_id", "patient_id", "days_from_index", "instrument", "value", "unit"),
+    "events": ("site_id", "patient_id", "days_from_index", "event", "detail"),
+    "erasures": ("site_id", "patient_id"),
+}
+
+# Columns that may be empty (every other column is required per row).
+NULLABLE: dict[str, frozenset[str]] = {
+    "patients": frozenset(
+        {"bmi", "diabetes", "smoker", "prior_esi", "symptom_months", "asa_class", "anesthesia", "los_days"}
+    ),
+    "pro_responses": frozenset({"unit"}),
+    "events": frozenset({"detail"}),
+    "erasures": frozenset(),
+}
+
+AGE_TOP_CODE = 90
+
+
+@dataclass(frozen=True)
+class Instrument:
+    code: str
+    meaning: str
+    low: float
+    high: float
+    lower_is_better: bool
+    post_only: bool = False
+    integer: bool = False
+    units: tuple[str, ...] = ()
+
+
+INSTRUMENTS: dict[str, Instrument] = {
+    i.code: i
+    for i in (
+        Instrument("ODI", "Oswestry Disability Index", 0, 100, True),
+        Instrument("NRS_BACK", "Back pain (NRS)", 0, 10, True),
+        Instrument("NRS_LEG", "Leg pain (NRS)", 0, 10, True),
+        Instrument("ZCQ_SYMPTOM", "ZCQ symptom severity", 1, 5, True),
+        Instrument("ZCQ_FUNCTION", "ZCQ physical function", 1, 4, True),
+        Instrument("ZCQ_SATISFACTION", "ZCQ satisfaction", 1, 4, True, post_only=True),
+        Instrument("SATISFACTION", "NASS satisfaction index", 1, 4, True, post_only=True, integer=True),
+        # Ranges of the two unit-bearing instruments are in canonical units (metres, minutes).
+        Instrument("WALK_DISTANCE", "Walking distance (m)", 0, 50_000, False, units=("m", "ft", "km", "mi")),
+        Instrument("STAND_TIME", "Standing time (min)", 0, 24 * 60, False, units=("min", "h")),
+    )
+}
+
+# Factor that converts a unit to the instrument's canonical unit (SAP section 3).
+UNIT_FACTORS: dict[str, float] = {
+    "m": 1.0, "ft": 0.3048, "km": 1000.0, "mi": 1609.344,
+    "min": 1.0, "h": 60.0,
+}
+CANONICAL_UNIT = {"WALK_DISTANCE": "m", "STAND_TIME": "min"}
+
+EVENTS = (
+    "REINTERVENTION_SURGERY", "REPEAT_MILD", "INJECTION", "COMPLICATION", "RETURN_TO_ACTIVITY",
+    "DEATH", "LAST_CONTACT", "WITHDRAWN",
+)
+SEXES = ("F", "M", "U")
+ANESTHESIA = ("LOCAL_SEDATION", "GENERAL")
+DETAIL_MAX_CHARS = 200
+
+# Integer and float ranges of the patients table: column -> (low, high, integer?).
+PATIENT_RANGES: dict[str, tuple[float, float, bool]] = {
+    "index_year": (1990, 2100, True),
+    "age_at_index": (18, 90, True),  # values over 90 are top-coded, not rejected
+    "bmi": (12, 80, False),
+    "diabetes": (0, 1, True),
+    "smoker": (0, 1, True),
+    "prior_esi": (0, 1, True),
+    "symptom_months": (0, 600, False),
+    "levels_treated": (1, 5, True),
+    "asa_class": (1, 5, True),
+    "los_days": (0, 120, True),
+}
+PRO_DAY_RANGE = (-365, 3650)
+EVENT_DAY_RANGE = (0, 3650)
+
+# Column names that denote a direct identifier: a drop with such a column is rejected whole.
+IDENTIFIER_COLUMN_WORDS = frozenset({
+    "name", "names", "firstname", "lastname", "surname", "givenname", "fullname", "forename", "middlename",
+    "mrn", "medicalrecord", "medicalrecordnumber", "ssn", "socialsecurity", "socialsecuritynumber",
+    "dob", "dateofbirth", "birthdate", "birthday", "birth", "address", "street", "city", "zip", "zipcode",
+    "postcode", "postalcode", "phone", "phonenumber", "telephone", "tel", "mobile", "cell", "fax", "email",
+    "mail", "ip", "ipaddress", "url", "uri", "website", "deviceserial", "serial", "serialnumber", "license",
+    "licence", "licensenumber", "account", "accountnumber", "photo", "picture", "image",
+})
+
+
+def is_identifier_column(column: str) -> bool:
+    """True when a column name denotes a direct identifier ("First Name", "patient_email", "DOB")."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", column)  # camelCase -> camel_Case
+    tokens = [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
+    joined = "".join(tokens)
+    if joined in IDENTIFIER_COLUMN_WORDS or any(t in IDENTIFIER_COLUMN_WORDS for t in tokens):
+        return True
+    # Adjacent token pairs catch "first_name", "e_mail", "zip_code" written with separators.
+    return any(a + b in IDENTIFIER_COLUMN_WORDS for a, b in zip(tokens, tokens[1:], strict=False))
+
+
+# Identifier patterns searched in every text value (RE2 syntax, used by DuckDB regexp_matches).
+IDENTIFIER_TEXT_PATTERNS: dict[str, str] = {
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+    "url": r"(?i)(https?://|www\.)\S+",
+    "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
+    "phone": r"(\+?\d{1,2}[ .-]?)?\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b",
+    "date": (
+        r"(?i)\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
+        r"\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b|"
+        r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b"
+    ),
+    "ip": r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b",
+    "zip": r"\b\d{5}(-\d{4})?\b",
+    # "MRN 123", "mrn:AB12" or a bare run of 7-10 digits; pseudonymous ids must avoid such runs.
+    "mrn": r"(?i)\bmrn\s*[:#]?\s*[A-Za-z0-9-]+|\b\d{7,10}\b",
+}
+
+# Row-level quarantine reason codes (a row gets the first that applies, in this order).
+REASON_CODES: dict[str, str] = {
+    "malformed_row": "the CSV record could not be parsed (wrong number of fields, bad quoting)",
+    "invalid_id": "site_id or patient_id missing or not matching the contract pattern",
+    "identifier_in_text": "a text value looks like a direct identifier (see identifier_kind)",
+    "missing_value": "a required value is empty",
+    "invalid_type": "a value is not of the column's type (integer or number)",
+    "unknown_code": "a code (procedure, sex, anesthesia, instrument, event) is not in the contract",
+    "invalid_unit": "unit missing, unknown, or given for an instrument without unit",
+    "out_of_range": "a value is outside its contract range (including day ranges and future years)",
+    "text_too_long": "detail is longer than 200 characters",
+    "conflicting_duplicate": "two rows of one file share a key but differ in values",
+    "orphan": "names a patient that no accepted patient row of the site provides",
+    "erased_patient": "names a patient that an erasure removed",
+}
+
+# Drop-level rejection reasons (the whole drop is refused).
+DROP_REJECTION_CODES: dict[str, str] = {
+    "invalid_drop_id": "the folder name does not match the drop id pattern",
+    "missing_file": "a required table is absent",
+    "ambiguous_format": "a table is given both as CSV and as Parquet",
+    "unreadable_file": "a file cannot be decoded (not UTF-8, binary, bad CSV header, broken Parquet)",
+    "missing_column": "a required column is absent",
+    "identifier_column": "a column name denotes a direct identifier",
+    "bad_manifest": "manifest.json is malformed or of another contract version",
+    "checksum_mismatch": "a file's SHA-256 differs from manifest.json, or a listed file is missing",
+}
