@@ -1,0 +1,48 @@
+"""Staging stage: clean, typed tables rebuilt from the current ingest rows by the SQL models in sql/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipeline.resources import RefreshPaths, Warehouse
+from pipeline.staging import build_model
+
+
+@dataclass(frozen=True)
+class StagingAsset:
+    name: str
+    description: str
+    deps: tuple[str, ...]
+
+
+STAGING_ASSETS = (
+    StagingAsset("patients", "One row per current patient: contract columns typed, arm and analysis flag.",
+                 ("patient_history",)),
+    StagingAsset("pro_assessments",
+                 "Every current PRO row in canonical units (metres, minutes) with its visit window, or flagged "
+                 "as outside every window, and whether it is the one used for its visit (SAP section 2).",
+                 ("pro_response_history",)),
+    StagingAsset("pro_visits", "The assessment used per patient, instrument and visit (closest to target, "
+                 "ties to the earlier day).", ("pro_assessments",)),
+    StagingAsset("events", "Current clinical events, without free text.", ("event_history",)),
+    StagingAsset("follow_up", "Each patient's follow-up end (SAP section 1) and death, withdrawal and last "
+                 "contact days.", ("patients", "pro_assessments", "events")),
+)
+
+
+def _build(spec: StagingAsset) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=spec.name, description=spec.description, group_name="staging", kinds={"duckdb", "sql"},
+        deps=list(spec.deps),
+    )
+    def _asset(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+        with warehouse.get_connection() as con:
+            rows = build_model(con, spec.name, paths.study())
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+    return _asset
+
+
+STAGING = [_build(s) for s in STAGING_ASSETS]

@@ -1,0 +1,34 @@
+"""The one Definitions object of the code location `spine_outcomes`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.checks import ASSET_CHECKS
+from assets.ingest import ingest_drops
+from assets.reporting import overview_report
+from assets.staging import STAGING
+from pipeline.automation import landing_sensor, nightly_refresh, nightly_schedule
+from pipeline.resources import RefreshPaths, Warehouse
+from pipeline.settings import Settings
+from pipeline.study import DEFAULT_STUDY_FILE
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[ingest_drops, *STAGING, overview_report],
+        asset_checks=ASSET_CHECKS,
+        jobs=[nightly_refresh],
+        schedules=[nightly_schedule(settings.timezone)],
+        sensors=[landing_sensor(settings.landing)],
+        resources={
+            "warehouse": Warehouse(database=str(settings.warehouse)),
+            "paths": RefreshPaths(
+                landing=str(settings.landing), reports=str(settings.reports), study_file=str(DEFAULT_STUDY_FILE)
+            ),
+        },
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,79 @@
+"""The first published page: who is in the warehouse (per arm, site and visit) and how ingest went."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import jinja2
+import pandas as pd
+
+from pipeline.contract import DROP_ID_PATTERN, REASON_CODES
+from pipeline.disclosure import suppress_counts, suppress_table
+from pipeline.settings import REPO_ROOT
+from pipeline.sql import load_sql
+from pipeline.study import Study
+
+TEMPLATES = REPO_ROOT / "reports" / "templates"
+
+
+@dataclass(frozen=True)
+class Overview:
+    html: str
+    patients_per_arm: dict[str, int]  # unsuppressed: for Dagster metadata about the run, not published
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _safe_drop_id(drop_id: str) -> str:
+    # A folder rejected for its name may be named anything, an identifier included: never echo it.
+    return drop_id if re.match(DROP_ID_PATTERN, drop_id) else "(rejected folder name)"
+
+
+def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, str]) -> Overview:
+    threshold = study.suppression_threshold
+    by_site = con.execute(load_sql("report_patients_by_site_arm")).df()
+    site_table = by_site.pivot_table(
+        index="site_id", columns="procedure", values="patients", aggfunc="sum", fill_value=0
+    ).reindex(columns=list(study.arms), fill_value=0)
+    by_visit = con.execute(load_sql("report_patients_by_visit_arm")).df()
+    visit_table = by_visit.pivot_table(
+        index=["ordinal", "visit"], columns="procedure", values="patients", aggfunc="sum", fill_value=0
+    ).reindex(columns=list(study.arms), fill_value=0)
+    visit_table.index = visit_table.index.get_level_values("visit")
+    recon = con.execute(load_sql("report_reconciliation")).df()
+    recon["drop_id"] = recon["drop_id"].map(_safe_drop_id)
+    reasons = con.execute(load_sql("report_quarantine_reasons")).df()
+    reasons["meaning"] = reasons["reason_code"].map(REASON_CODES)
+
+    html = _environment().get_template("overview.html.j2").render(
+        title="Spine outcomes: data overview",
+        study=study,
+        provenance=provenance,
+        sites=_rows(suppress_table(site_table, threshold) if len(site_table) else site_table),
+        arms=list(study.arms),
+        visits=_rows(visit_table.apply(lambda c: suppress_counts(c, threshold))),
+        reconciliation=recon.astype(object).where(recon.notna(), None).to_dict("records"),
+        reasons=reasons.to_dict("records"),
+        threshold=threshold,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    per_arm = {arm: int(site_table[arm].sum()) if arm in site_table else 0 for arm in study.arms}
+    return Overview(html=html, patients_per_arm=per_arm)
+
+
+def _rows(table: pd.DataFrame) -> list[tuple[str, list]]:
+    return [(str(label), list(row)) for label, row in table.iterrows()]
+
+
+def render_index(refresh_ids: list[str]) -> str:
+    """index.html of the reports folder: every published refresh, newest first."""
+    return _environment().get_template("index.html.j2").render(refreshes=refresh_ids)

@@ -1,0 +1,2 @@
+-- staging.patients: one row per (site_id, patient_id).
+SELECT count(*) - count(DISTINCT (site_id, patient_id)) AS failures, count(*) AS checked FROM staging.patients;
