@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pipeline.resources import RefreshPaths, Warehouse
+from pipeline.sql import SQL_DIR, load_sql
 from pipeline.staging import build_model
 
 
@@ -40,9 +41,17 @@ def _build(spec: StagingAsset) -> dg.AssetsDefinition:
     def _asset(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
             rows = build_model(con, spec.name, paths.study())
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+            extra = _key_numbers(con, spec.name)
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, **extra})
 
     return _asset
+
+
+def _key_numbers(con, name: str) -> dict[str, float]:
+    """Counts from sql/metadata_<name>.sql, when the model has such a file (never an identifier)."""
+    if not (SQL_DIR / f"metadata_{name}.sql").exists():
+        return {}
+    return {key: float(value) for key, value in con.execute(load_sql(f"metadata_{name}")).fetchall()}
 
 
 STAGING = [_build(s) for s in STAGING_ASSETS]
