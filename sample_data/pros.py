@@ -1,0 +1,154 @@
+"""Patient-reported outcome rows (pro_responses.csv): baseline, scheduled visits and a few extra
+assessments outside every visit window, vectorized per visit and instrument."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from pipeline import contract
+from pipeline.study import Study
+from sample_data import model as M
+from sample_data.cohort import Cohort, burden
+from sample_data.events import delivery_of
+from sample_data.followup import FollowUp
+
+INSTRUMENTS = list(contract.INSTRUMENTS)
+UNITS: list[str | None] = [None, "m", "ft", "km", "mi", "min", "h"]  # index 0 = no unit
+_ROUND = {"ODI": 0, "NRS_BACK": 0, "NRS_LEG": 0, "ZCQ_SYMPTOM": 1, "ZCQ_FUNCTION": 1, "ZCQ_SATISFACTION": 1}
+
+
+def latent_mean(cohort: Cohort, instrument: str, visit: str, mild: np.ndarray | float) -> np.ndarray:
+    """Mean of the latent visit value X given the patient (covariates, baseline, z) and arm.
+
+    Shared with the truth computation: the arm enters only as the additive constant tau[visit].
+    """
+    p = M.PRO_CHANGE[instrument]
+    base = cohort.baseline[instrument]
+    if p.get("log"):
+        base = np.log(base)
+    return (base + p["delta_lam"][visit] + p["tau"][visit] * mild + p["burden_scale"] * burden(cohort.x)
+            - p["rho"] * (base - p["ref"]) + p["z_load"] * cohort.z)
+
+
+def satisfaction_eta(cohort: Cohort, visit: str, mild: np.ndarray | float) -> np.ndarray:
+    s = M.SATISFACTION
+    return s["visit"][visit] + s["arm"] * mild + s["z_load"] * cohort.z + s["diabetes"] * cohort.x["diabetes"]
+
+
+def _visit_days(rng: np.random.Generator, n: int, start: int, end: int, target: int) -> np.ndarray:
+    """Target day plus normal jitter, redrawn until inside the visit's window (so visits never stray into
+    a neighbouring window and every scheduled assessment belongs to its visit)."""
+    sd = min(45.0, min(target - start, end - target) / 2.5)
+    days = np.rint(target + sd * rng.normal(0, 1, n)).astype(np.int64)
+    while True:
+        bad = np.flatnonzero((days < start) | (days > end))
+        if not bad.size:
+            return days
+        days[bad] = np.rint(target + sd * rng.normal(0, 1, bad.size)).astype(np.int64)
+
+
+class _Rows:
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, pid: np.ndarray, day: np.ndarray, instrument: str, value: np.ndarray,
+            unit: np.ndarray | None = None) -> None:
+        unit = np.zeros(pid.size, np.int8) if unit is None else unit
+        self.parts.append((pid, day, np.full(pid.size, INSTRUMENTS.index(instrument), np.int8), value, unit))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        names = ("pid", "day", "instrument", "value", "unit")
+        types = (np.int32, np.int16, np.int8, np.float64, np.int8)
+        return {name: np.concatenate([p[i] for p in self.parts]).astype(t)
+                for i, (name, t) in enumerate(zip(names, types, strict=True))}
+
+
+def _with_units(rng: np.random.Generator, cohort: Cohort, instrument: str, canonical: np.ndarray,
+                pids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Express canonical values (m, min) in the unit each site reports, rounded as a site would."""
+    u = rng.random(pids.size)
+    if instrument == "STAND_TIME":
+        hours = u < np.array([M.STAND_HOURS[s] for s in M.SITES])[cohort.site[pids]]
+        value = np.where(hours, np.round(canonical / 60, 2), np.round(canonical))
+        return value, np.where(hours, UNITS.index("h"), UNITS.index("min")).astype(np.int8)
+    probs = np.array([M.WALK_UNITS[s] for s in M.SITES])[cohort.site[pids]]
+    unit = (u[:, None] > np.cumsum(probs, axis=1)[:, :3]).sum(axis=1)  # 0 m, 1 ft, 2 km, 3 mi
+    large = canonical >= M.LARGE_DISTANCE_M
+    unit = np.where(large & (unit == 0), 2, np.where(large & (unit == 1), 3, unit))
+    factor = np.array([1.0, 0.3048, 1000.0, 1609.344])[unit]
+    value = np.where(unit <= 1, np.round(canonical / factor), np.round(canonical / factor, 2))
+    return value, (unit + UNITS.index("m")).astype(np.int8)
+
+
+def _emit(rows: _Rows, rng: np.random.Generator, cohort: Cohort, instrument: str, pids: np.ndarray,
+          day: np.ndarray, value: np.ndarray) -> None:
+    if instrument in ("WALK_DISTANCE", "STAND_TIME"):
+        value, unit = _with_units(rng, cohort, instrument, value, pids)
+        rows.add(pids, day, instrument, value, unit)
+    else:
+        rows.add(pids, day, instrument, value)
+
+
+def _clip_round(instrument: str, x: np.ndarray) -> np.ndarray:
+    spec = contract.INSTRUMENTS[instrument]
+    return np.clip(np.round(x, _ROUND[instrument]), spec.low, spec.high)
+
+
+def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Study) -> dict[str, np.ndarray]:
+    n, rows = cohort.n, _Rows()
+    limit = fu.pro_limit()
+    mild = (cohort.arm == 1).astype(float)
+    lo, hi = M.BASELINE_DAYS
+    base_day = rng.integers(lo, hi + 1, n)
+    has_base = rng.random(n) >= M.BASELINE_MISSED
+    for instrument in M.PRO_CHANGE:
+        p_miss = M.ITEM_MISSED.get(instrument, M.ITEM_MISSED_DEFAULT)
+        keep = np.flatnonzero(has_base & (rng.random(n) >= p_miss))
+        _emit(rows, rng, cohort, instrument, keep, base_day[keep], cohort.baseline[instrument][keep])
+
+    for visit in study.visits[1:]:
+        day = _visit_days(rng, n, visit.start, visit.end, visit.target)
+        attended = (rng.random(n) >= M.VISIT_MISSED[visit.name]) & (day <= limit)
+        for instrument in INSTRUMENTS:
+            p_miss = M.ITEM_MISSED.get(instrument, M.ITEM_MISSED_DEFAULT)
+            keep = np.flatnonzero(attended & (rng.random(n) >= p_miss))
+            if instrument == "SATISFACTION":
+                eta = satisfaction_eta(cohort, visit.name, mild)[keep]
+                theta = np.asarray(M.SATISFACTION["theta"])
+                u = rng.random(keep.size)
+                value = 1.0 + (u[:, None] > expit(theta[None, :] - eta[:, None])).sum(axis=1)
+            elif instrument == "ZCQ_SATISFACTION":
+                z = M.ZCQ_SATISFACTION
+                eta = satisfaction_eta(cohort, visit.name, mild)[keep]
+                noise = rng.normal(0, z["sd"], keep.size)
+                value = _clip_round(instrument, z["intercept"] + z["eta"] * eta + noise)
+            else:
+                p = M.PRO_CHANGE[instrument]
+                noise = rng.normal(0, p["sd_e"], keep.size)
+                x = latent_mean(cohort, instrument, visit.name, mild)[keep] + noise
+                if p.get("log"):
+                    value = np.clip(np.exp(x), *M.LOG_LIMITS[instrument])
+                else:
+                    value = _clip_round(instrument, x)
+            _emit(rows, rng, cohort, instrument, keep, day[keep], value)
+
+    # A few assessments outside every window (valid rows that visit-based analyses must leave out):
+    # an early post-operative check, and an older pre-operative consultation.
+    for extra, post in ((M.EXTRA_EARLY, True), (M.EXTRA_PRE, False)):
+        day = rng.integers(extra["days"][0], extra["days"][1] + 1, n)
+        keep = np.flatnonzero((rng.random(n) < extra["share"]) & (day <= limit if post else True))
+        for instrument in extra["instruments"]:
+            p = M.PRO_CHANGE[instrument]
+            shift = 0.5 * p["delta_lam"]["W6"] if post else 0.0
+            x = cohort.baseline[instrument][keep] + shift + rng.normal(0, p["sd_e"] / 2, keep.size)
+            rows.add(keep, day[keep], instrument, _clip_round(instrument, x))
+
+    cols = rows.columns()
+    cols["delivery"] = delivery_of(fu, cols["pid"], cols["day"])
+    return cols
+
+
+def early_check_patients(pro: dict[str, np.ndarray]) -> np.ndarray:
+    """Patients with a post-index row before day 14 (defect rows avoid their keys)."""
+    return np.unique(pro["pid"][(pro["day"] > 0) & (pro["day"] < 14)])
