@@ -1,8 +1,6 @@
 """Asset checks on the ingest and staging assets. Blocking checks stop downstream assets (and so the
 published report) when the data under them is wrong; the logic is SQL in sql/check_<name>.sql."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import dagster as dg

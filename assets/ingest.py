@@ -5,8 +5,6 @@ order (corrections supersede, erasures remove), which one ordered pass does natu
 already held byte for byte makes re-running it cheap. See docs/dagster.md.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipeline.ingest import ingest_landing
@@ -52,7 +50,7 @@ INGEST_SPECS = [
 def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths: RefreshPaths):
     """Discover, validate and apply new drops from the landing folder."""
     with warehouse.get_connection() as con:
-        summary = ingest_landing(con, paths.landing_dir, run_id=context.run_id)
+        summary = ingest_landing(con, paths.landing_dir, run_id=context.run.run_id)
         counts = dict(con.execute(load_sql("ingest_table_counts")).fetchall())
     totals = summary_totals(summary)
     context.log.info(

@@ -1,7 +1,5 @@
 """Reporting stage: pages published atomically to OUTCOMES_REPORTS."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipeline.overview import build_overview, render_index
@@ -19,14 +17,14 @@ def overview_report(context: dg.AssetExecutionContext, warehouse: Warehouse, pat
     """Data overview page (patients per arm, site and visit; ingest reconciliation), small counts suppressed."""
     study = paths.study()
     provenance = {
-        "run_id": context.run_id,
+        "run_id": context.run.run_id,
         "code_version": code_version(),
         "study_config_sha256": study.sha256,
     }
     with warehouse.get_connection() as con:
         overview = build_overview(con, study, provenance)
     published = publish(
-        paths.reports_dir, new_refresh_id(context.run_id), {"overview.html": overview.html}, render_index
+        paths.reports_dir, new_refresh_id(context.run.run_id), {"overview.html": overview.html}, render_index
     )
     page = published.folder / "overview.html"
     return dg.MaterializeResult(

@@ -1,7 +1,5 @@
 """Staging stage: clean, typed tables rebuilt from the current ingest rows by the SQL models in sql/."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import dagster as dg

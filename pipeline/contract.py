@@ -113,15 +113,30 @@ IDENTIFIER_COLUMN_WORDS = frozenset({
 })
 
 
-def is_identifier_column(column: str) -> bool:
-    """True when a column name denotes a direct identifier ("First Name", "patient_email", "DOB")."""
+def identifier_column_word(column: str) -> str | None:
+    """The identifier word a column name denotes ("First Name" -> "firstname"), or None.
+
+    The word comes from IDENTIFIER_COLUMN_WORDS, so it can be shown in a rejection reason where the column
+    name itself (which may hold anything) cannot.
+    """
     spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", column)  # camelCase -> camel_Case
     tokens = [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
     joined = "".join(tokens)
-    if joined in IDENTIFIER_COLUMN_WORDS or any(t in IDENTIFIER_COLUMN_WORDS for t in tokens):
-        return True
+    if joined in IDENTIFIER_COLUMN_WORDS:
+        return joined
+    for token in tokens:
+        if token in IDENTIFIER_COLUMN_WORDS:
+            return token
     # Adjacent token pairs catch "first_name", "e_mail", "zip_code" written with separators.
-    return any(a + b in IDENTIFIER_COLUMN_WORDS for a, b in zip(tokens, tokens[1:], strict=False))
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        if a + b in IDENTIFIER_COLUMN_WORDS:
+            return a + b
+    return None
+
+
+def is_identifier_column(column: str) -> bool:
+    """True when a column name denotes a direct identifier ("First Name", "patient_email", "DOB")."""
+    return identifier_column_word(column) is not None
 
 
 # Identifier patterns searched in every text value (RE2 syntax, used by DuckDB regexp_matches).
@@ -153,8 +168,10 @@ REASON_CODES: dict[str, str] = {
     "out_of_range": "a value is outside its contract range (including day ranges and future years)",
     "text_too_long": "detail is longer than 200 characters",
     "conflicting_duplicate": "two rows of one file share a key but differ in values",
-    "orphan": "names a patient that no accepted patient row of the site provides",
+    # erased_patient precedes orphan: an erased patient has no patient row left, so every later row of
+    # theirs would otherwise be reported as a mere orphan.
     "erased_patient": "names a patient that an erasure removed",
+    "orphan": "names a patient that no accepted patient row of the site provides",
 }
 
 # Drop-level rejection reasons (the whole drop is refused).
