@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.checks import ASSET_CHECKS
+from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
 from assets.ingest import ingest_drops
 from assets.reporting import overview_report
 from assets.staging import STAGING
@@ -16,8 +17,8 @@ from pipeline.study import DEFAULT_STUDY_FILE
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_drops, *STAGING, overview_report],
-        asset_checks=ASSET_CHECKS,
+        assets=[ingest_drops, *STAGING, *DURABILITY_ASSETS, overview_report],
+        asset_checks=[*ASSET_CHECKS, *DURABILITY_CHECKS],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],
         sensors=[landing_sensor(settings.landing)],

@@ -1,0 +1,141 @@
+"""Cox proportional hazards with Efron's tie handling, fitted on risk sets aggregated by distinct time.
+
+Matches R's coxph(..., ties = "efron") (case weights as R uses them: Efron's fractions count tied deaths,
+each weighted by the mean weight of the tied deaths). lifelines' CoxPHFitter is also correct for unweighted
+data, but takes ~13 s for 1,000,000 rows with one covariate on two cores; summing the risk sets once per
+distinct time takes well under a second, and the same per-time pieces give the cox.zph test (zph.py).
+Numerical note: covariates are centred (as R does); that changes neither the estimates nor the likelihood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import norm
+
+
+@dataclass(frozen=True)
+class CoxFit:
+    coef: np.ndarray
+    var: np.ndarray  # inverse information at coef (model-based)
+    loglik: tuple[float, float]  # at 0 and at coef, as R's fit$loglik
+    n: int
+    n_events: int
+    iterations: int
+    converged: bool
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.var))
+
+    @property
+    def hazard_ratio(self) -> np.ndarray:
+        return np.exp(self.coef)
+
+    def ci(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """Wald CI of the hazard ratios."""
+        z = norm.ppf(1 - (1 - level) / 2)
+        return np.exp(self.coef - z * self.se), np.exp(self.coef + z * self.se)
+
+    @property
+    def p_value(self) -> np.ndarray:
+        """Two-sided Wald p-values (R's summary Pr(>|z|))."""
+        return 2 * norm.sf(np.abs(self.coef / self.se))
+
+
+@dataclass(frozen=True)
+class RiskSets:
+    """Patient rows sorted by time, covariates centred, with the start of each distinct time."""
+
+    time: np.ndarray
+    event: np.ndarray
+    x: np.ndarray
+    weight: np.ndarray
+    starts: np.ndarray
+
+    @property
+    def distinct_times(self) -> np.ndarray:
+        return self.time[self.starts]
+
+
+def risk_sets(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLike | None = None) -> RiskSets:
+    t = np.asarray(time, dtype=float)
+    order = np.argsort(t, kind="stable")
+    xs = np.asarray(x, dtype=float)
+    xs = (xs.reshape(-1, 1) if xs.ndim == 1 else xs)[order]
+    w = np.ones(t.size) if weights is None else np.asarray(weights, dtype=float)[order]
+    t = t[order]
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    return RiskSets(t, np.asarray(event)[order].astype(float), xs - xs.mean(axis=0), w, starts)
+
+
+@dataclass(frozen=True)
+class EfronTerms:
+    """Per distinct death time: score contribution (Σ w x over deaths − Efron-averaged means) and the
+    information contribution; their sums are the score vector and information matrix at beta."""
+
+    death_times: np.ndarray
+    score: np.ndarray  # (deaths times, p)
+    info: np.ndarray  # (death times, p, p)
+    loglik: float
+
+
+def efron_terms(rs: RiskSets, beta: np.ndarray) -> EfronTerms:
+    x, w, e = rs.x, rs.weight, rs.event
+    eta = x @ beta
+    r = w * np.exp(eta)
+    xx = x[:, :, None] * x[:, None, :]
+
+    def per_time(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, rs.starts, axis=0)
+
+    def from_the_end(values: np.ndarray) -> np.ndarray:
+        return np.cumsum(values[::-1], axis=0)[::-1]
+
+    s0, s1, s2 = (from_the_end(per_time(v)) for v in (r, r[:, None] * x, r[:, None, None] * xx))
+    re = r * e
+    d0, d1, d2 = per_time(re), per_time(re[:, None] * x), per_time(re[:, None, None] * xx)
+    n_dead, w_dead = per_time(e), per_time(w * e)
+    x_dead, lp_dead = per_time((w * e)[:, None] * x), float(np.sum(w * e * eta))
+
+    has = n_dead > 0
+    m = n_dead[has].astype(np.int64)
+    # Efron: the k-th of m tied deaths (k = 0..m-1) sees the risk set less k/m of the tied deaths' risk.
+    slot = np.repeat(np.arange(m.size), m)
+    frac = (np.arange(slot.size) - np.repeat(np.cumsum(m) - m, m)) / m[slot]
+    s0h, s1h, s2h, d0h, d1h, d2h = (a[has][slot] for a in (s0, s1, s2, d0, d1, d2))
+    den = s0h - frac * d0h
+    xbar = (s1h - frac[:, None] * d1h) / den[:, None]
+    var = (s2h - frac[:, None, None] * d2h) / den[:, None, None] - xbar[:, :, None] * xbar[:, None, :]
+    mean_weight = (w_dead[has] / m)[slot]  # R's wtave: each tied death carries the mean weight
+    slot_starts = np.cumsum(m) - m
+    score = x_dead[has] - np.add.reduceat(mean_weight[:, None] * xbar, slot_starts, axis=0)
+    info = np.add.reduceat(mean_weight[:, None, None] * var, slot_starts, axis=0)
+    loglik = lp_dead - float(np.sum(mean_weight * np.log(den)))
+    return EfronTerms(rs.distinct_times[has], score, info, loglik)
+
+
+def cox_efron(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLike | None = None,
+              max_iter: int = 50, tol: float = 1e-12) -> CoxFit:
+    """Newton–Raphson with step halving (as R's coxph), to a tighter tolerance than R's default."""
+    rs = risk_sets(time, event, x, weights)
+    if not rs.event.any():
+        raise ValueError("no events: the Cox model is not estimable")
+    beta = np.zeros(rs.x.shape[1])
+    terms = efron_terms(rs, beta)
+    loglik0 = terms.loglik
+    converged, iterations = False, 0
+    while not converged and iterations < max_iter:
+        iterations += 1
+        step = np.linalg.solve(terms.info.sum(axis=0), terms.score.sum(axis=0))
+        new = efron_terms(rs, beta + step)
+        while new.loglik < terms.loglik - 1e-12 * abs(terms.loglik) and np.max(np.abs(step)) > 1e-12:
+            step = step / 2  # the likelihood is concave; a drop means the step overshot
+            new = efron_terms(rs, beta + step)
+        beta, change, terms = beta + step, abs(new.loglik - terms.loglik), new
+        converged = bool(change <= tol * max(1.0, abs(new.loglik)) and np.max(np.abs(step)) < 1e-8)
+    var = np.linalg.inv(terms.info.sum(axis=0))
+    return CoxFit(beta, var, (loglik0, terms.loglik), int(rs.time.size), int(rs.event.sum()), iterations,
+                  converged)

@@ -1,0 +1,151 @@
+"""Turnbull's nonparametric maximum likelihood estimator for interval-censored times.
+
+Matches R's survfit(Surv(left, right, type = "interval2") ~ 1): an observation is exact (left == right),
+right-censored (right missing: time > left), left-censored (left missing: time ≤ right) or interval-censored
+(left < time ≤ right). The NPMLE puts its mass on Turnbull's innermost intervals, but does not say where
+inside them; like R, we put each interval's mass at its midpoint (and exact times at themselves), so the
+curve read at a day inside an innermost interval is the one R prints. R stops its EM when the curve moves by
+less than 5e-5 between iterations; we iterate the same self-consistency equations (Turnbull 1976),
+accelerated by SQUAREM, until the curve moves by less than 1e-10, so R's printed curve can differ from the
+converged NPMLE by up to ~1e-3 (R's own algorithm run to 1e-10 agrees with ours to ~1e-9).
+
+Rows with the same bounds are grouped and every observation's admissible set is a contiguous run of
+support points, so one EM step costs O(groups + support points) whatever the cohort size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+EXACT, RIGHT, LEFT, INTERVAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Turnbull:
+    time: np.ndarray  # support points, ascending
+    mass: np.ndarray  # probability at each support point
+    tail: float  # mass after the last support point (right-censored beyond it)
+    n: float
+    iterations: int
+    converged: bool
+    loglik: float
+    gap: float  # upper bound on (maximum log-likelihood − loglik); 0 at the NPMLE
+
+    @property
+    def surv(self) -> np.ndarray:
+        return 1.0 - np.cumsum(self.mass)
+
+    def surv_at(self, days: ArrayLike) -> np.ndarray:
+        """P(T > day): mass at support points ≤ day removed."""
+        last = np.searchsorted(self.time, np.asarray(days, dtype=float), side="right")
+        return 1.0 - np.concatenate([[0.0], np.cumsum(self.mass)])[last]
+
+
+def turnbull(left: ArrayLike, right: ArrayLike, weights: ArrayLike | None = None,
+             tol: float = 1e-10, max_iter: int = 200_000) -> Turnbull:
+    """NPMLE of the distribution of T from bounds (left, right): NaN/inf right = right-censored at left,
+    NaN left = left-censored at right, left == right = exact, otherwise left < T ≤ right."""
+    lo = np.asarray(left, dtype=float)
+    hi = np.asarray(right, dtype=float)
+    hi = np.where(np.isinf(hi), np.nan, hi)
+    w = np.ones(lo.size) if weights is None else np.asarray(weights, dtype=float)
+    kind = _kinds(lo, hi)
+    support = _support(lo, hi, kind)
+    # A left-censored time before every support point is taken as exact there (R does the same).
+    early = (kind == LEFT) & (hi < (support[0] if support.size else np.inf))
+    if early.any():
+        kind, lo = np.where(early, EXACT, kind), np.where(early, hi, lo)
+        support = np.union1d(support, hi[early])
+
+    m = support.size
+    first = np.where(kind == LEFT, 0, np.searchsorted(support, lo, side="right"))
+    first = np.where(kind == EXACT, np.searchsorted(support, lo, side="left"), first)
+    stop = np.where(kind == RIGHT, m + 1, np.searchsorted(support, np.nan_to_num(hi), side="right"))
+    stop = np.where(kind == EXACT, first + 1, stop)
+    # Group identical admissible sets: the EM only needs their total weight.
+    sets, inverse = np.unique(np.column_stack([first, stop]), axis=0, return_inverse=True)
+    a, b = sets[:, 0], sets[:, 1]
+    gw = np.bincount(inverse.ravel(), weights=w, minlength=a.size)
+    total = gw.sum()
+    if np.any(b <= a):
+        raise ValueError("an observation admits no support point")
+
+    p = np.full(m + 1, 1.0 / (m + 1))
+    converged, iterations = False, 0
+    while not converged and iterations < max_iter:
+        iterations += 1
+        new = _squarem_step(p, a, b, gw, total)
+        converged = bool(np.max(np.abs(np.cumsum(new) - np.cumsum(p))) < tol)
+        p = new
+    loglik = _loglik(p, a, b, gw)
+    # Optimality: with d_j = Σ_i w_i 1{j admissible for i} / (W P_i), concavity bounds the distance to the
+    # maximum log-likelihood by W (max_j d_j − 1); it is 0 exactly at the NPMLE.
+    gap = float(total * (np.max(_gradient(p, a, b, gw, total)) - 1.0))
+    return Turnbull(support, p[:m], float(p[m]), float(total), iterations, converged, loglik, gap)
+
+
+def _loglik(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray) -> float:
+    cum = np.concatenate([[0.0], np.cumsum(p)])
+    with np.errstate(divide="ignore"):
+        return float(np.sum(gw * np.log(cum[b] - cum[a])))
+
+
+def _squarem_step(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray, total: float) -> np.ndarray:
+    """Two EM steps extrapolated (SQUAREM, Varadhan & Roland 2008), then one EM step from there; if that
+    does not beat the plain second EM step on likelihood, the plain step is kept, so the likelihood never
+    falls and the fixed point is the EM's. Plain EM can need tens of thousands of steps on these data."""
+    p1 = _em_step(p, a, b, gw, total)
+    p2 = _em_step(p1, a, b, gw, total)
+    r, v = p1 - p, p2 - 2 * p1 + p
+    norm_v = np.linalg.norm(v)
+    if norm_v == 0:
+        return p2
+    alpha = min(-1.0, -np.linalg.norm(r) / norm_v)
+    jump = np.clip(p - 2 * alpha * r + alpha**2 * v, 0.0, None)
+    jump = _em_step(jump / jump.sum(), a, b, gw, total)
+    return jump if _loglik(jump, a, b, gw) >= _loglik(p2, a, b, gw) else p2
+
+
+def _em_step(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray, total: float) -> np.ndarray:
+    """Self-consistency: each observation spreads its weight over its admissible points in proportion to
+    the current masses."""
+    return p * _gradient(p, a, b, gw, total)
+
+
+def _gradient(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray, total: float) -> np.ndarray:
+    """d_j = Σ_i w_i 1{j admissible for i} / (W P_i), P_i the current mass of i's admissible points (the
+    log-likelihood's gradient over W). Observations with P_i = 0 (only after an extrapolation that the
+    caller then rejects) contribute nothing."""
+    cum = np.concatenate([[0.0], np.cumsum(p)])
+    mass = cum[b] - cum[a]
+    share = np.divide(gw, mass, out=np.zeros_like(gw), where=mass > 0)
+    return np.cumsum(np.bincount(a, share, p.size + 1) - np.bincount(b, share, p.size + 1))[:-1] / total
+
+
+def _kinds(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    if np.any(np.isnan(lo) & np.isnan(hi)):
+        raise ValueError("a row needs at least one bound")
+    if np.any(lo > hi):
+        raise ValueError("left bound after right bound")
+    kind = np.full(lo.size, INTERVAL)
+    kind[lo == hi] = EXACT
+    kind[np.isnan(hi)] = RIGHT
+    kind[np.isnan(lo)] = LEFT
+    return kind
+
+
+def _support(lo: np.ndarray, hi: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """R's jump points: exact times, plus the midpoint of each innermost interval, i.e. of each pair of
+    consecutive bounds (ordered by time, then exact < right end < left end) where a bound that is not a
+    right end is followed by a right end."""
+    times = np.concatenate([lo[kind != LEFT], hi[(kind == INTERVAL) | (kind == LEFT)]])
+    codes = np.concatenate([np.where(kind[kind != LEFT] == EXACT, 0, 2),
+                            np.ones(int(np.sum((kind == INTERVAL) | (kind == LEFT))), dtype=int)])
+    order = np.lexsort((codes, times))
+    times, codes = times[order], codes[order]
+    pair = (codes[:-1] != 1) & (codes[1:] == 1)
+    midpoints = 0.5 * (times[:-1] + times[1:])[pair]
+    return np.unique(np.concatenate([lo[kind == EXACT], midpoints]))

@@ -1,0 +1,33 @@
+"""R reference values (make_reference.R) and the data sets they were computed on (make_data.py).
+
+The JSON files hold R's numbers as written by R (17 significant digits, NA as null); `values` turns any
+of them into a float array with NaN for NA, so a scalar and a one-element vector read alike.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+
+# Agreement required with R (issue 4): 4 decimals for estimates, 2% for standard errors.
+ESTIMATE_ATOL = 5e-5
+SE_RTOL = 0.02
+
+
+@cache
+def reference(name: str) -> dict:
+    return json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def data(name: str) -> pd.DataFrame:
+    return pd.read_csv(HERE / f"{name}.csv")
+
+
+def values(x: object) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in np.atleast_1d(np.asarray(x, dtype=object))], dtype=float)

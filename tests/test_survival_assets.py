@@ -1,0 +1,137 @@
+"""The durability assets and checks on a small generated landing (300 patients, seed 7) taken through ingest
+and staging: every SAP section 4 table is materialized with its key numbers, the checks pass on good data,
+catch bad data, and the proportional-hazards check warns rather than fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pytest
+
+from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS, proportional_hazards
+from pipeline.ingest import ingest_landing
+from pipeline.resources import RefreshPaths, Warehouse
+from pipeline.staging import build_all
+from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from pipeline.survival import kaplan_meier
+from pipeline.survival.checks import run_durability_check
+from sample_data.generate import Options, generate
+
+TABLES = {  # table -> rows for two arms
+    "reintervention_dataset": None, "reintervention_km": 10, "reintervention_comparison": 6,
+    "reintervention_cif": 10, "durable_response_dataset": None, "durable_response_turnbull": 6,
+    "return_to_activity_dataset": None, "return_to_activity_km": 6,
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("durability")
+    generate(Options(patients=300, seed=7, landing=root / "landing", truth=root / "truth.json"))
+    database = root / "warehouse.duckdb"
+    con = duckdb.connect(str(database))
+    ingest_landing(con, root / "landing")
+    build_all(con, load_study())
+    con.close()
+    return database
+
+
+def resources(database: Path) -> dict:
+    return {"warehouse": Warehouse(database=str(database)),
+            "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE))}
+
+
+@pytest.fixture(scope="module")
+def run(warehouse: Path) -> dg.ExecuteInProcessResult:
+    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=resources(warehouse))
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def metadata(run: dg.ExecuteInProcessResult, asset: str) -> dict:
+    return {k: v.value for k, v in run.asset_materializations_for_node(asset)[0].metadata.items()}
+
+
+def test_every_durability_table_is_materialized(run, warehouse):
+    assert run.success
+    patients = query(warehouse, "SELECT count(*) FROM staging.patients WHERE in_analysis")[0][0]
+    for table, expected in TABLES.items():
+        count = query(warehouse, f"SELECT count(*) FROM durability.{table}")[0][0]
+        assert count == (patients if expected is None else expected), table
+
+
+def test_assets_report_row_counts_and_five_year_freedom_per_arm(run):
+    km = metadata(run, "reintervention_km")
+    assert km["dagster/row_count"] == 10
+    assert 0 < km["freedom_1826_MILD"] <= 1 and 0 < km["freedom_1826_LAMINECTOMY"] <= 1
+    assert {"hazard_ratio", "logrank_p", "ph_test_p", "rmst_difference_days"} <= set(
+        metadata(run, "reintervention_comparison"))
+
+
+def test_table_numbers_are_the_fits_on_the_data_set(run, warehouse):
+    time, event = zip(*query(warehouse, "SELECT time, event FROM durability.reintervention_dataset"
+                                        " WHERE arm = 'treatment'"), strict=True)
+    expected = kaplan_meier(np.array(time), np.array(event)).at([1826]).surv[0]
+    stored = query(warehouse, "SELECT survival FROM durability.reintervention_km WHERE arm = 'treatment'"
+                              " AND day = 1826")[0][0]
+    assert stored == pytest.approx(expected, abs=1e-12)
+
+
+def test_validity_checks_pass_on_good_data(run):
+    results = {e.check_name: e for e in run.get_asset_check_evaluations()}
+    assert {name for name, e in results.items() if not e.passed} <= {"proportional_hazards"}
+    assert len(results) == len(DURABILITY_CHECKS)
+
+
+def test_ph_check_is_a_warning(run):
+    evaluation = next(e for e in run.get_asset_check_evaluations() if e.check_name == "proportional_hazards")
+    assert evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_ph_check_warns_when_the_test_rejects(run, warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    con = duckdb.connect(str(copy))
+    con.execute("UPDATE durability.reintervention_comparison SET p_value = 0.01 WHERE measure = 'ph_test'")
+    con.close()
+    result = proportional_hazards(warehouse=Warehouse(database=str(copy)))
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_at_risk_check_catches_a_count_that_disagrees_with_the_cohort(run, warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("UPDATE durability.reintervention_km SET at_risk = at_risk + 1 WHERE day = 730")
+        assert run_durability_check(con, "reintervention_at_risk").failures == 2
+    finally:
+        con.close()
+
+
+def test_km_check_catches_a_curve_that_rises(run, warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("UPDATE durability.reintervention_km_curve SET survival = 1, ci_lower = NULL, ci_upper = NULL"
+                    " WHERE arm = 'comparator' AND time = (SELECT max(time) FROM durability.reintervention_km_curve)")
+        assert not run_durability_check(con, "reintervention_km_valid").passed
+    finally:
+        con.close()
+
+
+def test_rematerializing_gives_the_same_tables(run, warehouse):
+    before = query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm")
+    again = dg.materialize(DURABILITY_ASSETS, resources=resources(warehouse))
+    assert again.success
+    assert query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm") == before

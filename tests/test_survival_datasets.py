@@ -1,0 +1,249 @@
+"""The analysis data sets of SAP section 4, built in SQL from hand-made staging rows: one behaviour each, as the
+SAP states it (event, censoring at follow-up end, the 1826-day horizon, death, the durable-response signals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from pipeline.sql import load_sql
+from pipeline.study import load_study
+from pipeline.survival.datasets import (
+    build_durable_response_dataset,
+    build_reintervention_dataset,
+    build_return_to_activity_dataset,
+)
+
+STUDY = load_study()
+HORIZON = STUDY.horizon_days
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    c = duckdb.connect()
+    c.execute("CREATE SCHEMA staging")
+    c.execute("CREATE TABLE staging.patients (site_id VARCHAR, patient_id VARCHAR, procedure VARCHAR, arm VARCHAR,"
+              " in_analysis BOOLEAN)")
+    c.execute("CREATE TABLE staging.events (site_id VARCHAR, patient_id VARCHAR, days_from_index INTEGER,"
+              " event VARCHAR)")
+    c.execute("CREATE TABLE staging.pro_visits (site_id VARCHAR, patient_id VARCHAR, instrument VARCHAR,"
+              " visit VARCHAR, visit_ordinal INTEGER, days_from_index INTEGER, value DOUBLE)")
+    # staging.follow_up is built by the real staging model, which reads every PRO row as pro_assessments.
+    c.execute("CREATE VIEW staging.pro_assessments AS SELECT * FROM staging.pro_visits")
+    c.execute(load_sql("staging_visit_windows"), [[r[i] for r in STUDY.visit_rows()] for i in range(5)])
+    yield c
+    c.close()
+
+
+def patient(con, pid: str, arm: str | None = "treatment") -> None:
+    procedure = {"treatment": "MILD", "comparator": "LAMINECTOMY", None: "OTHER"}[arm]
+    con.execute("INSERT INTO staging.patients VALUES ('S1', ?, ?, ?, ?)", [pid, procedure, arm, arm is not None])
+
+
+def event(con, pid: str, day: int, code: str) -> None:
+    con.execute("INSERT INTO staging.events VALUES ('S1', ?, ?, ?)", [pid, day, code])
+
+
+def odi(con, pid: str, visit: str, day: int, value: float) -> None:
+    ordinal = [v.name for v in STUDY.visits].index(visit)
+    con.execute("INSERT INTO staging.pro_visits VALUES ('S1', ?, 'ODI', ?, ?, ?, ?)", [pid, visit, ordinal, day, value])
+
+
+def rows(con, table: str, columns: str) -> dict[str, tuple]:
+    con.execute(load_sql("staging_follow_up"))
+    build = {"reintervention_dataset": lambda: build_reintervention_dataset(con, HORIZON),
+             "return_to_activity_dataset": lambda: build_return_to_activity_dataset(con, HORIZON),
+             "durable_response_dataset": lambda: build_durable_response_dataset(con)}
+    build[table]()
+    found = con.execute(f"SELECT patient_id, {columns} FROM durability.{table}").fetchall()
+    return {r[0]: tuple(r[1:]) for r in found}
+
+
+def reintervention(con) -> dict[str, tuple]:
+    return rows(con, "reintervention_dataset", "time, event, competing_event")
+
+
+def recovery(con) -> dict[str, tuple]:
+    return rows(con, "return_to_activity_dataset", "time, event")
+
+
+def durable(con) -> dict[str, tuple]:
+    return rows(con, "durable_response_dataset", "included, exclusion, failure, left_day, right_day")
+
+
+# --- freedom from reintervention (SAP 4.1) ---
+
+def test_event_is_the_first_reintervention_of_either_kind(con):
+    patient(con, "p")
+    event(con, "p", 500, "REINTERVENTION_SURGERY")
+    event(con, "p", 300, "REPEAT_MILD")
+    assert reintervention(con)["p"] == (300, 1, 0)
+
+
+def test_without_reintervention_censored_at_follow_up_end(con):
+    patient(con, "p")
+    event(con, "p", 800, "LAST_CONTACT")
+    odi(con, "p", "M36", 1100, 20)
+    assert reintervention(con)["p"] == (1100, 0, 0)
+
+
+def test_reintervention_after_the_horizon_is_censored_at_the_horizon(con):
+    patient(con, "p")
+    event(con, "p", HORIZON + 100, "REPEAT_MILD")
+    assert reintervention(con)["p"] == (HORIZON, 0, 0)
+
+
+def test_reintervention_on_the_horizon_day_counts(con):
+    patient(con, "p")
+    event(con, "p", HORIZON, "REINTERVENTION_SURGERY")
+    assert reintervention(con)["p"] == (HORIZON, 1, 0)
+
+
+def test_death_first_is_the_competing_event_and_censors_km(con):
+    patient(con, "p")
+    event(con, "p", 400, "DEATH")
+    event(con, "p", 600, "REINTERVENTION_SURGERY")  # dated after death: not counted
+    assert reintervention(con)["p"] == (400, 0, 1)
+
+
+def test_death_after_the_horizon_is_censoring_at_the_horizon(con):
+    patient(con, "p")
+    event(con, "p", HORIZON + 1, "DEATH")
+    assert reintervention(con)["p"] == (HORIZON, 0, 0)
+
+
+def test_reintervention_on_the_day_of_death_counts_as_reintervention(con):
+    patient(con, "p")
+    event(con, "p", 400, "DEATH")
+    event(con, "p", 400, "REPEAT_MILD")
+    assert reintervention(con)["p"] == (400, 1, 0)
+
+
+def test_a_row_after_death_does_not_extend_follow_up(con):
+    patient(con, "p")
+    event(con, "p", 400, "DEATH")
+    event(con, "p", 700, "LAST_CONTACT")
+    assert reintervention(con)["p"] == (400, 0, 1)
+
+
+def test_patient_without_follow_up_is_censored_on_day_0(con):
+    patient(con, "p")
+    assert reintervention(con)["p"] == (0, 0, 0)
+
+
+def test_only_the_analysis_population(con):
+    patient(con, "in", "comparator")
+    patient(con, "out", None)
+    assert set(reintervention(con)) == {"in"}
+
+
+# --- return to normal activity (SAP 4.3) ---
+
+def test_recovery_event_is_the_first_return_to_activity(con):
+    patient(con, "p")
+    event(con, "p", 30, "RETURN_TO_ACTIVITY")
+    event(con, "p", 12, "RETURN_TO_ACTIVITY")
+    assert recovery(con)["p"] == (12, 1)
+
+
+def test_recovery_is_censored_at_death(con):
+    patient(con, "p")
+    event(con, "p", 20, "DEATH")
+    event(con, "p", 25, "RETURN_TO_ACTIVITY")
+    assert recovery(con)["p"] == (20, 0)
+
+
+def test_recovery_is_censored_at_follow_up_end(con):
+    patient(con, "p")
+    event(con, "p", 90, "LAST_CONTACT")
+    assert recovery(con)["p"] == (90, 0)
+
+
+# --- durable response, interval-censored (SAP 4.2); baseline ODI 50, responder = improvement >= 10 ---
+
+def with_baseline(con, pid: str = "p") -> None:
+    patient(con, pid)
+    odi(con, pid, "BASELINE", -10, 50)
+
+
+def test_failure_at_a_bad_visit_lies_after_the_last_good_visit(con):
+    with_baseline(con)
+    odi(con, "p", "M3", 90, 30)
+    odi(con, "p", "M12", 370, 35)
+    odi(con, "p", "M24", 735, 45)
+    odi(con, "p", "M36", 1100, 20)  # good again later: irrelevant, failure already happened
+    assert durable(con)["p"] == (True, None, "visit", 370, 735)
+
+
+def test_a_bad_first_visit_gives_an_interval_from_day_0(con):
+    with_baseline(con)
+    odi(con, "p", "W6", 40, 48)
+    assert durable(con)["p"] == (True, None, "visit", 0, 40)
+
+
+def test_reintervention_is_an_exactly_timed_failure(con):
+    with_baseline(con)
+    odi(con, "p", "M6", 180, 30)
+    event(con, "p", 300, "REPEAT_MILD")
+    odi(con, "p", "M12", 370, 45)
+    assert durable(con)["p"] == (True, None, "reintervention", 300, 300)
+
+
+def test_reintervention_comes_first_on_the_day_of_a_bad_visit(con):
+    with_baseline(con)
+    odi(con, "p", "M12", 365, 45)
+    event(con, "p", 365, "REINTERVENTION_SURGERY")
+    assert durable(con)["p"] == (True, None, "reintervention", 365, 365)
+
+
+def test_no_bad_signal_is_right_censored_at_the_last_good_visit(con):
+    with_baseline(con)
+    odi(con, "p", "M12", 365, 30)
+    odi(con, "p", "M60", 2000, 35)
+    assert durable(con)["p"] == (True, None, None, 2000, None)
+
+
+def test_signals_after_the_last_window_are_ignored(con):
+    with_baseline(con)
+    odi(con, "p", "M24", 730, 30)
+    event(con, "p", 2009, "REPEAT_MILD")
+    assert durable(con)["p"] == (True, None, None, 730, None)
+
+
+def test_improvement_of_exactly_ten_points_is_a_response(con):
+    with_baseline(con, "good")
+    odi(con, "good", "M12", 365, 40)
+    with_baseline(con, "bad")
+    odi(con, "bad", "M12", 365, 40.5)
+    found = durable(con)
+    assert found["good"][2] is None and found["bad"][2] == "visit"
+
+
+def test_relative_rule_needs_30_percent_of_baseline(con):
+    with_baseline(con, "good")
+    odi(con, "good", "M12", 365, 35)  # improvement 15 = 30% of 50
+    with_baseline(con, "bad")
+    odi(con, "bad", "M12", 365, 36)
+    con.execute(load_sql("staging_follow_up"))
+    build_durable_response_dataset(con, rule="relative")
+    failure = dict(con.execute("SELECT patient_id, failure FROM durability.durable_response_dataset").fetchall())
+    assert failure == {"good": None, "bad": "visit"}
+
+
+def test_no_baseline_odi_is_excluded(con):
+    patient(con, "p")
+    odi(con, "p", "M12", 365, 20)
+    assert durable(con)["p"] == (False, "no_baseline_odi", None, None, None)
+
+
+def test_no_post_index_signal_is_excluded(con):
+    with_baseline(con)
+    assert durable(con)["p"] == (False, "no_post_index_signal", None, None, None)
+
+
+def test_a_reintervention_alone_is_a_signal(con):
+    with_baseline(con)
+    event(con, "p", 50, "REINTERVENTION_SURGERY")
+    assert durable(con)["p"] == (True, None, "reintervention", 50, 50)
