@@ -7,6 +7,7 @@ import dagster as dg
 from assets.checks import ASSET_CHECKS
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
 from assets.ingest import ingest_drops
+from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
 from assets.reporting import overview_report
 from assets.staging import STAGING
 from pipeline.automation import landing_sensor, nightly_refresh, nightly_schedule
@@ -17,14 +18,15 @@ from pipeline.study import DEFAULT_STUDY_FILE
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_drops, *STAGING, *DURABILITY_ASSETS, overview_report],
-        asset_checks=[*ASSET_CHECKS, *DURABILITY_CHECKS],
+        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, overview_report],
+        asset_checks=[*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],
         sensors=[landing_sensor(settings.landing)],
         resources={
             "warehouse": Warehouse(database=str(settings.warehouse)),
-            "paths": RefreshPaths(
+            # Configured at launch so that a launchpad run can override the study (study_overrides) alone.
+            "paths": RefreshPaths.configure_at_launch(
                 landing=str(settings.landing), reports=str(settings.reports), study_file=str(DEFAULT_STUDY_FILE)
             ),
         },

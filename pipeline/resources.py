@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from pipeline.study import Study, load_study
 from pipeline.warehouse import WriterLock, connect
@@ -41,11 +41,19 @@ class Warehouse(DuckDBResource):
 
 
 class RefreshPaths(dg.ConfigurableResource):
-    """Where drops land and where reports are published."""
+    """Where drops land, where reports are published, and the study configuration of the run."""
 
     landing: str
     reports: str
     study_file: str
+    study_overrides: str = Field(
+        default="",
+        description=(
+            "Study parameters to override for this run: a TOML fragment with the keys of the study file, "
+            'e.g. responders.ODI.rule = "relative" or outcomes.primary_visit = "M24". Tables are merged key '
+            "by key; lists (and the visits) are replaced whole. Recorded with the results (study_sha256)."
+        ),
+    )
 
     @property
     def landing_dir(self) -> Path:
@@ -56,4 +64,5 @@ class RefreshPaths(dg.ConfigurableResource):
         return Path(self.reports)
 
     def study(self) -> Study:
-        return load_study(Path(self.study_file))
+        """The study file with this run's overrides applied (validated; see pipeline/study.py)."""
+        return load_study(Path(self.study_file), overrides=self.study_overrides)

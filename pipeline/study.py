@@ -1,4 +1,13 @@
-"""The study configuration (pipeline/study.toml): arms, visit windows, horizon, disclosure threshold."""
+"""The study configuration (pipeline/study.toml): arms, visit windows, horizon, disclosure threshold, and the
+outcome parameters of SAP sections 2, 3 and 5 (baseline and primary visit, MCID rules, satisfaction
+definitions, follow-up completeness target, complication window).
+
+Run config may override any value: `load_study(path, overrides=toml_text)` merges a TOML fragment over the
+file (tables key by key; any other value, lists and the list of visits included, replaced whole). Every key
+is validated after the merge, so a misspelt key in the file or in an override is refused instead of leaving
+a default silently in force. `Study.sha256` identifies the configuration actually used: the file's SHA-256
+when nothing is overridden, otherwise the SHA-256 of the file followed by the override text.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +15,14 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pipeline import contract
 
 DEFAULT_STUDY_FILE = Path(__file__).with_name("study.toml")
+
+RESPONDER_RULES = ("absolute", "relative")
+ANY_INSTRUMENT = "ANY"  # completeness counts an assessment of any instrument
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,51 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class Mcid:
+    """Minimal clinically important difference of one instrument (SAP section 3).
+
+    absolute: improvement >= this many points; relative: improvement >= this share of the baseline value
+    (any improvement when the baseline is 0). `rule` is the one that defines "responder".
+    """
+
+    instrument: str
+    rule: str
+    absolute: float | None = None
+    relative: float | None = None
+
+    def thresholds(self) -> dict[str, float]:
+        """Every rule that has a threshold, in RESPONDER_RULES order."""
+        given = {"absolute": self.absolute, "relative": self.relative}
+        return {rule: float(value) for rule, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class SatisfactionDefinition:
+    """Satisfied = value of `instrument` <= satisfied_max (SAP section 3)."""
+
+    name: str
+    instrument: str
+    satisfied_max: float
+
+
+# The SAP's defaults, as in the committed study.toml (a test keeps the two equal). They let code that builds
+# a Study by hand, from before the outcome parameters existed, keep working.
+SAP_MCID = (
+    Mcid("ODI", "absolute", absolute=10.0, relative=0.30),
+    Mcid("NRS_BACK", "absolute", absolute=2.0),
+    Mcid("NRS_LEG", "absolute", absolute=2.0),
+    Mcid("ZCQ_SYMPTOM", "absolute", absolute=0.5),
+    Mcid("ZCQ_FUNCTION", "absolute", absolute=0.5),
+    Mcid("WALK_DISTANCE", "relative", relative=0.30),
+    Mcid("STAND_TIME", "relative", relative=0.30),
+)
+SAP_SATISFACTION = (
+    SatisfactionDefinition("NASS", "SATISFACTION", 2.0),
+    SatisfactionDefinition("ZCQ", "ZCQ_SATISFACTION", 2.5),
+)
+
+
+@dataclass(frozen=True)
 class Study:
     treatment: str
     comparator: str
@@ -26,29 +86,165 @@ class Study:
     visits: tuple[Visit, ...]
     suppression_threshold: int
     sha256: str
+    # Outcome parameters (SAP sections 2, 3, 5). Defaults are the SAP's; load_study always sets them.
+    baseline_visit: str = "BASELINE"
+    primary_visit: str = "M12"
+    mcid: tuple[Mcid, ...] = SAP_MCID
+    skewed_instruments: tuple[str, ...] = ("WALK_DISTANCE", "STAND_TIME")
+    satisfaction: tuple[SatisfactionDefinition, ...] = SAP_SATISFACTION
+    primary_satisfaction: str = "NASS"
+    completeness_instrument: str = ANY_INSTRUMENT
+    completeness_minimum: float = 0.80
+    complication_window_days: int = 90
+    version: str = ""
+    file_sha256: str = ""
+    overrides: str = ""
 
     @property
     def arms(self) -> tuple[str, str]:
         return (self.treatment, self.comparator)
 
+    @property
+    def change_instruments(self) -> tuple[str, ...]:
+        """Instruments analysed as change from baseline, in configuration order."""
+        return tuple(m.instrument for m in self.mcid)
+
     def visit_rows(self) -> list[tuple[str, int, int, int, int]]:
         """(visit, ordinal, start, end, target) rows, for loading into the warehouse."""
         return [(v.name, i, v.start, v.end, v.target) for i, v in enumerate(self.visits)]
 
+    def visit(self, name: str) -> Visit:
+        for v in self.visits:
+            if v.name == name:
+                return v
+        raise KeyError(f"no visit named {name!r} in the study")
 
-def load_study(path: Path = DEFAULT_STUDY_FILE) -> Study:
+    def parameters(self) -> list[tuple[str, str]]:
+        """Every parameter as (name, value) text, for recording with the results (derived from the fields,
+        so it can never disagree with the values used)."""
+        rows = [
+            ("version", self.version),
+            ("study_sha256", self.sha256),
+            ("study_file_sha256", self.file_sha256),
+            ("overrides", self.overrides),
+            ("arms.treatment", self.treatment),
+            ("arms.comparator", self.comparator),
+            ("horizon.days", str(self.horizon_days)),
+            ("disclosure.suppression_threshold", str(self.suppression_threshold)),
+            *[(f"visits.{v.name}", f"{v.start}..{v.end} target {v.target}") for v in self.visits],
+            ("outcomes.baseline_visit", self.baseline_visit),
+            ("outcomes.primary_visit", self.primary_visit),
+            ("changes.instruments", ",".join(self.change_instruments)),
+            ("changes.skewed", ",".join(self.skewed_instruments)),
+        ]
+        for m in self.mcid:
+            rows.append((f"responders.{m.instrument}.rule", m.rule))
+            rows += [(f"responders.{m.instrument}.{rule}", _number(t)) for rule, t in m.thresholds().items()]
+        rows.append(("satisfaction.primary", self.primary_satisfaction))
+        for d in self.satisfaction:
+            rows.append((f"satisfaction.definitions.{d.name}", f"{d.instrument} <= {_number(d.satisfied_max)}"))
+        rows += [
+            ("completeness.instrument", self.completeness_instrument),
+            ("completeness.minimum", _number(self.completeness_minimum)),
+            ("safety.complication_window_days", str(self.complication_window_days)),
+        ]
+        return rows
+
+
+def load_study(path: Path = DEFAULT_STUDY_FILE, overrides: str = "") -> Study:
+    """Read the study file, merge the run-config `overrides` (a TOML fragment) over it and validate."""
     raw = path.read_bytes()
     cfg = tomllib.loads(raw.decode("utf-8"))
+    overrides = overrides.strip()
+    if overrides:
+        try:
+            cfg = _merge(cfg, tomllib.loads(overrides))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"study overrides are not valid TOML: {exc}") from None
+    file_sha = hashlib.sha256(raw).hexdigest()
+    sha = hashlib.sha256(raw + b"\n# run-config overrides\n" + overrides.encode("utf-8")).hexdigest()
+    study = _parse(cfg, file_sha=file_sha, sha=sha if overrides else file_sha, overrides=overrides)
+    _check_windows(study.visits)
+    _check_outcomes(study)
+    return study
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """`override` merged over `base`: tables key by key, every other value replaced whole."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _table(cfg: dict, key: str, allowed: set[str], where: str = "") -> dict:
+    """cfg[key] as a table whose keys are all in `allowed` (a misspelt key is an error, not a no-op)."""
+    value = cfg.get(key)
+    name = f"{where}{key}"
+    if not isinstance(value, dict):
+        raise ValueError(f"study configuration: [{name}] is missing or not a table")
+    unknown = set(value) - allowed
+    if unknown:
+        raise ValueError(f"study configuration: unknown key(s) {sorted(unknown)} in [{name}]")
+    return value
+
+
+def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> Study:
+    top = {"version", "arms", "horizon", "visits", "disclosure", "outcomes", "changes", "responders",
+           "satisfaction", "completeness", "safety"}
+    unknown = set(cfg) - top
+    if unknown:
+        raise ValueError(f"study configuration: unknown top-level key(s) {sorted(unknown)}")
+    arms = _table(cfg, "arms", {"treatment", "comparator"})
     visits = tuple(Visit(v["name"], int(v["start"]), int(v["end"]), int(v["target"])) for v in cfg["visits"])
-    _check_windows(visits)
-    return Study(
-        treatment=cfg["arms"]["treatment"],
-        comparator=cfg["arms"]["comparator"],
-        horizon_days=int(cfg["horizon"]["days"]),
-        visits=visits,
-        suppression_threshold=int(cfg["disclosure"]["suppression_threshold"]),
-        sha256=hashlib.sha256(raw).hexdigest(),
+    outcomes = _table(cfg, "outcomes", {"baseline_visit", "primary_visit"})
+    changes = _table(cfg, "changes", {"instruments", "skewed"})
+    responders = cfg.get("responders", {})
+    mcid = []
+    for code in changes["instruments"]:
+        rule = _table(responders, code, {"rule", *RESPONDER_RULES}, "responders.")
+        mcid.append(Mcid(code, rule.get("rule", ""), _optional_float(rule.get("absolute")),
+                         _optional_float(rule.get("relative"))))
+    satisfaction = _table(cfg, "satisfaction", {"primary", "definitions"})
+    definitions = satisfaction.get("definitions", {})
+    sat_defs = tuple(
+        SatisfactionDefinition(name, d["instrument"], float(d["satisfied_max"]))
+        for name, d in ((n, _table(definitions, n, {"instrument", "satisfied_max"}, "satisfaction.definitions."))
+                        for n in definitions)
     )
+    completeness = _table(cfg, "completeness", {"instrument", "minimum"})
+    safety = _table(cfg, "safety", {"complication_window_days"})
+    return Study(
+        treatment=arms["treatment"],
+        comparator=arms["comparator"],
+        horizon_days=int(_table(cfg, "horizon", {"days"})["days"]),
+        visits=visits,
+        suppression_threshold=int(_table(cfg, "disclosure", {"suppression_threshold"})["suppression_threshold"]),
+        sha256=sha,
+        baseline_visit=outcomes["baseline_visit"],
+        primary_visit=outcomes["primary_visit"],
+        mcid=tuple(mcid),
+        skewed_instruments=tuple(changes["skewed"]),
+        satisfaction=sat_defs,
+        primary_satisfaction=satisfaction["primary"],
+        completeness_instrument=completeness["instrument"],
+        completeness_minimum=float(completeness["minimum"]),
+        complication_window_days=int(safety["complication_window_days"]),
+        version=str(cfg.get("version", "")),
+        file_sha256=file_sha,
+        overrides=overrides,
+    )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _number(value: float) -> str:
+    return repr(float(value))  # shortest text that reads back as the same float: nothing is rounded away
 
 
 def _check_windows(visits: tuple[Visit, ...]) -> None:
@@ -58,3 +254,40 @@ def _check_windows(visits: tuple[Visit, ...]) -> None:
     for a, b in zip(visits, visits[1:], strict=False):
         if b.start <= a.end:
             raise ValueError(f"visit windows {a.name} and {b.name} overlap")
+
+
+def _check_outcomes(study: Study) -> None:
+    names = [v.name for v in study.visits]
+    for key, visit in (("baseline_visit", study.baseline_visit), ("primary_visit", study.primary_visit)):
+        if visit not in names:
+            raise ValueError(f"outcomes.{key} {visit!r} is not a visit of the study ({', '.join(names)})")
+    if names.index(study.primary_visit) <= names.index(study.baseline_visit):
+        raise ValueError("outcomes.primary_visit must come after the baseline visit")
+    if study.treatment == study.comparator:
+        raise ValueError(f"arms: treatment and comparator are the same procedure code {study.treatment!r}")
+    if len(set(study.change_instruments)) != len(study.mcid):
+        raise ValueError("changes.instruments lists an instrument twice")
+    for m in study.mcid:
+        instrument = contract.INSTRUMENTS.get(m.instrument)
+        if instrument is None or instrument.post_only:
+            raise ValueError(f"changes.instruments: {m.instrument!r} is not an instrument with a baseline")
+        if m.rule not in RESPONDER_RULES:
+            raise ValueError(f"responders.{m.instrument}.rule must be one of {RESPONDER_RULES}, not {m.rule!r}")
+        if m.rule not in m.thresholds():
+            raise ValueError(f"responders.{m.instrument}: rule {m.rule!r} has no threshold")
+        if any(t <= 0 for t in m.thresholds().values()):
+            raise ValueError(f"responders.{m.instrument}: thresholds must be positive")
+    stray = set(study.skewed_instruments) - set(study.change_instruments)
+    if stray:
+        raise ValueError(f"changes.skewed: {sorted(stray)} not in changes.instruments")
+    if study.primary_satisfaction not in {d.name for d in study.satisfaction}:
+        raise ValueError(f"satisfaction.primary {study.primary_satisfaction!r} is not a defined definition")
+    for d in study.satisfaction:
+        if d.instrument not in contract.INSTRUMENTS:
+            raise ValueError(f"satisfaction.definitions.{d.name}: unknown instrument {d.instrument!r}")
+    if study.completeness_instrument != ANY_INSTRUMENT and study.completeness_instrument not in contract.INSTRUMENTS:
+        raise ValueError(f"completeness.instrument must be {ANY_INSTRUMENT!r} or an instrument code")
+    if not 0 < study.completeness_minimum <= 1:
+        raise ValueError("completeness.minimum must lie in (0, 1]")
+    if study.complication_window_days < 0:
+        raise ValueError("safety.complication_window_days must be >= 0")

@@ -58,11 +58,12 @@ def first_run(world):
     return _run(world["settings"], world["instance"])
 
 
-def test_every_asset_materializes_and_every_check_passes(first_run):
+def test_every_asset_materializes_and_no_error_check_fails(first_run):
     assert first_run.success
     evaluations = first_run.get_asset_check_evaluations()
     assert evaluations, "no asset check ran"
-    failed = [e.check_name for e in evaluations if not e.passed]
+    # WARN checks (follow-up completeness, proportional hazards) may warn on small samples, as designed.
+    failed = [e.check_name for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert failed == []
 
 

@@ -1,0 +1,101 @@
+"""Change from baseline (SAP section 3).
+
+`build_pro_changes` pairs every post-baseline value with the patient's baseline value of the same instrument
+in SQL (sql/outcomes_pro_changes.sql), with the responder flags of every MCID rule. `build_pro_change_summary`
+aggregates the pairs per arm, instrument and visit in SQL and adds, per group, the t-based 95% CI of the mean
+change, the Wilson CI of the responder rate and, for the skewed instruments, the Wilcoxon signed-rank p-value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
+from pipeline.outcomes.intervals import t_interval
+from pipeline.outcomes.responders import rule_params
+from pipeline.outcomes.signed_rank import wilcoxon_p
+from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
+from pipeline.sql import load_sql
+from pipeline.study import Study
+
+CHANGES = "pro_changes"
+SUMMARY = "pro_change_summary"
+
+SUMMARY_COLUMNS = [
+    "arm", "arm_role", "instrument", "visit", "visit_ordinal", "n",
+    "baseline_mean", "baseline_sd", "visit_mean", "visit_sd",
+    "mean_change", "sd_change", "ci_lower", "ci_upper", "median_change", "q1_change", "q3_change",
+    "wilcoxon_p", "n_percent_change", "median_percent_change",
+    "responder_rule", "responders", "responder_rate", "responder_ci_lower", "responder_ci_upper",
+]
+
+
+def build_pro_changes(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
+    """(Re)build outcomes.responder_rules and outcomes.pro_changes (complete pairs with responder flags)."""
+    with transaction(con):
+        con.execute(load_sql("outcomes_responder_rules"), rule_params(study))
+        (rows,) = con.execute(load_sql("outcomes_pro_changes"), [study.baseline_visit] * 2).fetchone()
+        record_parameters(con, CHANGES, study)
+    patients, pairs_primary = con.execute(load_sql("outcomes_pro_changes_headline"), [study.primary_visit]).fetchone()
+    headline = {"patients": float(patients), f"pairs at {study.primary_visit}": float(pairs_primary)}
+    return Built(CHANGES, f"outcomes.{CHANGES}", int(rows), headline)
+
+
+def summarise(moments: pd.DataFrame, skewed_p: dict[tuple[str, str, str], float | None],
+              skewed: tuple[str, ...]) -> pd.DataFrame:
+    """The summary table from the per-group moments (sql/outcomes_pro_change_moments.sql) and the Wilcoxon
+    p-values of the skewed groups, keyed by (arm, instrument, visit)."""
+    out = moments.copy()
+    out["ci_lower"], out["ci_upper"] = t_interval(out["mean_change"], out["sd_change"], out["n"])
+    keys = zip(out["arm"], out["instrument"], out["visit"], strict=True)
+    out["wilcoxon_p"] = [skewed_p.get(k) for k in keys]
+    out["wilcoxon_p"] = out["wilcoxon_p"].astype(float)
+    # The SAP asks for the median percent change of the skewed instruments only; for the bounded scores a
+    # percentage of the baseline is not a quantity anyone reports.
+    is_skewed = out["instrument"].isin(skewed)
+    out["n_percent_change"] = out["n_percent_change"].astype("Int64").where(is_skewed, pd.NA)
+    out["median_percent_change"] = out["median_percent_change"].where(is_skewed)
+    rates = with_rates(out[["responders", "n"]], "responders")
+    out["responder_rate"] = rates["rate"]
+    out["responder_ci_lower"], out["responder_ci_upper"] = rates["ci_lower"], rates["ci_upper"]
+    return out[SUMMARY_COLUMNS]
+
+
+def skewed_group_p_values(con: duckdb.DuckDBPyConnection, skewed: tuple[str, ...]
+                          ) -> dict[tuple[str, str, str], float | None]:
+    """Wilcoxon signed-rank p per (arm, instrument, visit) of the skewed instruments.
+
+    The changes come out of DuckDB as one sorted numeric array with a group number (no Python object per
+    row) and are cut into groups at the points where the number changes.
+    """
+    if not skewed:
+        return {}
+    groups = query(con, "outcomes_skewed_groups", [list(skewed)])
+    data = con.execute(load_sql("outcomes_skewed_changes"), [list(skewed)]).fetchnumpy()
+    group_id, change = np.asarray(data["group_id"]), np.asarray(data["change"], dtype=float)
+    bounds = np.searchsorted(group_id, np.arange(len(groups) + 1))
+    return {
+        (g.arm, g.instrument, g.visit): wilcoxon_p(change[bounds[i]:bounds[i + 1]])
+        for i, g in enumerate(groups.itertuples())
+    }
+
+
+def build_pro_change_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
+    """outcomes.pro_change_summary: per arm, instrument and visit, SAP section 3's descriptive statistics."""
+    moments = query(con, "outcomes_pro_change_moments")
+    frame = summarise(moments, skewed_group_p_values(con, study.skewed_instruments), study.skewed_instruments)
+    with transaction(con):
+        rows = replace_table(con, SUMMARY, frame)
+        record_parameters(con, SUMMARY, study)
+    return Built(SUMMARY, f"outcomes.{SUMMARY}", rows, change_headline(frame, study))
+
+
+def change_headline(frame: pd.DataFrame, study: Study) -> dict[str, float]:
+    """Mean change with its CI at the primary visit, per arm and instrument."""
+    out: dict[str, float] = {}
+    for r in rows_where(frame, visit=study.primary_visit).itertuples():
+        out |= estimate_with_ci(f"{r.arm} {r.instrument} mean change {r.visit}", r.mean_change, r.ci_lower,
+                                r.ci_upper)
+    return out

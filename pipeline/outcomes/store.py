@@ -1,0 +1,88 @@
+"""Reading and writing the `outcomes` schema: SQL models by name, tables replaced atomically together with
+the study parameters that produced them, and the guard that staging was built with the same study."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import duckdb
+import pandas as pd
+
+from pipeline.sql import load_sql
+from pipeline.study import Study
+
+SCHEMA = "outcomes"
+
+# Tables that replace_table() may replace. A table name is an identifier, not a value, so it cannot travel as a `?`
+# parameter; it is checked against this set instead, so nothing from outside can reach the SQL text.
+STORED_TABLES = frozenset({
+    "pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",
+    "complication_difference", "discharge_summary", "follow_up_completeness",
+})
+
+
+class StagingMismatch(RuntimeError):
+    """Staging was built with other visit windows or arms than the study of this run."""
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: Sequence = ()) -> pd.DataFrame:
+    """Result of sql/<name>.sql as a DataFrame."""
+    return con.execute(load_sql(name), list(params)).df()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    con.execute(load_sql("outcomes_study_parameters_table"))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: a table and its recorded parameters change together or not at all."""
+    ensure_schema(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Replace outcomes.<table> with `frame` (NaN becomes NULL); return its row count."""
+    if table not in STORED_TABLES:
+        raise ValueError(f"{table!r} is not an outcomes table that may be replaced")
+    # Text columns as pandas strings: DuckDB infers an object column's type from its values, and an empty
+    # table (no patients yet) would otherwise get INTEGER columns where text belongs.
+    frame = frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+    con.register("_outcomes_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} AS SELECT * FROM _outcomes_frame")
+    finally:
+        con.unregister("_outcomes_frame")
+    return len(frame)
+
+
+def record_parameters(con: duckdb.DuckDBPyConnection, asset: str, study: Study) -> None:
+    """Replace the parameters recorded for `asset` with those of `study`."""
+    names, values = zip(*study.parameters(), strict=True)
+    con.execute(load_sql("outcomes_study_parameters_clear"), [asset])
+    con.execute(load_sql("outcomes_study_parameters_record"), [asset, list(names), list(values), study.sha256])
+
+
+def check_staging_matches(con: duckdb.DuckDBPyConnection, study: Study) -> None:
+    """Refuse to compute outcomes when staging used other visit windows or arms than `study`.
+
+    A launchpad override of windows or arms takes effect in staging only when staging is materialized in the
+    same run; outcomes computed on older staging would silently mix two configurations.
+    """
+    rows = study.visit_rows()
+    params = [[r[i] for r in rows] for i in range(5)] + [study.treatment, study.comparator]
+    windows, arms = con.execute(load_sql("outcomes_staging_mismatches"), params).fetchone()
+    if windows or arms:
+        raise StagingMismatch(
+            f"staging was built with another study configuration ({windows} visit-window rows and {arms} "
+            "patient arms differ from this run's study); materialize the staging assets with the same study "
+            "overrides first"
+        )

@@ -1,0 +1,5 @@
+-- Columns of one table, for the dagster/column_schema metadata. Parameters: schema name, table name.
+SELECT column_name, data_type
+FROM information_schema.columns
+WHERE table_schema = ? AND table_name = ?
+ORDER BY ordinal_position;

@@ -1,0 +1,19 @@
+-- Per arm (SAP section 5): all patients of the arm and those with at least one COMPLICATION on a day <= the
+-- window. Both arms always get a row (n = 0 when an arm is empty, which the rates check then reports).
+-- Parameters: treatment code, comparator code, window in days.
+WITH arms AS (
+    SELECT * FROM (VALUES (?::VARCHAR, 'treatment'), (?::VARCHAR, 'comparator')) t(arm, arm_role)
+),
+complicated AS (
+    SELECT DISTINCT site_id, patient_id
+    FROM staging.events
+    WHERE event = 'COMPLICATION' AND days_from_index <= ?
+)
+SELECT a.arm, a.arm_role,
+       count(p.patient_id)                               AS n,
+       count(c.patient_id)                               AS events
+FROM arms a
+LEFT JOIN staging.patients p ON p.arm = a.arm_role AND p.in_analysis
+LEFT JOIN complicated c ON c.site_id = p.site_id AND c.patient_id = p.patient_id
+GROUP BY a.arm, a.arm_role
+ORDER BY a.arm_role DESC;

@@ -1,0 +1,74 @@
+"""A tiny warehouse for the outcomes tests: hand-made ingest rows, staged by the real staging models, then
+the outcomes tables built by the real SQL. Each test states only the rows that matter to it."""
+
+from __future__ import annotations
+
+import itertools
+
+import duckdb
+
+from pipeline.outcomes import build_all
+from pipeline.outcomes.built import Built
+from pipeline.sql import load_sql
+from pipeline.staging import build_all as build_staging
+from pipeline.study import Study, load_study
+
+STUDY = load_study()
+
+
+class World:
+    """An in-memory warehouse with one ingested drop; add rows, then build()."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.con.execute(load_sql("ingest_schema"))
+        self.con.execute(
+            "INSERT INTO ingest.drop_versions (drop_id, version, content_sha256, status, ingested_at)"
+            " VALUES ('d1', 1, 'sha', 'ingested', now())"
+        )
+        self._line = itertools.count(2)
+
+    def patient(self, pid: str, procedure: str = "MILD", los_days: int | None = 1, site: str = "S1") -> None:
+        self.con.execute(
+            "INSERT INTO ingest.patients (drop_id, version, line, site_id, patient_id, procedure, index_year,"
+            " age_at_index, age_top_coded, sex, levels_treated, los_days)"
+            " VALUES ('d1', 1, ?, ?, ?, ?, 2022, 70, false, 'F', 1, ?)",
+            [next(self._line), site, pid, procedure, los_days],
+        )
+
+    def pro(self, pid: str, day: int, instrument: str = "ODI", value: float = 40.0, unit: str | None = None,
+            site: str = "S1") -> None:
+        if unit is None and instrument == "WALK_DISTANCE":
+            unit = "m"
+        if unit is None and instrument == "STAND_TIME":
+            unit = "min"
+        self.con.execute(
+            "INSERT INTO ingest.pro_responses (drop_id, version, line, site_id, patient_id, days_from_index,"
+            " instrument, value, unit) VALUES ('d1', 1, ?, ?, ?, ?, ?, ?, ?)",
+            [next(self._line), site, pid, day, instrument, value, unit],
+        )
+
+    def pair(self, pid: str, baseline: float, value: float, instrument: str = "ODI", day: int = 365,
+             procedure: str | None = "MILD", unit: str | None = None) -> None:
+        """A patient (unless procedure is None: already added) with a baseline and one visit value."""
+        if procedure is not None:
+            self.patient(pid, procedure)
+        self.pro(pid, -10, instrument, baseline, unit)
+        self.pro(pid, day, instrument, value, unit)
+
+    def event(self, pid: str, day: int, event: str, site: str = "S1") -> None:
+        self.con.execute(
+            "INSERT INTO ingest.events (drop_id, version, line, site_id, patient_id, days_from_index, event)"
+            " VALUES ('d1', 1, ?, ?, ?, ?, ?)",
+            [next(self._line), site, pid, day, event],
+        )
+
+    def build(self, study: Study = STUDY) -> dict[str, Built]:
+        build_staging(self.con, study)
+        return build_all(self.con, study)
+
+    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    def one(self, sql: str, params: list | None = None) -> tuple:
+        return self.con.execute(sql, params or []).fetchone()

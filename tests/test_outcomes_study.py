@@ -1,0 +1,119 @@
+"""The study configuration: the committed file holds the SAP's defaults, run-config overrides are merged over
+it and validated, and the configuration actually used is identified and listed."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import pytest
+
+from pipeline.resources import RefreshPaths
+from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
+
+STUDY = load_study()
+
+
+def test_committed_file_holds_the_sap_defaults():
+    # The dataclass defaults are the SAP's; the committed study.toml must say the same.
+    defaults = Study(STUDY.treatment, STUDY.comparator, 1826, STUDY.visits, 11, STUDY.sha256)
+    fields = ("baseline_visit", "primary_visit", "mcid", "skewed_instruments", "satisfaction",
+              "primary_satisfaction", "completeness_instrument", "completeness_minimum", "complication_window_days")
+    assert {f: getattr(STUDY, f) for f in fields} == {f: getattr(defaults, f) for f in fields}
+    assert (STUDY.treatment, STUDY.comparator, STUDY.primary_visit) == ("MILD", "LAMINECTOMY", "M12")
+
+
+def test_sap_mcid_rules():
+    rules = {m.instrument: (m.rule, m.thresholds()) for m in STUDY.mcid}
+    assert rules == {
+        "ODI": ("absolute", {"absolute": 10.0, "relative": 0.30}),
+        "NRS_BACK": ("absolute", {"absolute": 2.0}),
+        "NRS_LEG": ("absolute", {"absolute": 2.0}),
+        "ZCQ_SYMPTOM": ("absolute", {"absolute": 0.5}),
+        "ZCQ_FUNCTION": ("absolute", {"absolute": 0.5}),
+        "WALK_DISTANCE": ("relative", {"relative": 0.30}),
+        "STAND_TIME": ("relative", {"relative": 0.30}),
+    }
+
+
+def test_without_overrides_the_hash_is_the_file_hash():
+    assert STUDY.sha256 == hashlib.sha256(DEFAULT_STUDY_FILE.read_bytes()).hexdigest() == STUDY.file_sha256
+    assert STUDY.overrides == ""
+
+
+def test_an_override_switches_odi_to_the_relative_rule_and_changes_the_hash():
+    study = load_study(overrides='responders.ODI.rule = "relative"')
+    assert study.mcid[0].rule == "relative"
+    assert study.sha256 != STUDY.sha256 and study.file_sha256 == STUDY.file_sha256
+    assert ("responders.ODI.rule", "relative") in study.parameters()
+
+
+def test_override_tables_merge_key_by_key():
+    study = load_study(overrides="[responders.NRS_BACK]\nabsolute = 3\n\n[outcomes]\nprimary_visit = \"M24\"")
+    nrs = next(m for m in study.mcid if m.instrument == "NRS_BACK")
+    assert (nrs.rule, nrs.absolute) == ("absolute", 3.0)
+    assert (study.primary_visit, study.baseline_visit) == ("M24", "BASELINE")
+
+
+def test_override_lists_replace_whole_including_visits():
+    visits = "\n".join(
+        f'[[visits]]\nname = "{n}"\nstart = {s}\nend = {e}\ntarget = {t}'
+        for n, s, e, t in (("BASELINE", -30, 0, 0), ("M12", 300, 430, 365))
+    )
+    study = load_study(overrides=visits)
+    assert [v.name for v in study.visits] == ["BASELINE", "M12"]
+
+
+def test_a_misspelt_override_key_is_refused():
+    with pytest.raises(ValueError, match="unknown key"):
+        load_study(overrides='responders.ODI.rules = "relative"')
+
+
+def test_an_unknown_rule_is_refused():
+    with pytest.raises(ValueError, match="rule must be one of"):
+        load_study(overrides='responders.ODI.rule = "percent"')
+
+
+def test_a_rule_without_threshold_is_refused():
+    with pytest.raises(ValueError, match="has no threshold"):
+        load_study(overrides='responders.NRS_LEG.rule = "relative"')
+
+
+def test_a_primary_visit_that_is_not_a_visit_is_refused():
+    with pytest.raises(ValueError, match="primary_visit"):
+        load_study(overrides='outcomes.primary_visit = "M18"')
+
+
+def test_overlapping_override_windows_are_refused():
+    with pytest.raises(ValueError, match="overlap"):
+        load_study(overrides="[[visits]]\nname='A'\nstart=0\nend=10\ntarget=5\n[[visits]]\nname='B'\nstart=10\n"
+                             "end=20\ntarget=15\n[outcomes]\nbaseline_visit='A'\nprimary_visit='B'")
+
+
+def test_override_that_is_not_toml_is_refused():
+    with pytest.raises(ValueError, match="not valid TOML"):
+        load_study(overrides="responders.ODI.rule = relative")
+
+
+def test_parameters_list_every_value_used():
+    params = dict(STUDY.parameters())
+    assert params["arms.treatment"] == "MILD"
+    assert params["visits.M12"] == "271..547 target 365"
+    assert params["responders.ODI.absolute"] == "10.0"
+    assert params["satisfaction.definitions.NASS"] == "SATISFACTION <= 2.0"
+    assert params["completeness.minimum"] == "0.8"
+    assert params["safety.complication_window_days"] == "90"
+    assert params["study_sha256"] == STUDY.sha256
+
+
+def test_a_study_built_by_hand_still_works_with_the_old_fields():
+    study = dataclasses.replace(STUDY, treatment="LAMINECTOMY", comparator="FUSION")
+    assert study.arms == ("LAMINECTOMY", "FUSION")
+    assert study.visit_rows()[0] == ("BASELINE", 0, -90, 0, 0)
+
+
+def test_refresh_paths_apply_the_run_overrides():
+    paths = RefreshPaths(landing="l", reports="r", study_file=str(DEFAULT_STUDY_FILE),
+                         study_overrides="safety.complication_window_days = 30")
+    assert paths.study().complication_window_days == 30
+    assert RefreshPaths(landing="l", reports="r", study_file=str(DEFAULT_STUDY_FILE)).study() == STUDY
