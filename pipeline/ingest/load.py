@@ -1,0 +1,89 @@
+"""Phase 2 of a drop, inside its transaction: write the checked files to the warehouse and reconcile every
+file (rows read = accepted + quarantined + duplicates).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from .errors import IngestError
+from .results import FileReconciliation
+from .sql import run
+from .validate import CheckedFile
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, checked: CheckedFile, *, drop_id: str, version: int
+) -> FileReconciliation:
+    """Insert the accepted rows and quarantine of a table file (supersession was counted in phase 1)."""
+    spec = checked.plan.spec
+    accepted = _count(run(con, spec.insert_model, drop_id=drop_id, version=version))
+    return reconcile(
+        con, checked, drop_id=drop_id, version=version, accepted=accepted, superseded=checked.superseded
+    )
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection,
+    checked: CheckedFile,
+    *,
+    drop_id: str,
+    version: int,
+    accepted: int,
+    superseded: int,
+) -> FileReconciliation:
+    """Insert the file's quarantine and its drop_files row; raise if the file does not reconcile."""
+    plan = checked.plan
+    quarantined = _count(
+        run(
+            con,
+            "ingest_insert_quarantine",
+            drop_id=drop_id,
+            version=version,
+            file=plan.file,
+            result=checked.result_table,
+        )
+    )
+    rec = FileReconciliation(
+        file=plan.file,
+        table=plan.spec.name,
+        rows_read=checked.staged.rows_read,
+        accepted=accepted,
+        quarantined=quarantined,
+        duplicates=checked.duplicates,
+        superseded=superseded,
+        quarantine_reasons=dict(checked.reasons),
+    )
+    # What was written must be what the checks decided, and every row read must be somewhere.
+    consistent = (
+        rec.balanced
+        and accepted == checked.accepted
+        and quarantined == checked.quarantined
+        and sum(rec.quarantine_reasons.values()) == quarantined
+    )
+    if not consistent:
+        raise IngestError(
+            f"{plan.file} of drop {drop_id} does not reconcile: read {rec.rows_read}, accepted {accepted}, "
+            f"quarantined {quarantined}, duplicates {rec.duplicates} (a bug; the drop was rolled back)"
+        )
+    run(
+        con,
+        "ingest_drop_file_insert",
+        drop_id=drop_id,
+        version=version,
+        file=plan.file,
+        table_name=plan.spec.name,
+        sha256=plan.scan.sha256,
+        bytes=plan.scan.size,
+        rows_read=rec.rows_read,
+        accepted=rec.accepted,
+        quarantined=rec.quarantined,
+        duplicates=rec.duplicates,
+        superseded=rec.superseded,
+    )
+    return rec
+
+
+def _count(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row else 0

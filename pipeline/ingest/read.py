@@ -1,0 +1,66 @@
+"""Loading one file into the temporary staging view ingest_stage (line, contract columns as VARCHAR).
+
+Line numbers are record numbers (header = 1). DuckDB's reader skips malformed records and blank lines but
+counts them when numbering, so a good row's line is its ordinal among the parsed rows + 1, shifted past
+each malformed record before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from .errors import DropRejected, SqlModelError
+from .inspect import FilePlan
+from .scan import blank_record_numbers, has_blank_line_marks
+from .sql import run, scalar
+
+
+@dataclass(frozen=True)
+class Staged:
+    rows: int  # rows in ingest_stage
+    malformed: int  # records quarantined as malformed_row
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows + self.malformed
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
+    keep = list(plan.spec.columns)
+    malformed: set[int] = set()
+    try:
+        if plan.fmt == "csv":
+            run(con, "ingest_drop_rejects")
+            run(con, "ingest_read_csv", path=str(plan.path), columns=plan.csv_columns(), keep=keep)
+            rejects = run(con, "ingest_rejects").fetchall()
+            run(con, "ingest_drop_rejects")
+            if any(encoding for _line, encoding in rejects):
+                raise DropRejected("unreadable_file", f"{plan.file} is not valid UTF-8")
+            malformed = {int(line) for line, _encoding in rejects}
+        else:
+            run(con, "ingest_read_parquet", path=str(plan.path), keep=keep)
+        parsed = int(scalar(con, "ingest_raw_count"))
+    except SqlModelError as exc:
+        if exc.is_bug:
+            raise
+        raise DropRejected("unreadable_file", f"{plan.file} cannot be read") from None
+    # Header + parsed rows + malformed records = lines of the file, unless blank lines or quoted line
+    # breaks sit in it; only then is the file searched for blank lines (usually a cheap byte search).
+    if plan.fmt == "csv" and plan.scan.may_hide_lines(1 + parsed + len(malformed)):
+        if has_blank_line_marks(plan.path):
+            malformed.update(blank_record_numbers(plan.path))
+    lines = sorted(malformed)
+    run(con, "ingest_malformed", file=plan.file, lines=lines)
+    if lines:
+        # The j-th malformed record (0-based), record number r, has r - 2 - j good rows before it: rows
+        # from ordinal r - 1 - j on come j + 1 records later than ordinal + 1.
+        shifts: dict[int, int] = {}
+        for j, record in enumerate(lines):
+            shifts[record - 1 - j] = j + 1
+        run(con, "ingest_shifts", from_ordinal=list(shifts), shift=list(shifts.values()))
+        run(con, "ingest_stage_shifted")
+    else:
+        run(con, "ingest_stage_plain")
+    return Staged(rows=parsed, malformed=len(lines))

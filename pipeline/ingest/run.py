@@ -1,0 +1,202 @@
+"""ingest_landing: every drop folder of the landing directory, in delivery order, each all or nothing.
+
+A drop is applied in two phases. Phase 1 reads and checks every file into temporary tables, outside any
+transaction: it writes nothing to the warehouse, and DuckDB is several times faster (and frees memory at
+once) for temporary tables created outside a transaction. Phase 2 writes the outcome in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from .context import RunContext, contract_params, setup_session
+from .discover import Drop, discover_drops
+from .erase import apply_erasures
+from .errors import DropRejected, IngestError, SqlModelError
+from .inspect import FilePlan, inspect_drop
+from .load import load_file
+from .results import DropOutcome, FileReconciliation, IngestSummary
+from .scan import content_fingerprint, scan_file
+from .sql import run
+from .validate import CheckedFile, check_file
+
+log = logging.getLogger(__name__)
+
+
+def ingest_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    *,
+    run_id: str | None = None,
+    current_year: int | None = None,
+) -> IngestSummary:
+    """Apply every drop under `landing` to the ingest.* tables of `con` and report what happened.
+
+    Must not be called inside an open transaction: each drop is applied in its own. current_year (default:
+    today's) bounds index_year.
+    """
+    setup_session(con)
+    ctx = RunContext(run_id, contract_params(current_year or date.today().year))
+    outcomes = []
+    try:
+        for drop in discover_drops(Path(landing)):
+            outcome = _apply_drop(con, drop, ctx)
+            outcomes.append(outcome)
+            rows = sum(f.rows_read for f in outcome.files)
+            log.info(
+                "drop %s: %s (version %s, %d rows)", _loggable(drop), outcome.status, outcome.version, rows
+            )
+    finally:
+        run(con, "ingest_session_cleanup")
+    return IngestSummary(outcomes)
+
+
+def _loggable(drop: Drop) -> str:
+    return drop.drop_id if drop.valid_id else "<invalid folder name>"
+
+
+def _apply_drop(con: duckdb.DuckDBPyConnection, drop: Drop, ctx: RunContext) -> DropOutcome:
+    scans = {name: scan_file(path, text=name.endswith(".csv")) for name, path in drop.files.items()}
+    fingerprint = content_fingerprint(list(scans.values()))
+    held = run(con, "ingest_drop_versions_of", drop_id=drop.drop_id).fetchall()
+    for held_version, held_sha, _status, _superseded_by in held:
+        if held_sha == fingerprint:
+            reason = f"identical to version {held_version}"
+            _log(con, ctx, drop.drop_id, held_version, "skipped", reason)
+            return DropOutcome(drop.drop_id, held_version, "skipped", None, reason, [])
+    version = max((v for v, *_ in held), default=0) + 1
+    live = [v for v, _sha, status, superseded_by in held if status == "ingested" and superseded_by is None]
+    prev_version = live[-1] if live else None
+    try:
+        plans = inspect_drop(con, drop, scans)
+        checked = _check(con, drop, ctx, plans, prev_version)
+        return _write(con, drop, ctx, checked, version, prev_version, fingerprint)
+    except DropRejected as rejection:
+        return _reject(con, ctx, drop, version, fingerprint, rejection)
+    except IngestError:
+        raise
+    except SqlModelError as exc:
+        raise IngestError(f"ingest of drop {_loggable(drop)} failed: {exc}") from None
+    except Exception as exc:
+        # The error text may quote delivered data: only its type is passed on.
+        raise IngestError(f"ingest of drop {_loggable(drop)} failed ({type(exc).__name__})") from None
+    finally:
+        run(con, "ingest_cleanup")
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    drop: Drop,
+    ctx: RunContext,
+    plans: list[FilePlan],
+    prev_version: int | None,
+) -> list[CheckedFile]:
+    """Phase 1: every file staged and checked into temporary tables; the warehouse is only read."""
+    run(con, "ingest_drop_patients_reset")
+    run(con, "ingest_malformed_reset")
+    return [
+        check_file(con, plan, ctx.params, drop_id=drop.drop_id, prev_version=prev_version) for plan in plans
+    ]
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    drop: Drop,
+    ctx: RunContext,
+    checked: list[CheckedFile],
+    version: int,
+    prev_version: int | None,
+    fingerprint: str,
+) -> DropOutcome:
+    """Phase 2: the drop's outcome written in one transaction (nothing of it if anything fails)."""
+    at = ctx.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # The new version is live, and the one it corrects superseded, before any row is written.
+        run(
+            con,
+            "ingest_version_insert",
+            drop_id=drop.drop_id,
+            version=version,
+            content_sha256=fingerprint,
+            status="ingested",
+            reason_code=None,
+            reason=None,
+            at=at,
+            run_id=ctx.run_id,
+        )
+        if prev_version is not None:
+            run(
+                con,
+                "ingest_version_supersede",
+                drop_id=drop.drop_id,
+                version=version,
+                prev_version=prev_version,
+            )
+        files: list[FileReconciliation] = []
+        erased = 0
+        for item in checked:
+            if item.plan.spec.name == "erasures":
+                rec = apply_erasures(con, item, drop_id=drop.drop_id, version=version, at=at)
+                erased = rec.accepted
+            else:
+                rec = load_file(con, item, drop_id=drop.drop_id, version=version)
+            files.append(rec)
+        _log(con, ctx, drop.drop_id, version, "ingested", None)
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the transaction is already gone (a failed COMMIT); the original error matters
+        raise
+    top_coded = sum(item.top_coded for item in checked)
+    return DropOutcome(drop.drop_id, version, "ingested", None, None, files, top_coded, erased)
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    drop: Drop,
+    version: int,
+    fingerprint: str,
+    rejection: DropRejected,
+) -> DropOutcome:
+    run(
+        con,
+        "ingest_version_insert",
+        drop_id=drop.drop_id,
+        version=version,
+        content_sha256=fingerprint,
+        status="rejected",
+        reason_code=rejection.code,
+        reason=rejection.reason,
+        at=ctx.now(),
+        run_id=ctx.run_id,
+    )
+    _log(con, ctx, drop.drop_id, version, "rejected", rejection.reason)
+    return DropOutcome(drop.drop_id, version, "rejected", rejection.code, rejection.reason, [])
+
+
+def _log(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    drop_id: str,
+    version: int | None,
+    status: str,
+    reason: str | None,
+) -> None:
+    run(
+        con,
+        "ingest_log_insert",
+        run_id=ctx.run_id,
+        at=ctx.now(),
+        drop_id=drop_id,
+        version=version,
+        status=status,
+        reason=reason,
+    )

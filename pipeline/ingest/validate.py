@@ -1,0 +1,107 @@
+"""Phase 1 of a drop, file by file and outside any transaction (it only writes temporary tables): row
+checks, all set-based in DuckDB. The result, ingest_result_<table>, holds for every row its typed values,
+the first failing rule (reason_code, column_name, identifier_kind) and whether it repeats a row of the same
+file or duplicates a row already held; phase 2 (load.py) only writes it to the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from pipeline.contract import IDENTIFIER_TEXT_PATTERNS
+
+from .errors import IngestError
+from .inspect import FilePlan
+from .read import Staged, stage_file
+from .sql import run, scalar
+
+
+@dataclass
+class CheckedFile:
+    """What phase 1 found in one file; phase 2 must write exactly these counts."""
+
+    plan: FilePlan
+    staged: Staged
+    held: bool  # the warehouse holds live rows of the file's sites: duplicates/supersession to work out
+    superseded: int = 0  # rows current before the drop that this file replaces
+    accepted: int = 0
+    quarantined: int = 0  # malformed records included
+    duplicates: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    top_coded: int = 0
+
+    @property
+    def result_table(self) -> str:
+        return f"ingest_result_{self.plan.spec.name}"
+
+
+def check_file(
+    con: duckdb.DuckDBPyConnection,
+    plan: FilePlan,
+    params: dict[str, Any],
+    *,
+    drop_id: str,
+    prev_version: int | None,
+) -> CheckedFile:
+    """Stage and check one file of the drop; leaves ingest_result_<table> for phase 2."""
+    spec = plan.spec
+    staged = stage_file(con, plan)
+    # The version this drop corrects is about to be replaced: its rows neither vouch for a patient nor
+    # make a row a duplicate.
+    replaced = dict(drop_id=drop_id, prev_version=prev_version)
+    run(
+        con,
+        "ingest_ids",
+        check_erased=spec.name != "erasures",
+        check_orphan=spec.name in ("pro_responses", "events"),
+        **replaced,
+        **params,
+    )
+    run(con, spec.check_model, **params)
+    run(con, "ingest_drop_stage")
+    for kind, pattern in IDENTIFIER_TEXT_PATTERNS.items():
+        run(con, "ingest_identifier_kind", kind=kind, pattern=pattern)
+    columns = dict(key_cols=list(spec.key), all_cols=list(spec.columns))
+    run(con, "ingest_file_duplicates", **columns)
+    run(con, "ingest_mark_file_duplicates")
+    run(con, "ingest_mark_patient_state")
+    held = False
+    if spec.name == "erasures":
+        run(con, "ingest_erasures_held")  # erasures compare with their audit table, not a current view
+    else:
+        held = bool(scalar(con, "ingest_held_exists", table=spec.warehouse_table, **replaced))
+        if held:
+            run(con, "ingest_held_duplicates", table=spec.warehouse_table, **columns, **replaced)
+    if spec.name == "patients":
+        run(con, "ingest_drop_patients_fill")
+    checked = CheckedFile(plan, staged, held)
+    _tally(con, checked)
+    run(con, f"ingest_keep_{spec.name}")
+    # Nothing can be superseded when no live row shares the file's sites and no version is corrected.
+    if spec.name != "erasures" and (held or prev_version is not None):
+        keys = dict(table=spec.warehouse_table, key_cols=list(spec.key), result=checked.result_table)
+        run(con, "ingest_affected_keys", **keys, **replaced)
+        run(con, "ingest_current_before", **keys)
+        checked.superseded = int(scalar(con, "ingest_superseded", **keys, **replaced))
+        run(con, "ingest_drop_before")
+    return checked
+
+
+def _tally(con: duckdb.DuckDBPyConnection, checked: CheckedFile) -> None:
+    parsed, duplicates, accepted, quarantined = run(con, "ingest_file_counts").fetchone()
+    if parsed != checked.staged.rows:
+        raise IngestError(
+            f"{checked.plan.file}: {parsed} rows checked of {checked.staged.rows} parsed (a bug)"
+        )
+    reasons = {code: int(n) for code, n in run(con, "ingest_reason_counts").fetchall()}
+    if checked.staged.malformed:
+        reasons["malformed_row"] = checked.staged.malformed
+    checked.accepted = int(accepted)
+    checked.quarantined = int(quarantined) + checked.staged.malformed
+    checked.duplicates = int(duplicates)
+    checked.reasons = dict(sorted(reasons.items()))
+    if checked.plan.spec.name == "patients":
+        checked.top_coded = int(scalar(con, "ingest_top_coded"))

@@ -1,0 +1,19 @@
+-- Drops the temporary tables of a drop (some hold raw delivered text): nothing outlives its use.
+DROP TABLE IF EXISTS ingest_rejects;
+DROP TABLE IF EXISTS ingest_reject_scans;
+DROP VIEW IF EXISTS ingest_stage;
+DROP TABLE IF EXISTS ingest_lined;
+DROP TABLE IF EXISTS ingest_raw;
+DROP TABLE IF EXISTS ingest_shifts;
+DROP TABLE IF EXISTS ingest_ids;
+DROP TABLE IF EXISTS ingest_checked;
+DROP TABLE IF EXISTS ingest_file_dups;
+DROP TABLE IF EXISTS ingest_result_patients;
+DROP TABLE IF EXISTS ingest_result_pro_responses;
+DROP TABLE IF EXISTS ingest_result_events;
+DROP TABLE IF EXISTS ingest_result_erasures;
+DROP TABLE IF EXISTS ingest_drop_patients;
+DROP TABLE IF EXISTS ingest_malformed;
+DROP TABLE IF EXISTS ingest_affected;
+DROP TABLE IF EXISTS ingest_before;
+DROP TABLE IF EXISTS ingest_erase_now;

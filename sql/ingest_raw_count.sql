@@ -1,0 +1,2 @@
+-- Rows of the file being applied that DuckDB parsed.
+SELECT count(*) FROM ingest_raw
