@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-import duckdb
 import pytest
 
 from pipeline.ingest import landing_fingerprint
@@ -20,17 +19,6 @@ from tests.ingest_helpers import (
     write_drop,
     write_manifest,
 )
-
-
-@pytest.fixture
-def con():
-    with duckdb.connect() as c:
-        yield c
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return tmp_path / "landing"
 
 
 def rejected(con, landing, code: str):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-import pytest
 
 from tests.ingest_helpers import (
     csv_text,
@@ -16,17 +15,6 @@ from tests.ingest_helpers import (
     to_parquet,
     write_drop,
 )
-
-
-@pytest.fixture
-def con():
-    with duckdb.connect() as c:
-        yield c
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return tmp_path / "landing"
 
 
 def lines_of(con, table: str) -> list[int]:

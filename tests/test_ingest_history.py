@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
 import pytest
 
 from tests.ingest_helpers import (
@@ -20,17 +19,6 @@ from tests.ingest_helpers import (
     table_counts,
     write_drop,
 )
-
-
-@pytest.fixture
-def con():
-    with duckdb.connect() as c:
-        yield c
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return tmp_path / "landing"
 
 
 def versions(con, drop_id: str) -> list[tuple]:

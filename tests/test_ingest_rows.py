@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from pipeline.contract import REASON_CODES
@@ -16,17 +15,6 @@ from tests.ingest_helpers import (
     quarantine,
     write_drop,
 )
-
-
-@pytest.fixture
-def con():
-    with duckdb.connect() as c:
-        yield c
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return tmp_path / "landing"
 
 
 def one_reason(con, landing, file: str, *, patients=None, pros=None, events=None):
