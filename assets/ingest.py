@@ -7,7 +7,8 @@ already held byte for byte makes re-running it cheap. See docs/dagster.md.
 
 import dagster as dg
 
-from pipeline.ingest import ingest_landing
+from pipeline.contract import public_drop_id
+from pipeline.ingest import IngestSummary, ingest_landing
 from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 
@@ -81,7 +82,7 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
         )
 
 
-def summary_totals(summary) -> dict[str, int]:
+def summary_totals(summary: IngestSummary) -> dict[str, int]:
     """Counts only (never an identifier), for metadata the UI plots over time."""
     files = [f for d in summary.drops for f in d.files]
     return {
@@ -97,15 +98,17 @@ def summary_totals(summary) -> dict[str, int]:
     }
 
 
-def reconciliation_markdown(summary) -> str:
+def reconciliation_markdown(summary: IngestSummary) -> str:
+    """Per drop and file reconciliation as a markdown table for the UI; rejected folder names masked."""
     lines = ["| drop | status | file | read | accepted | quarantined | duplicates | superseded |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     for d in summary.drops:
+        drop_id = public_drop_id(d.drop_id)
         if not d.files:
-            lines.append(f"| {d.drop_id} | {d.status} ({d.reason_code or d.reason or ''}) | | | | | | |")
+            lines.append(f"| {drop_id} | {d.status} ({d.reason_code or ''}) | | | | | | |")
         for f in d.files:
             lines.append(
-                f"| {d.drop_id} | {d.status} | {f.file} | {f.rows_read} | {f.accepted} | {f.quarantined} "
+                f"| {drop_id} | {d.status} | {f.file} | {f.rows_read} | {f.accepted} | {f.quarantined} "
                 f"| {f.duplicates} | {f.superseded} |"
             )
     return "\n".join(lines)

@@ -185,3 +185,11 @@ DROP_REJECTION_CODES: dict[str, str] = {
     "bad_manifest": "manifest.json is malformed or of another contract version",
     "checksum_mismatch": "a file's SHA-256 differs from manifest.json, or a listed file is missing",
 }
+
+
+def public_drop_id(drop_id: str) -> str:
+    """The drop id as it may be shown in reports, logs and metadata.
+
+    A folder rejected for its name may be named anything, an identifier included, so it is never echoed.
+    """
+    return drop_id if re.fullmatch(DROP_ID_PATTERN, drop_id) else "(rejected folder name)"

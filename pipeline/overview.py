@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,7 +9,7 @@ import duckdb
 import jinja2
 import pandas as pd
 
-from pipeline.contract import DROP_ID_PATTERN, REASON_CODES
+from pipeline.contract import REASON_CODES, public_drop_id
 from pipeline.disclosure import suppress_counts, suppress_table
 from pipeline.settings import REPO_ROOT
 from pipeline.sql import load_sql
@@ -33,11 +32,6 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _safe_drop_id(drop_id: str) -> str:
-    # A folder rejected for its name may be named anything, an identifier included: never echo it.
-    return drop_id if re.match(DROP_ID_PATTERN, drop_id) else "(rejected folder name)"
-
-
 def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, str]) -> Overview:
     threshold = study.suppression_threshold
     by_site = con.execute(load_sql("report_patients_by_site_arm")).df()
@@ -50,7 +44,7 @@ def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dic
     ).reindex(columns=list(study.arms), fill_value=0)
     visit_table.index = visit_table.index.get_level_values("visit")
     recon = con.execute(load_sql("report_reconciliation")).df()
-    recon["drop_id"] = recon["drop_id"].map(_safe_drop_id)
+    recon["drop_id"] = recon["drop_id"].map(public_drop_id)
     reasons = con.execute(load_sql("report_quarantine_reasons")).df()
     reasons["meaning"] = reasons["reason_code"].map(REASON_CODES)
 
