@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.checks import ASSET_CHECKS
+from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
@@ -18,8 +19,8 @@ from pipeline.study import DEFAULT_STUDY_FILE
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, overview_report],
-        asset_checks=[*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS],
+        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, overview_report],
+        asset_checks=[*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS, *COMPARISON_CHECKS],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],
         sensors=[landing_sensor(settings.landing)],

@@ -22,6 +22,8 @@ from pipeline import contract
 DEFAULT_STUDY_FILE = Path(__file__).with_name("study.toml")
 
 RESPONDER_RULES = ("absolute", "relative")
+COMPARISON_WEIGHTS = ("overlap", "ate", "att")  # SAP section 6
+COMPARISON_CIS = ("robust", "bootstrap")
 ANY_INSTRUMENT = "ANY"  # completeness counts an assessment of any instrument
 
 
@@ -96,6 +98,12 @@ class Study:
     completeness_instrument: str = ANY_INSTRUMENT
     completeness_minimum: float = 0.80
     complication_window_days: int = 90
+    # The adjusted comparison (SAP section 6); optional in the file, these are the SAP's defaults.
+    comparison_weights: str = "overlap"
+    comparison_ci: str = "robust"
+    bootstrap_replicates: int = 500
+    bootstrap_seed: int = 20240617
+    truncation_percentiles: tuple[float, float] = (1.0, 99.0)
     version: str = ""
     file_sha256: str = ""
     overrides: str = ""
@@ -147,6 +155,11 @@ class Study:
             ("completeness.instrument", self.completeness_instrument),
             ("completeness.minimum", _number(self.completeness_minimum)),
             ("safety.complication_window_days", str(self.complication_window_days)),
+            ("comparison.weights", self.comparison_weights),
+            ("comparison.ci", self.comparison_ci),
+            ("comparison.bootstrap_replicates", str(self.bootstrap_replicates)),
+            ("comparison.bootstrap_seed", str(self.bootstrap_seed)),
+            ("comparison.truncation_percentiles", ",".join(_number(p) for p in self.truncation_percentiles)),
         ]
         return rows
 
@@ -194,7 +207,7 @@ def _table(cfg: dict, key: str, allowed: set[str], where: str = "") -> dict:
 
 def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> Study:
     top = {"version", "arms", "horizon", "visits", "disclosure", "outcomes", "changes", "responders",
-           "satisfaction", "completeness", "safety"}
+           "satisfaction", "completeness", "safety", "comparison"}
     unknown = set(cfg) - top
     if unknown:
         raise ValueError(f"study configuration: unknown top-level key(s) {sorted(unknown)}")
@@ -217,6 +230,10 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
     )
     completeness = _table(cfg, "completeness", {"instrument", "minimum"})
     safety = _table(cfg, "safety", {"complication_window_days"})
+    # [comparison] is optional: study files written before SAP section 6 was implemented keep working.
+    comparison = _table({"comparison": cfg.get("comparison", {})}, "comparison",
+                        {"weights", "ci", "bootstrap_replicates", "bootstrap_seed", "truncation_percentiles"})
+    defaults = Study.__dataclass_fields__
     return Study(
         treatment=arms["treatment"],
         comparator=arms["comparator"],
@@ -233,6 +250,12 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
         completeness_instrument=completeness["instrument"],
         completeness_minimum=float(completeness["minimum"]),
         complication_window_days=int(safety["complication_window_days"]),
+        comparison_weights=str(comparison.get("weights", defaults["comparison_weights"].default)),
+        comparison_ci=str(comparison.get("ci", defaults["comparison_ci"].default)),
+        bootstrap_replicates=int(comparison.get("bootstrap_replicates", defaults["bootstrap_replicates"].default)),
+        bootstrap_seed=int(comparison.get("bootstrap_seed", defaults["bootstrap_seed"].default)),
+        truncation_percentiles=tuple(float(p) for p in comparison.get(
+            "truncation_percentiles", defaults["truncation_percentiles"].default)),
         version=str(cfg.get("version", "")),
         file_sha256=file_sha,
         overrides=overrides,
@@ -291,3 +314,12 @@ def _check_outcomes(study: Study) -> None:
         raise ValueError("completeness.minimum must lie in (0, 1]")
     if study.complication_window_days < 0:
         raise ValueError("safety.complication_window_days must be >= 0")
+    if study.comparison_weights not in COMPARISON_WEIGHTS:
+        raise ValueError(f"comparison.weights must be one of {COMPARISON_WEIGHTS}, not {study.comparison_weights!r}")
+    if study.comparison_ci not in COMPARISON_CIS:
+        raise ValueError(f"comparison.ci must be one of {COMPARISON_CIS}, not {study.comparison_ci!r}")
+    if study.bootstrap_replicates < 20:
+        raise ValueError("comparison.bootstrap_replicates must be at least 20 (a percentile CI needs the tails)")
+    bounds = study.truncation_percentiles
+    if len(bounds) != 2 or not 0 <= bounds[0] < bounds[1] <= 100:
+        raise ValueError("comparison.truncation_percentiles must be two percentiles 0 <= low < high <= 100")

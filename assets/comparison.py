@@ -1,0 +1,150 @@
+"""Confounding-adjusted comparison (SAP section 6): thin assets over pipeline/comparison, tables in schema
+`comparison`, group `comparison`.
+
+The checks `balance` (ERROR when any |SMD| after weighting > 0.1) and `equipoise` (WARN below 20%) are not
+blocking: SAP 6 says a failed gate must not hide results. Instead every adjusted estimate row carries
+`balance_achieved`, which the report shows.
+"""
+
+import math
+from collections.abc import Mapping
+
+import dagster as dg
+import pandas as pd
+
+from pipeline.comparison import analysis
+from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
+from pipeline.resources import RefreshPaths, Warehouse
+from pipeline.sql import load_sql
+
+GROUP = "comparison"
+KINDS = {"duckdb", "python"}
+
+
+def _result(built: analysis.Built, study_sha: str, extra: Mapping[str, object] | None = None) -> dg.MaterializeResult:
+    """Row count, table name, study hash and the finite key numbers (NaN cannot be plotted)."""
+    metadata: dict[str, object] = {"dagster/row_count": int(built.rows), "dagster/table_name": built.table,
+                                   "study_sha256": study_sha}
+    metadata |= {k: float(v) for k, v in built.numbers.items()
+                 if v is not None and not pd.isna(v) and math.isfinite(float(v))}
+    metadata |= dict(extra or {})
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=["patients", "pro_visits"])
+def propensity_weights(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+    """Propensity score per analysis patient from an unpenalized logistic regression on the SAP 6 covariates
+    (median / 0 imputation with `<name>_missing` indicators, constant covariates dropped and listed in
+    comparison.propensity_model), and the weight of the study's scheme (overlap by default)."""
+    study = paths.study()
+    with warehouse.get_connection() as con:
+        built = analysis.build_propensity(con, study)
+    return _result(built, study.sha256, {"weights": study.comparison_weights})
+
+
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=[propensity_weights])
+def covariate_balance(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+    """SMD before and after weighting for every covariate as entered in the propensity model (pooled SD of
+    the unweighted arms), effective sample size per arm and preference-score equipoise
+    (comparison.balance, comparison.balance_summary)."""
+    study = paths.study()
+    with warehouse.get_connection() as con:
+        built = analysis.build_balance(con, study)
+    table = built.frame
+    records = [dg.TableRecord({"covariate": r.covariate, "smd_before": round(float(r.smd_before), 4),
+                               "smd_after": round(float(r.smd_after), 4),
+                               "mean_treatment_after": round(float(r.mean_treatment_after), 4),
+                               "mean_comparator_after": round(float(r.mean_comparator_after), 4)})
+               for r in table.itertuples()]
+    schema = dg.TableSchema(columns=[
+        dg.TableColumn("covariate", "string"), dg.TableColumn("smd_before", "float"),
+        dg.TableColumn("smd_after", "float"), dg.TableColumn("mean_treatment_after", "float"),
+        dg.TableColumn("mean_comparator_after", "float"),
+    ])
+    return _result(built, study.sha256, {"balance_table": dg.MetadataValue.table(records, schema),
+                                         "weights": study.comparison_weights})
+
+
+@dg.asset(group_name=GROUP, kinds=KINDS,
+          deps=[covariate_balance, "pro_changes", "pro_visits", "events", "reintervention_dataset"])
+def adjusted_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+    """Every between-arm estimate adjusted (weighted) beside its unadjusted twin: mean change difference per
+    instrument and visit, responder, satisfaction (primary visit) and 90-day complication risk differences,
+    reintervention Cox HR (Lin–Wei robust SE). CIs: robust sandwich, or the seeded bootstrap that re-fits the
+    propensity model (study comparison.ci). Each adjusted row carries balance_achieved."""
+    study = paths.study()
+    with warehouse.get_connection() as con:
+        built = analysis.build_adjusted_estimates(con, study)
+    return _result(built, study.sha256, {"ci": study.comparison_ci})
+
+
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=[covariate_balance, "reintervention_dataset",
+                                             "return_to_activity_dataset"])
+def adjusted_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+    """Weighted KM curves per arm (robust infinitesimal-jackknife variance, log(−log) CIs) beside the
+    unweighted ones, for freedom from reintervention and return to activity (comparison.adjusted_km,
+    comparison.adjusted_km_curve)."""
+    study = paths.study()
+    with warehouse.get_connection() as con:
+        built = analysis.build_adjusted_km(con, study)
+    return _result(built, study.sha256)
+
+
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=[adjusted_estimates])
+def reintervention_e_value(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+    """E-value (VanderWeele & Ding 2017) of the adjusted reintervention HR and of its CI limit nearest 1; the
+    HR is converted to a risk ratio by the square-root rule when the outcome is common (> 15% at the horizon)
+    (comparison.e_value)."""
+    study = paths.study()
+    with warehouse.get_connection() as con:
+        built = analysis.build_e_value(con, study)
+    return _result(built, study.sha256)
+
+
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=[covariate_balance, "pro_changes", "reintervention_dataset"])
+def subgroup_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
+    """Forest plot rows: adjusted ODI change difference at the primary visit and adjusted reintervention HR
+    within age < 75 / ≥ 75, sex, baseline ODI < 40 / ≥ 40 and diabetes, the propensity model re-fitted within
+    each subgroup (comparison.subgroups)."""
+    study = paths.study()
+    with warehouse.get_connection() as con:
+        built = analysis.build_subgroups(con, study)
+    return _result(built, study.sha256)
+
+
+def _summary(warehouse: Warehouse) -> dict | None:
+    with warehouse.get_connection() as con:
+        frame = con.execute(load_sql("comparison_balance_summary")).df()
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+@dg.asset_check(asset=covariate_balance, name="balance", blocking=False,
+                description=f"Every |SMD| after weighting ≤ {SMD_LIMIT} (SAP 6 gate). Fails with ERROR otherwise; "
+                            "results stay available, marked balance_achieved = false.")
+def balance(warehouse: Warehouse) -> dg.AssetCheckResult:
+    s = _summary(warehouse)
+    if s is None:
+        return dg.AssetCheckResult(passed=False, description="comparison.balance_summary is empty")
+    return dg.AssetCheckResult(
+        passed=bool(s["balance_passed"]), severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": SMD_LIMIT, "weights": s["weights"]},
+    )
+
+
+@dg.asset_check(asset=covariate_balance, name="equipoise", blocking=False,
+                description=f"Share of patients with preference score in {list(EQUIPOISE_BAND)} ≥ "
+                            f"{EQUIPOISE_MINIMUM:.0%} (Walker et al. 2013). Warns otherwise.")
+def equipoise(warehouse: Warehouse) -> dg.AssetCheckResult:
+    s = _summary(warehouse)
+    if s is None:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                   description="comparison.balance_summary is empty")
+    return dg.AssetCheckResult(
+        passed=bool(s["equipoise_passed"]), severity=dg.AssetCheckSeverity.WARN,
+        metadata={"equipoise": float(s["equipoise"]), "minimum": EQUIPOISE_MINIMUM},
+    )
+
+
+COMPARISON_ASSETS = [propensity_weights, covariate_balance, adjusted_estimates, adjusted_km, reintervention_e_value,
+                     subgroup_estimates]
+COMPARISON_CHECKS = [balance, equipoise]

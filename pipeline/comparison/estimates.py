@@ -1,0 +1,168 @@
+"""Adjusted and unadjusted between-arm estimates of SAP section 6, from patient-level data and one weight per
+patient. Every adjusted estimate has an unadjusted twin computed by the same estimator with unit weights.
+
+- mean change difference per instrument and visit (outcomes.pro_changes), responder risk difference per
+  instrument and visit, satisfaction risk difference at the primary visit, complication risk difference:
+  weighted difference with a sandwich SE (robust.py);
+- reintervention hazard ratio: Cox (Efron ties) with the weights, Lin–Wei robust SE (adjusted); the
+  unadjusted twin is the ordinary Cox fit with its model-based SE (as durability.reintervention_comparison).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from pipeline.comparison.robust import Z95, weighted_difference
+from pipeline.survival import cox_efron
+from pipeline.survival.cox_robust import robust_variance
+
+Key = tuple[str, str, str, str]  # (outcome, instrument, visit, measure)
+ESTIMATE_COLUMNS = ("outcome", "instrument", "visit", "visit_ordinal", "measure", "adjustment", "estimate", "se",
+                    "ci_lower", "ci_upper", "p_value", "n_treatment", "n_comparator", "value_treatment",
+                    "value_comparator", "ci_method", "weights", "balance_achieved")
+
+
+@dataclass
+class ComparisonData:
+    """Everything the estimates need, aligned on the rows of `patients` (one per analysis patient).
+
+    patients: treated (bool), complication (0/1), reintervention_time, reintervention_event.
+    changes: row (index into patients), instrument, visit, visit_ordinal, change, responder.
+    satisfaction: row, satisfied (0/1) at the primary visit, primary definition.
+    """
+
+    patients: pd.DataFrame
+    changes: pd.DataFrame
+    satisfaction: pd.DataFrame
+    primary_visit: str = "M12"
+    _groups: dict | None = field(default=None, repr=False)
+
+    @property
+    def treated(self) -> np.ndarray:
+        return self.patients["treated"].to_numpy(dtype=bool)
+
+    def change_groups(self) -> dict[tuple[str, str, int], np.ndarray]:
+        """(instrument, visit, ordinal) -> row positions in `changes`; computed once (bootstrap reuses it)."""
+        if self._groups is None:
+            grouped = self.changes.groupby(["instrument", "visit", "visit_ordinal"], sort=True).indices
+            self._groups = {k: np.asarray(v) for k, v in grouped.items()}
+        return self._groups
+
+
+def _differences(data: ComparisonData, w: np.ndarray) -> list[tuple[Key, int | None, object]]:
+    """Every difference estimate as (key, visit ordinal, Difference)."""
+    treated = data.treated
+    out: list[tuple[Key, int | None, object]] = []
+    rows = data.changes["row"].to_numpy()
+    change = data.changes["change"].to_numpy(dtype=float)
+    responder = data.changes["responder"].to_numpy(dtype=float)
+    for (instrument, visit, ordinal), idx in data.change_groups().items():
+        r = rows[idx]
+        out.append((("pro_change", instrument, visit, "mean_change_difference"), int(ordinal),
+                    weighted_difference(change[idx], treated[r], w[r])))
+        ok = ~np.isnan(responder[idx])
+        out.append((("responder", instrument, visit, "risk_difference"), int(ordinal),
+                    weighted_difference(responder[idx][ok], treated[r][ok], w[r][ok])))
+    s = data.satisfaction["row"].to_numpy()
+    out.append((("satisfaction", "", data.primary_visit, "risk_difference"), None,
+                weighted_difference(data.satisfaction["satisfied"].to_numpy(dtype=float), treated[s], w[s])))
+    out.append((("complication", "", "", "risk_difference"), None,
+                weighted_difference(data.patients["complication"].to_numpy(dtype=float), treated, w)))
+    return out
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    estimate: float
+    se_log: float
+    lower: float
+    upper: float
+    p_value: float
+    n_treatment: int
+    n_comparator: int
+    events_treatment: float
+    events_comparator: float
+
+
+def hazard_ratio(time: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray | None,
+                 robust: bool) -> HazardRatio:
+    """Cox HR of treatment (Efron ties); robust: Lin–Wei sandwich SE, else model-based."""
+    nt, nc = int(treated.sum()), int((~treated).sum())
+    w = np.ones(time.size) if weights is None else weights
+    events_t, events_c = float(np.sum((w * event)[treated])), float(np.sum((w * event)[~treated]))
+    if nt == 0 or nc == 0 or event.sum() == 0 or events_t == 0 or events_c == 0:
+        # No event in an arm: the HR is 0 or infinite (no finite MLE); report it as not estimable.
+        return HazardRatio(math.nan, math.nan, math.nan, math.nan, math.nan, nt, nc, events_t, events_c)
+    x = treated.astype(float).reshape(-1, 1)
+    fit = cox_efron(time, event, x, weights)
+    var = robust_variance(fit, time, event, x, weights)[0, 0] if robust else fit.var[0, 0]
+    b, se = float(fit.coef[0]), math.sqrt(var)
+    return HazardRatio(math.exp(b), se, math.exp(b - Z95 * se), math.exp(b + Z95 * se),
+                       float(2 * norm.sf(abs(b / se))), nt, nc, events_t, events_c)
+
+
+def reintervention_hr(data: ComparisonData, w: np.ndarray | None, robust: bool) -> HazardRatio:
+    p = data.patients
+    return hazard_ratio(p["reintervention_time"].to_numpy(dtype=float),
+                        p["reintervention_event"].to_numpy(dtype=float), data.treated, w, robust)
+
+
+def point_estimates(data: ComparisonData, w: np.ndarray) -> dict[Key, float]:
+    """The adjusted point estimates only (what a bootstrap replicate needs)."""
+    values = {key: d.estimate for key, _, d in _differences(data, w)}
+    values[("reintervention", "", "", "hazard_ratio")] = reintervention_hr(data, w, robust=False).estimate
+    return values
+
+
+def estimates_table(data: ComparisonData, w: np.ndarray, *, scheme: str, balance_achieved: bool,
+                    bootstrap: Callable[[], dict[Key, tuple[float, float]]] | None = None) -> pd.DataFrame:
+    """Adjusted and unadjusted rows for every estimate. `bootstrap` (if given) returns percentile CIs of the
+    adjusted estimates, which then replace the sandwich CIs."""
+    intervals = bootstrap() if bootstrap is not None else {}
+    ci_method = "bootstrap_percentile" if bootstrap is not None else "robust_sandwich_hc1"
+    rows: list[dict] = []
+    ones = np.ones(len(data.patients))
+    adjusted = {key: (ordinal, d) for key, ordinal, d in _differences(data, w)}
+    for key, ordinal, d in _differences(data, ones):
+        for adjustment, est in (("unadjusted", d), ("adjusted", adjusted[key][1])):
+            lower, upper = est.lower, est.upper
+            method = "robust_sandwich_hc1"
+            if adjustment == "adjusted" and bootstrap is not None:
+                lower, upper = intervals.get(key, (math.nan, math.nan))
+                method = ci_method
+            rows.append(_row(key, ordinal, adjustment, est.estimate, est.se, lower, upper, est.p_value,
+                             est.n_treatment, est.n_comparator, est.mean_treatment, est.mean_comparator,
+                             method, scheme, balance_achieved))
+    key = ("reintervention", "", "", "hazard_ratio")
+    for adjustment, hr in (("unadjusted", reintervention_hr(data, None, robust=False)),
+                           ("adjusted", reintervention_hr(data, w, robust=True))):
+        lower, upper = hr.lower, hr.upper
+        method = "model_based_wald" if adjustment == "unadjusted" else "robust_lin_wei"
+        if adjustment == "adjusted" and bootstrap is not None:
+            lower, upper = intervals.get(key, (math.nan, math.nan))
+            method = ci_method
+        rows.append(_row(key, None, adjustment, hr.estimate, hr.se_log, lower, upper, hr.p_value, hr.n_treatment,
+                         hr.n_comparator, hr.events_treatment, hr.events_comparator, method, scheme,
+                         balance_achieved))
+    return pd.DataFrame(rows, columns=list(ESTIMATE_COLUMNS))
+
+
+def _row(key: Key, ordinal: int | None, adjustment: str, estimate: float, se: float, lower: float, upper: float,
+         p: float, nt: int, nc: int, vt: float, vc: float, method: str, scheme: str,
+         balance_achieved: bool) -> dict:
+    outcome, instrument, visit, measure = key
+    return {
+        "outcome": outcome, "instrument": instrument or None, "visit": visit or None, "visit_ordinal": ordinal,
+        "measure": measure, "adjustment": adjustment, "estimate": estimate, "se": se, "ci_lower": lower,
+        "ci_upper": upper, "p_value": p, "n_treatment": nt, "n_comparator": nc, "value_treatment": vt,
+        "value_comparator": vc, "ci_method": method,
+        "weights": scheme if adjustment == "adjusted" else "none",
+        # The gate (SAP 6) concerns the weighted comparison; an unadjusted estimate does not claim balance.
+        "balance_achieved": balance_achieved if adjustment == "adjusted" else None,
+    }

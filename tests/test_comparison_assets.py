@@ -1,0 +1,100 @@
+"""The comparison group on a small generated landing (300 patients, seed 7) taken through ingest, staging,
+outcomes and durability by the real assets: every table is materialized, the balance table is shown as
+table metadata, the checks run (non-blocking), and every adjusted row carries balance_achieved."""
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
+from assets.durability import DURABILITY_ASSETS
+from assets.outcomes import OUTCOME_ASSETS
+from pipeline.resources import RefreshPaths, Warehouse
+from pipeline.study import DEFAULT_STUDY_FILE
+from tests.test_survival_assets import query
+from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
+
+TABLES = ("propensity", "propensity_model", "balance", "balance_summary", "adjusted_estimates", "adjusted_km",
+          "adjusted_km_curve", "e_value", "subgroups")
+
+
+def resources(database: Path, overrides: str = "") -> dict:
+    return {"warehouse": Warehouse(database=str(database)),
+            "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE),
+                                  study_overrides=overrides)}
+
+
+@pytest.fixture(scope="module")
+def warehouse(staged_warehouse: Path) -> Path:  # noqa: F811
+    upstream = dg.materialize([*OUTCOME_ASSETS, *DURABILITY_ASSETS], resources=resources(staged_warehouse))
+    assert upstream.success
+    return staged_warehouse
+
+
+@pytest.fixture(scope="module")
+def run(warehouse: Path) -> dg.ExecuteInProcessResult:
+    return dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS], resources=resources(warehouse),
+                          selection=dg.AssetSelection.groups("comparison"))
+
+
+def metadata(run: dg.ExecuteInProcessResult, asset: str) -> dict:
+    return {k: v.value for k, v in run.asset_materializations_for_node(asset)[0].metadata.items()}
+
+
+def test_every_comparison_table_is_materialized(run, warehouse):
+    assert run.success
+    for table in TABLES:
+        assert query(warehouse, f"SELECT count(*) FROM comparison.{table}")[0][0] > 0, table
+    patients = query(warehouse, "SELECT count(*) FROM staging.patients WHERE in_analysis")[0][0]
+    assert query(warehouse, "SELECT count(*) FROM comparison.propensity")[0][0] == patients
+
+
+def test_balance_table_is_table_metadata_and_overlap_balances_exactly(run, warehouse):
+    meta = metadata(run, "covariate_balance")
+    table = meta["balance_table"]
+    assert {c.name for c in table.schema.columns} >= {"covariate", "smd_before", "smd_after"}
+    assert len(table.records) == query(warehouse, "SELECT count(*) FROM comparison.balance")[0][0]
+    assert meta["max_abs_smd_after"] < 1e-6  # overlap weights: exact balance on the model's covariates
+    assert meta["ess_treatment"] > 0 and meta["ess_comparator"] > 0
+
+
+def test_checks_run_and_do_not_block(run):
+    results = {e.check_name: e for e in run.get_asset_check_evaluations()}
+    assert set(results) == {"balance", "equipoise"}
+    assert results["balance"].passed
+    assert results["equipoise"].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_adjusted_rows_carry_the_gate_and_have_unadjusted_twins(run, warehouse):
+    rows = query(warehouse, "SELECT adjustment, count(*), count(*) FILTER (WHERE balance_achieved)"
+                            " FROM comparison.adjusted_estimates GROUP BY adjustment ORDER BY adjustment")
+    (adj, n_adj, n_ok), (unadj, n_unadj, _) = rows
+    assert (adj, unadj) == ("adjusted", "unadjusted") and n_adj == n_unadj == n_ok
+    outcomes = {r[0] for r in query(warehouse, "SELECT DISTINCT outcome FROM comparison.adjusted_estimates")}
+    assert outcomes == {"pro_change", "responder", "satisfaction", "complication", "reintervention"}
+    meta = metadata(run, "adjusted_estimates")
+    assert "adjusted reintervention hazard_ratio" in meta
+
+
+def test_e_value_and_subgroups(run, warehouse):
+    hr, e_value, limit = query(warehouse, "SELECT hazard_ratio, e_value, e_value_ci_limit FROM comparison.e_value")[0]
+    assert hr > 0 and e_value >= 1 and 1 <= limit <= e_value
+    levels = query(warehouse, "SELECT count(DISTINCT subgroup || level) FROM comparison.subgroups")[0][0]
+    assert levels == 8
+
+
+def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    # ATE weights truncated hard (40th-60th percentile) cannot balance: the gate fails, results still written.
+    result = dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS],
+                            resources=resources(copy, "[comparison]\nweights = 'ate'\n"
+                                                      "truncation_percentiles = [40.0, 60.0]"),
+                            raise_on_error=False)
+    assert result.success
+    gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "balance")
+    assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR
+    flags = query(copy, "SELECT DISTINCT balance_achieved FROM comparison.adjusted_estimates"
+                        " WHERE adjustment = 'adjusted'")
+    assert flags == [(False,)]

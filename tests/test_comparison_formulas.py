@@ -1,0 +1,148 @@
+"""SAP section 6 formulas against worked examples and hand calculations:
+E-values (VanderWeele & Ding 2017 examples, as in the EValue package's vignette), SMD and ESS by hand, the
+preference score (Walker et al. 2013), the weights, the sandwich difference (statsmodels WLS HC0/HC1), the
+weighted Cox robust variance (R survival 3.5.3 coxph(robust = TRUE), numbers below), and the propensity
+design rules (imputation, indicators, constants)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from pipeline.comparison.balance import effective_sample_size, equipoise_share, preference_score, smd
+from pipeline.comparison.bootstrap import bootstrap_intervals
+from pipeline.comparison.evalue import evalue_hr, evalue_ratio, evalue_rr, hr_to_rr
+from pipeline.comparison.propensity import build_design, fit_propensity
+from pipeline.comparison.robust import weighted_difference
+from pipeline.comparison.weights import propensity_weights
+from pipeline.survival import cox_efron
+from pipeline.survival.cox_robust import robust_variance
+
+
+@pytest.mark.parametrize(("est", "lo", "hi", "e_point", "e_ci"), [
+    (10.73, 8.02, 14.36, 20.95, 15.52),  # smoking and lung cancer (Hammond & Horn), paper: 20.9 and 15.5
+    (3.9, 1.8, 8.7, 7.26, 3.0),  # breastfeeding and infant death, OR ≈ RR (rare), paper: 7.2 and 3.0
+    (0.80, 0.71, 0.91, 1.81, 1.43),  # leukemia example (protective), paper: 1.81 and 1.43
+])
+def test_e_value_paper_examples(est, lo, hi, e_point, e_ci):
+    ev = evalue_ratio(est, lo, hi)
+    assert ev.estimate == pytest.approx(e_point, abs=0.006)
+    assert ev.ci_limit == pytest.approx(e_ci, abs=0.006)
+
+
+def test_e_value_is_one_when_the_ci_includes_one_and_symmetric():
+    assert evalue_ratio(1.3, 0.9, 1.8).ci_limit == 1.0
+    assert evalue_rr(1 / 0.8) == pytest.approx(evalue_rr(0.8))
+    assert evalue_rr(1.0) == 1.0
+
+
+def test_e_value_of_a_common_outcome_hr_uses_the_square_root_conversion():
+    # EValue::evalues.HR(0.56, 0.46, 0.69, rare = FALSE): RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)).
+    rr = (1 - 0.5 ** math.sqrt(0.56)) / (1 - 0.5 ** math.sqrt(1 / 0.56))
+    assert hr_to_rr(0.56, common=True) == pytest.approx(rr)
+    assert rr == pytest.approx(0.6701, abs=1e-4)  # by hand: (1 − 0.59531) / (1 − 0.39606) = 0.67009
+    ev = evalue_hr(0.56, 0.46, 0.69, common=True)
+    r_hi = hr_to_rr(0.69, True)
+    assert ev.estimate == pytest.approx(1 / rr + math.sqrt(1 / rr * (1 / rr - 1)))
+    assert ev.ci_limit == pytest.approx(1 / r_hi + math.sqrt(1 / r_hi * (1 / r_hi - 1)))
+    assert evalue_hr(0.56, 0.46, 0.69, common=False).estimate == pytest.approx(evalue_rr(0.56))
+
+
+def test_smd_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 2.0, 6.0])
+    t = np.array([1, 1, 1, 0, 0, 0])
+    # treated mean 2, var 1; comparator mean 4, var 4; pooled SD sqrt(2.5)
+    assert smd(x, t) == pytest.approx(-2 / math.sqrt(2.5))
+    w = np.array([1.0, 1.0, 2.0, 1.0, 1.0, 2.0])
+    # weighted means 9/4 and 18/4; the denominator stays the unweighted pooled SD
+    assert smd(x, t, w) == pytest.approx((9 / 4 - 18 / 4) / math.sqrt(2.5))
+
+
+def test_ess_and_preference_score():
+    assert effective_sample_size([1, 1, 1, 1]) == 4
+    assert effective_sample_size([2, 1, 1]) == pytest.approx(16 / 6)
+    t = np.array([1, 0, 0, 0])  # P = 0.25
+    f = preference_score([0.25, 0.25, 0.5, 0.1], t)
+    assert f[0] == pytest.approx(0.5)  # e = P gives preference 0.5
+    assert f[2] == pytest.approx(0.75)  # odds 1 / (1/3) = 3
+    assert equipoise_share([0.25, 0.25, 0.5, 0.1], t) == pytest.approx(0.5)
+
+
+def test_weights():
+    e = np.array([0.2, 0.5, 0.8, 0.4])
+    t = np.array([1, 1, 0, 0])
+    assert propensity_weights(e, t, "overlap") == pytest.approx([0.8, 0.5, 0.8, 0.4])
+    assert propensity_weights(e, t, "att") == pytest.approx([1, 1, 4, 2 / 3])
+    assert propensity_weights(e, t, "ate", (0, 100)) == pytest.approx([0.5 / 0.2, 1.0, 2.5, 0.5 / 0.6])
+    rng = np.random.default_rng(1)
+    e = rng.uniform(0.01, 0.99, 1000)
+    t = rng.random(1000) < e
+    w = propensity_weights(e, t, "ate", (1, 99))
+    raw = np.where(t, t.mean() / e, (1 - t.mean()) / (1 - e))
+    assert w.min() == pytest.approx(np.percentile(raw, 1)) and w.max() == pytest.approx(np.percentile(raw, 99))
+
+
+@pytest.mark.parametrize("hc", ["HC0", "HC1"])
+def test_weighted_difference_is_wls_with_sandwich(hc):
+    rng = np.random.default_rng(2)
+    t = rng.random(200) < 0.4
+    y = 3 * t + rng.normal(size=200)
+    w = rng.uniform(0.1, 1, 200)
+    fit = sm.WLS(y, sm.add_constant(t.astype(float)), weights=w).fit(cov_type=hc)
+    d = weighted_difference(y, t, w, hc=hc)
+    assert d.estimate == pytest.approx(fit.params[1], abs=1e-12)
+    assert d.se == pytest.approx(fit.bse[1], rel=1e-10)
+
+
+def test_weighted_cox_robust_variance_matches_r():
+    # R 4.2.2, survival 3.5.3: coxph(Surv(V1, V2) ~ V3 + V4, weights = V5, robust = TRUE, ties = "efron")
+    # on exactly these data (heavy ties): coef 0.379989045257103 0.000189749444574, robust SE 0.077458523030
+    # 0.143685438197.
+    rng = np.random.default_rng(3)
+    n = 300
+    x = np.c_[rng.normal(size=n), rng.integers(0, 2, n)]
+    t = np.round(rng.exponential(100 * np.exp(-0.3 * x[:, 0]), n) / 10) + 1
+    e = (rng.random(n) < 0.7).astype(int)
+    w = rng.uniform(0.2, 1.5, n)
+    fit = cox_efron(t, e, x, w)
+    assert fit.coef == pytest.approx([0.379989045257103, 0.000189749444574], abs=1e-8)
+    assert np.sqrt(np.diag(robust_variance(fit, t, e, x, w))) == pytest.approx([0.077458523030, 0.143685438197],
+                                                                               rel=1e-6)
+
+
+def test_design_imputes_adds_indicators_and_drops_constants():
+    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0, 10.0], "b": [1.0, np.nan, 0.0, 1.0], "c": [5.0] * 4})
+    design = build_design(frame, covariates=("a", "b", "c"), binary=("b",))
+    assert design.names == ["a", "a_missing", "b", "b_missing"]
+    assert design.x["a"].tolist() == [1.0, 3.0, 3.0, 10.0]  # median of 1, 3, 10
+    assert design.x["b"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert design.dropped == ("c",) and design.missing == {"a": 1, "b": 1}
+
+
+def test_overlap_weights_balance_the_model_covariates_exactly():
+    rng = np.random.default_rng(4)
+    n = 800
+    frame = pd.DataFrame({"age": rng.normal(75, 7, n), "female": rng.integers(0, 2, n).astype(float),
+                          "odi": rng.normal(45, 12, n)})
+    frame.loc[rng.random(n) < 0.1, "odi"] = np.nan
+    lin = 0.08 * (frame["age"] - 75) + 0.5 * frame["female"] - 0.03 * (frame["odi"].fillna(45) - 45)
+    t = rng.random(n) < 1 / (1 + np.exp(-lin))
+    design = build_design(frame, covariates=("age", "female", "odi"), binary=("female",))
+    fit = fit_propensity(design.x, t)
+    w = propensity_weights(fit.score, t, "overlap")
+    for name in design.names:
+        v = design.x[name].to_numpy()
+        assert np.average(v[t], weights=w[t]) == pytest.approx(np.average(v[~t], weights=w[~t]), abs=1e-8), name
+
+
+def test_bootstrap_is_seeded_and_reproducible():
+    y = np.arange(50, dtype=float)
+
+    def estimates(w):
+        return {"mean": float(np.sum(w * y) / np.sum(w))}
+
+    one = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9)
+    two = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9)
+    assert one == two and one["mean"][0] < 24.5 < one["mean"][1]
