@@ -9,7 +9,7 @@ from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
-from assets.reporting import overview_report
+from assets.reporting import REPORTING_ASSETS
 from assets.staging import STAGING
 from pipeline.automation import landing_sensor, nightly_refresh, nightly_schedule
 from pipeline.resources import RefreshPaths, Warehouse
@@ -19,7 +19,7 @@ from pipeline.study import DEFAULT_STUDY_FILE
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, overview_report],
+        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, *REPORTING_ASSETS],
         asset_checks=[*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS, *COMPARISON_CHECKS],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],

@@ -70,4 +70,5 @@ def _rows(table: pd.DataFrame) -> list[tuple[str, list]]:
 
 def render_index(refresh_ids: list[str]) -> str:
     """index.html of the reports folder: every published refresh, newest first."""
-    return _environment().get_template("index.html.j2").render(refreshes=refresh_ids)
+    rows = [{"id": rid, "files": ["overview.html"]} for rid in refresh_ids]
+    return _environment().get_template("index.html.j2").render(refreshes=rows)

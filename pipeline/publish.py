@@ -20,6 +20,10 @@ REFRESHES = "refreshes"
 LATEST = "latest"
 
 
+class PublishError(OSError):
+    """A refresh could not be published. The message names the folder, the cause and what readers now see."""
+
+
 @dataclass(frozen=True)
 class Published:
     refresh_id: str
@@ -40,6 +44,7 @@ def _write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a web server must be able to read the page
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -52,31 +57,40 @@ def publish(reports: Path, refresh_id: str, files: dict[str, str], render_index)
     `render_index(refresh_ids_newest_first) -> str` renders index.html.
     """
     refreshes = reports / REFRESHES
-    refreshes.mkdir(parents=True, exist_ok=True)
     final = refreshes / refresh_id
     if final.exists():
         raise FileExistsError(f"refresh {refresh_id} is already published")
-    staging = Path(tempfile.mkdtemp(dir=refreshes, prefix=f".{refresh_id}."))
+    state = "the previous report is unchanged"
     try:
-        for name, text in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-        staging.chmod(0o755)
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    latest = reports / LATEST
-    tmp_link = reports / f".{LATEST}.{refresh_id}.tmp"
-    tmp_link.unlink(missing_ok=True)
-    os.symlink(Path(REFRESHES) / refresh_id, tmp_link)
-    os.replace(tmp_link, latest)
-    index = reports / "index.html"
-    _write_atomic(index, render_index(list_refreshes(reports)))
+        refreshes.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=refreshes, prefix=f".{refresh_id}."))
+        try:
+            for name, text in files.items():
+                target = staging / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            staging.chmod(0o755)
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        latest = reports / LATEST
+        tmp_link = reports / f".{LATEST}.{refresh_id}.tmp"
+        tmp_link.unlink(missing_ok=True)
+        os.symlink(Path(REFRESHES) / refresh_id, tmp_link)
+        os.replace(tmp_link, latest)
+        state = f"refresh {refresh_id} is published and `latest` points at it, but index.html was not updated"
+        index = reports / "index.html"
+        _write_atomic(index, render_index(list_refreshes(reports)))
+    except OSError as exc:
+        if isinstance(exc, PublishError):
+            raise
+        error = PublishError(f"cannot publish refresh {refresh_id} to {reports}: {exc.strerror or exc}; {state}")
+        error.errno = exc.errno
+        raise error from exc
     return Published(refresh_id, final, latest, index)
 
 

@@ -10,9 +10,10 @@ from pipeline.settings import Settings
 
 def main() -> None:
     s = Settings.from_env()
-    latest = s.reports / LATEST / "overview.html"
+    latest = s.reports / LATEST / "comparative.html"
     print(f"warehouse: {s.warehouse}")
     print(f"report:    {latest if latest.exists() else '(not published: see the run log above)'}")
+    print(f"data:      {s.reports / LATEST / 'data_quality.html'}")
     print(f"index:     {s.reports / 'index.html'}")
     print(f"landing:   {s.landing}")
     print(f"dagster:   {os.environ.get('DAGSTER_HOME', '(DAGSTER_HOME not set)')}  (make ui to browse runs)")

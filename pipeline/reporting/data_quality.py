@@ -1,0 +1,103 @@
+"""data_quality.json (results contract, second part) and the context of the data-quality report.
+
+Row counts of ingest are not patient counts and are not suppressed (contract); patient counts (completeness,
+patients per site) are suppressed as everywhere else. A drop folder rejected for its name may be named
+anything, an identifier included, so such a name is never echoed.
+"""
+
+import re
+from typing import Any
+
+import duckdb
+
+from pipeline.contract import DROP_ID_PATTERN, DROP_REJECTION_CODES, REASON_CODES
+from pipeline.reporting.common import count, interval, number, read, table_exists
+from pipeline.reporting.suppression import Suppressor
+from pipeline.sql import load_sql
+from pipeline.study import Study
+
+CONTRACT_VERSION = "1"
+HIDDEN_NAME = "(rejected folder name)"
+
+
+def safe_drop_id(drop_id: str) -> str:
+    return drop_id if re.fullmatch(DROP_ID_PATTERN.strip("^$"), drop_id or "") else HIDDEN_NAME
+
+
+def site_of(drop_id: str) -> str | None:
+    """The site a drop comes from, by the landing convention `<date>_<SITE>` (None when not so named)."""
+    m = re.fullmatch(r"\d{4}-\d{2}-\d{2}_([A-Za-z0-9.-]+)", drop_id)
+    return m.group(1) if m else None
+
+
+def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    if not table_exists(con, "ingest.drop_versions"):
+        return []
+    versions = con.execute(load_sql("report_drops")).df()
+    files = con.execute(load_sql("report_drop_files")).df()
+    reasons = con.execute(load_sql("report_quarantine_by_file")).df()
+    by_file: dict[tuple, dict[str, int]] = {}
+    for r in reasons.itertuples():
+        by_file.setdefault((r.drop_id, int(r.version), r.file), {})[r.reason_code] = int(r.rows)
+    out = []
+    for v in versions.itertuples():
+        fs = files[(files["drop_id"] == v.drop_id) & (files["version"] == v.version)]
+        reason = None
+        if v.status != "ingested":
+            reason = v.reason if isinstance(v.reason, str) else DROP_REJECTION_CODES.get(v.reason_code, v.reason_code)
+            if v.reason_code == "invalid_drop_id":
+                reason = DROP_REJECTION_CODES.get("invalid_drop_id", "invalid drop folder name")
+        out.append({
+            "drop_id": safe_drop_id(v.drop_id), "version": int(v.version), "site": site_of(v.drop_id),
+            "status": v.status, "reason": reason,
+            "reason_code": v.reason_code if isinstance(v.reason_code, str) else None,
+            "superseded_by": count(v.superseded_by),
+            "files": [{"file": f.file, "rows_read": int(f.rows_read), "accepted": int(f.accepted),
+                       "quarantined": int(f.quarantined), "duplicates": int(f.duplicates),
+                       "superseded": int(f.superseded),
+                       "quarantine_reasons": by_file.get((v.drop_id, int(v.version), f.file), {})}
+                      for f in fs.itertuples()],
+        })
+    if table_exists(con, "ingest.drop_log"):
+        for r in con.execute(load_sql("report_skipped_drops")).df().itertuples():
+            matched = "rejected" if r.matched_status == "rejected" else f"replaced by version {count(r.superseded_by)}"
+            out.append({"drop_id": safe_drop_id(r.drop_id), "version": None, "site": site_of(r.drop_id),
+                        "status": "skipped", "reason": f"identical to version {count(r.matched_version)}, which was "
+                        f"{matched}: not applied again", "reason_code": None, "superseded_by": None, "files": []})
+    return out
+
+
+def completeness(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> list[dict]:
+    t = read(con, "outcomes.follow_up_completeness", "WHERE instrument = ?", [study.completeness_instrument])
+    out = []
+    for r in t.sort_values(["arm_role", "visit_ordinal"], ascending=[False, True]).itertuples() if not t.empty else []:
+        n, k, ok = s.proportion(r.n, r.assessed)
+        out.append({"arm": r.arm, "visit": r.visit, "n": n, "assessed": k, "rate": number(r.rate) if ok else None,
+                    "ci": interval(r.ci_lower, r.ci_upper) if ok else None})
+    return out
+
+
+def assemble_data_quality(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict) -> dict[str, Any]:
+    s = Suppressor(study.suppression_threshold)
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "provenance": dict(provenance),
+        "drops": drops(con),
+        "completeness": {"instrument": study.completeness_instrument, "target": study.completeness_minimum,
+                         "visits": completeness(con, study, s)},
+    }
+
+
+def site_table(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> list[tuple[str, list]]:
+    """Analysis population by site and arm, with totals, small and complementary cells suppressed."""
+    by_site = con.execute(load_sql("report_patients_by_site_arm")).df()
+    if by_site.empty:
+        return []
+    table = by_site.pivot_table(index="site_id", columns="procedure", values="patients", aggfunc="sum",
+                                fill_value=0).reindex(columns=list(study.arms), fill_value=0)
+    out = s.table(table)
+    return [(str(label), list(row)) for label, row in out.iterrows()]
+
+
+def reason_meanings() -> dict[str, str]:
+    return dict(REASON_CODES)

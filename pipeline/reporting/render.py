@@ -1,0 +1,119 @@
+"""All files of a refresh: the comparative report with results.json, the data-quality report with
+data_quality.json, and the index. Reports are rendered into a pending folder per run and published together
+(pipeline/publish.py: one atomic rename), so a refresh is whole or absent."""
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.publish import LATEST, REFRESHES, Published, publish
+from pipeline.reporting import claims as claims_mod
+from pipeline.reporting import figures
+from pipeline.reporting.common import environment
+from pipeline.reporting.comparative import render_comparative
+from pipeline.reporting.data_quality import assemble_data_quality, reason_meanings, site_table
+from pipeline.reporting.results import assemble_results
+from pipeline.reporting.suppression import Suppressor
+from pipeline.study import Study
+
+PENDING = ".pending"
+REPORT_FILES = ("comparative.html", "results.json", "data_quality.html", "data_quality.json", "overview.html")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    files: dict[str, str]
+    document: dict[str, Any]
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def build_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict,
+                  claims_file: Path = claims_mod.CLAIMS_FILE) -> dict:
+    doc = assemble_results(con, study, provenance)
+    doc["claims"] = claims_mod.evaluate(doc, study, claims_mod.return_extras(con, study), claims_file)
+    return doc
+
+
+def render_comparative_files(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict,
+                             claims_file: Path = claims_mod.CLAIMS_FILE) -> Rendered:
+    doc = build_results(con, study, provenance, claims_file)
+    dq = assemble_data_quality(con, study, provenance)
+    html = render_comparative(con, study, doc, dq["completeness"]["visits"])
+    return Rendered({"comparative.html": html, "results.json": to_json(doc)}, doc)
+
+
+def render_data_quality_files(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict) -> Rendered:
+    dq = assemble_data_quality(con, study, provenance)
+    s = Suppressor(study.suppression_threshold)
+    totals: dict[str, int] = {}
+    for d in dq["drops"]:
+        for f in d["files"]:
+            for code, n in f["quarantine_reasons"].items():
+                totals[code] = totals.get(code, 0) + n
+    fs = figures.FigureSet()
+    visits = [v.name for v in study.visits]
+    comp = dq["completeness"]["visits"]
+    fig_completeness = fs.html(figures.completeness_lines(comp, study.arms, visits, study.completeness_minimum),
+                               "fig-completeness") if comp else None
+    fig_trend = fs.html(figures.drop_trend(dq["drops"]), "fig-trend") \
+        if any(d["status"] == "ingested" for d in dq["drops"]) else None
+    html = environment().get_template("data_quality.html.j2").render(
+        title="Spine outcomes: data quality", dq=dq, prov=provenance, arms=study.arms,
+        sites=site_table(con, study, s), reason_totals=sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])),
+        meanings=reason_meanings(), fig_completeness=fig_completeness, fig_trend=fig_trend, plotlyjs=fs.script)
+    return Rendered({"data_quality.html": html, "data_quality.json": to_json(dq)}, dq)
+
+
+def render_index(reports: Path, refresh_ids: list[str]) -> str:
+    """index.html: every published refresh, newest first, with the files it holds."""
+    rows = []
+    for rid in refresh_ids:
+        folder = reports / REFRESHES / rid
+        present = [f for f in REPORT_FILES if (folder / f).exists()]
+        rows.append({"id": rid, "files": present})
+    return environment().get_template("index.html.j2").render(refreshes=rows)
+
+
+def pending_dir(reports: Path, run_id: str) -> Path:
+    return reports / PENDING / run_id
+
+
+def stage(reports: Path, run_id: str, files: dict[str, str]) -> list[Path]:
+    """Write rendered files into the run's pending folder (not visible to readers)."""
+    folder = pending_dir(reports, run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, text in files.items():
+        target = folder / name
+        tmp = target.with_name(f".{name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        out.append(target)
+    return out
+
+
+def publish_pending(reports: Path, run_id: str, refresh_id: str) -> Published:
+    """Publish every file staged by this run as one refresh (atomic), then drop the pending folder."""
+    folder = pending_dir(reports, run_id)
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())
+             if p.is_file() and not p.name.startswith(".")} if folder.is_dir() else {}
+    if not files:
+        raise FileNotFoundError(f"no report was rendered by run {run_id}")
+    published = publish(reports, refresh_id, files, lambda ids: render_index(reports, ids))
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        folder.parent.rmdir()  # the .pending folder, when no other run is rendering
+    except OSError:
+        pass
+    return published
+
+
+__all__ = ["LATEST", "Rendered", "build_results", "publish_pending", "render_comparative_files",
+           "render_data_quality_files", "render_index", "stage"]

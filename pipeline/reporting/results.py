@@ -1,0 +1,355 @@
+"""results.json, exactly per ../shared/results-contract.md (version 1), with disclosure control (SAP 8).
+
+`complications` is an object: the contract lists per-arm rows and a `difference` member; a JSON list cannot
+carry a member, so the rows are `complications.rates` and the difference `complications.difference`.
+
+Every count goes through `Suppressor`; every number derived from a suppressed count is None. Members of the
+adjusted comparison (SAP 6) are None when the `comparison` tables are absent from the warehouse.
+"""
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.reporting.common import clean, count, interval, number, read
+from pipeline.reporting.suppression import Suppressor
+from pipeline.study import Study
+
+CONTRACT_VERSION = "1"
+KM_DAYS = (365, 730, 1095, 1461, 1826)
+DURABLE_DAYS = (365, 730, 1826)
+TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
+             "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims")
+PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_config_sha256",
+              "suppression_threshold")
+
+
+def population_counts(con: duckdb.DuckDBPyConnection, study: Study) -> dict[str, int]:
+    rows = dict(con.execute(
+        "SELECT procedure, count(*) FROM staging.patients WHERE in_analysis GROUP BY procedure"
+    ).fetchall())
+    return {arm: int(rows.get(arm, 0)) for arm in study.arms}
+
+
+def _satisfaction(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+    out = []
+    if t.empty:
+        return out
+    t = t[t["primary_definition"].astype(bool)].sort_values(["arm_role", "visit_ordinal"], ascending=[False, True])
+    for r in t.itertuples():
+        n, k, ok = s.proportion(r.n, r.satisfied)
+        out.append({"arm": r.arm, "visit": r.visit, "n": n, "satisfied": k,
+                    "rate": number(r.rate) if ok else None, "ci": interval(r.ci_lower, r.ci_upper) if ok else None})
+    return out
+
+
+def _pro_change(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+    out = []
+    if t.empty:
+        return out
+    t = t.sort_values(["arm_role", "instrument", "visit_ordinal"], ascending=[False, True, True])
+    for r in t.itertuples():
+        shown = not s.small(r.n) and count(r.n) is not None
+        resp_ok = not s.proportion_hidden(r.n, r.responders)
+        out.append({
+            "arm": r.arm, "instrument": r.instrument, "visit": r.visit, "n": s.count(r.n),
+            "baseline_mean": number(r.baseline_mean) if shown else None,
+            "mean_change": number(r.mean_change) if shown else None,
+            "ci": interval(r.ci_lower, r.ci_upper) if shown else None,
+            "median_change": number(r.median_change) if shown else None,
+            "responder_rate": number(r.responder_rate) if resp_ok else None,
+            "responder_ci": interval(r.responder_ci_lower, r.responder_ci_upper) if resp_ok else None,
+        })
+    return out
+
+
+def _cumulative_events(km: pd.DataFrame) -> pd.DataFrame:
+    km = km.sort_values(["procedure", "day"]).copy()
+    km["cumulative_events"] = km.groupby("procedure")["events"].cumsum()
+    return km
+
+
+def _reintervention(con, study: Study, s: Suppressor, population: dict[str, int]) -> dict[str, Any]:
+    km = read(con, "durability.reintervention_km")
+    cif = read(con, "durability.reintervention_cif")
+    comp = read(con, "durability.reintervention_comparison")
+    order = {arm: i for i, arm in enumerate(study.arms)}
+    km_rows, cif_rows, events_total = [], [], {}
+    if not km.empty:
+        km = _cumulative_events(km)
+        km = km.sort_values(by=["procedure", "day"], key=lambda c: c.map(order) if c.name == "procedure" else c)
+        for r in km.itertuples():
+            ok = not (s.small(r.cumulative_events) or s.small(r.at_risk) or s.small(population.get(r.procedure)))
+            km_rows.append({"arm": r.procedure, "day": int(r.day), "survival": number(r.survival) if ok else None,
+                            "ci": interval(r.ci_lower, r.ci_upper) if ok else None, "at_risk": s.count(r.at_risk)})
+            events_total[r.procedure] = int(r.cumulative_events)
+        cum = {(r.procedure, int(r.day)): int(r.cumulative_events) for r in km.itertuples()}
+    else:
+        cum = {}
+    if not cif.empty:
+        cif = cif.sort_values(by=["procedure", "day"], key=lambda c: c.map(order) if c.name == "procedure" else c)
+        for r in cif.itertuples():
+            ev = cum.get((r.procedure, int(r.day)))
+            ok = ev is not None and not s.small(ev) and not s.small(population.get(r.procedure))
+            cif_rows.append({"arm": r.procedure, "day": int(r.day),
+                             "cumulative_incidence": number(r.cumulative_incidence) if ok else None})
+    # Between-arm statistics need both arms with a publishable number of events and patients.
+    both_ok = bool(events_total) and all(
+        not s.small(events_total.get(a, 0)) and not s.small(population.get(a, 0)) for a in study.arms)
+
+    def measure(name: str) -> pd.DataFrame:
+        return comp[comp["measure"] == name] if not comp.empty else comp
+
+    def p_of(name: str) -> float | None:
+        m = measure(name)
+        return number(m["p_value"].iloc[0]) if both_ok and len(m) else None
+
+    cox = measure("cox_hr")
+    rmst = measure("rmst")
+    diff = measure("rmst_difference")
+    adjusted = _adjusted_hr(con) if both_ok else None
+    return {
+        "km": km_rows,
+        "cif": cif_rows,
+        "logrank_p": p_of("logrank"),
+        "cox_hr": {"estimate": number(cox["estimate"].iloc[0]), "ci": interval(cox["ci_lower"].iloc[0],
+                   cox["ci_upper"].iloc[0]), "p": number(cox["p_value"].iloc[0])} if both_ok and len(cox) else None,
+        "ph_test_p": p_of("ph_test"),
+        "rmst": [{"arm": r.procedure, "tau": number(r.tau),
+                  "rmst": s.derived(number(r.estimate), population.get(r.procedure)),
+                  "se": s.derived(number(r.se), population.get(r.procedure))}
+                 for r in rmst.sort_values("procedure", key=lambda c: c.map(order)).itertuples()] if len(rmst) else [],
+        "rmst_difference": {"estimate": number(diff["estimate"].iloc[0]),
+                            "ci": interval(diff["ci_lower"].iloc[0], diff["ci_upper"].iloc[0])}
+        if both_ok and len(diff) else None,
+        "adjusted_cox_hr": adjusted,
+        "e_value": _e_value(con) if adjusted else None,
+    }
+
+
+def _adjusted(con) -> pd.DataFrame:
+    return read(con, "comparison.adjusted_estimates")
+
+
+def _adjusted_hr(con) -> dict | None:
+    t = _adjusted(con)
+    if t.empty:
+        return None
+    m = t[(t["outcome"] == "reintervention") & (t["adjustment"] == "adjusted")]
+    if m.empty or number(m["estimate"].iloc[0]) is None:
+        return None
+    r = m.iloc[0]
+    return {"estimate": number(r["estimate"]), "ci": interval(r["ci_lower"], r["ci_upper"]),
+            "balance_achieved": clean(r.get("balance_achieved"))}
+
+
+def _e_value(con) -> dict | None:
+    t = read(con, "comparison.e_value")
+    if t.empty or number(t["e_value"].iloc[0]) is None:
+        return None
+    return {"estimate": number(t["e_value"].iloc[0]), "ci_limit": number(t["e_value_ci_limit"].iloc[0])}
+
+
+def _durable(con, study: Study, s: Suppressor, population: dict[str, int]) -> list[dict]:
+    t = read(con, "durability.durable_response_turnbull")
+    order = {arm: i for i, arm in enumerate(study.arms)}
+    if t.empty:
+        return []
+    t = t.sort_values(by=["procedure", "day"], key=lambda c: c.map(order) if c.name == "procedure" else c)
+    return [{"arm": r.procedure, "day": int(r.day),
+             "probability": s.derived(number(r.probability), r.patients, population.get(r.procedure))}
+            for r in t.itertuples() if int(r.day) in DURABLE_DAYS]
+
+
+def _return_to_activity(con, study: Study, s: Suppressor) -> list[dict]:
+    t = read(con, "durability.return_to_activity_km")
+    if t.empty:
+        return []
+    out = []
+    for arm in study.arms:
+        a = t[t["procedure"] == arm]
+        if a.empty:
+            continue
+        patients, events = a["patients"].iloc[0], a["events"].iloc[0]
+        arm_ok = not s.small(patients) and not s.small(events)
+        med = a[a["measure"] == "median_days"]
+        row: dict[str, Any] = {"arm": arm, "median_days": None, "ci": None, "by_day_14": None, "by_day_28": None}
+        if arm_ok and len(med):
+            row["median_days"] = number(med["estimate"].iloc[0])
+            row["ci"] = [number(med["ci_lower"].iloc[0]), number(med["ci_upper"].iloc[0])]
+        for day in (14, 28):
+            b = a[(a["measure"] == "share_back") & (a["day"] == day)]
+            if arm_ok and len(b) and not s.small(b["at_risk"].iloc[0]):
+                row[f"by_day_{day}"] = number(b["estimate"].iloc[0])
+        out.append(row)
+    return out
+
+
+def _complications(con, s: Suppressor) -> list[dict] | dict:
+    t = read(con, "outcomes.complication_rates")
+    d = read(con, "outcomes.complication_difference")
+    rows, all_ok = [], not t.empty
+    for r in t.sort_values("arm_role", ascending=False).itertuples() if not t.empty else []:
+        n, k, ok = s.proportion(r.n, r.events)
+        all_ok = all_ok and ok
+        rows.append({"arm": r.arm, "n": n, "events": k, "rate": number(r.rate) if ok else None,
+                     "ci": interval(r.ci_lower, r.ci_upper) if ok else None})
+    unadjusted = None
+    if all_ok and not d.empty:
+        unadjusted = {"estimate": number(d["estimate"].iloc[0]), "ci": interval(d["ci_lower"].iloc[0],
+                                                                                 d["ci_upper"].iloc[0])}
+    adjusted = None
+    a = _adjusted(con)
+    if all_ok and not a.empty:
+        m = a[(a["outcome"] == "complication") & (a["adjustment"] == "adjusted")]
+        if len(m) and number(m["estimate"].iloc[0]) is not None:
+            adjusted = {"estimate": number(m["estimate"].iloc[0]),
+                        "ci": interval(m["ci_lower"].iloc[0], m["ci_upper"].iloc[0]),
+                        "balance_achieved": clean(m["balance_achieved"].iloc[0])}
+    return {"rows": rows, "difference": {"unadjusted": unadjusted, "adjusted": adjusted}}
+
+
+def _discharge(con, s: Suppressor) -> list[dict]:
+    t = read(con, "outcomes.discharge_summary")
+    out = []
+    for r in t.sort_values("arm_role", ascending=False).itertuples() if not t.empty else []:
+        n, k, ok = s.proportion(r.n, r.same_day)
+        n_ok = not s.small(r.n)
+        out.append({"arm": r.arm, "n": n, "same_day": k, "rate": number(r.rate) if ok else None,
+                    "ci": interval(r.ci_lower, r.ci_upper) if ok else None,
+                    "mean_los": number(r.mean_los) if n_ok else None,
+                    "median_los": number(r.median_los) if n_ok else None})
+    return out
+
+
+def _balance(con, study: Study, s: Suppressor) -> dict | None:
+    summary = read(con, "comparison.balance_summary")
+    table = read(con, "comparison.balance")
+    if summary.empty or table.empty:
+        return None
+    r = summary.iloc[0]
+    ok = not s.small(r["n_treatment"]) and not s.small(r["n_comparator"])
+    return {
+        "weights": clean(r["weights"]),
+        "covariates": [{"name": c.covariate, "smd_before": number(c.smd_before), "smd_after": number(c.smd_after)}
+                       for c in table.itertuples()],
+        "max_abs_smd_after": number(r["max_abs_smd_after"]),
+        "passed": bool(r["balance_passed"]),
+        "equipoise": number(r["equipoise"]),
+        "equipoise_passed": clean(r.get("equipoise_passed")),
+        "ess": {study.treatment: number(r["ess_treatment"]) if ok else None,
+                study.comparator: number(r["ess_comparator"]) if ok else None},
+        "dropped_covariates": [c for c in str(clean(r.get("dropped_covariates")) or "").split(",") if c],
+    }
+
+
+def _adjusted_section(con, s: Suppressor) -> dict | None:
+    t = _adjusted(con)
+    if t.empty:
+        return None
+    rows = []
+    m = t[(t["outcome"] == "pro_change") & (t["adjustment"] == "adjusted")].sort_values(["instrument", "visit_ordinal"])
+    for r in m.itertuples():
+        ok = not s.small(r.n_treatment) and not s.small(r.n_comparator)
+        rows.append({"instrument": r.instrument, "visit": r.visit, "estimate": number(r.estimate) if ok else None,
+                     "ci": interval(r.ci_lower, r.ci_upper) if ok else None,
+                     "balance_achieved": clean(r.balance_achieved)})
+    return {"pro_change_difference": rows}
+
+
+def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, object],
+                     claims: list[dict] | None = None) -> dict[str, Any]:
+    """The results.json document. `claims` come from pipeline.reporting.claims (evaluated on this document)."""
+    s = Suppressor(study.suppression_threshold)
+    population = population_counts(con, study)
+    compl = _complications(con, s)
+    doc: dict[str, Any] = {
+        "contract_version": CONTRACT_VERSION,
+        "provenance": dict(provenance),
+        "arms": {"treatment": study.treatment, "comparator": study.comparator},
+        "population": {arm: {"patients": s.count(n)} for arm, n in population.items()},
+        "satisfaction": _satisfaction(read(con, "outcomes.satisfaction_rates"), s),
+        "pro_change": _pro_change(read(con, "outcomes.pro_change_summary"), s),
+        "reintervention": _reintervention(con, study, s, population),
+        "durable_response": _durable(con, study, s, population),
+        "return_to_activity": _return_to_activity(con, study, s),
+        "complications": {"rates": compl["rows"], "difference": compl["difference"]},
+        "discharge": _discharge(con, s),
+        "balance": _balance(con, study, s),
+        "adjusted": _adjusted_section(con, s),
+        "claims": claims or [],
+    }
+    return doc
+
+
+# The contract's members, for validation: top-level keys, nested object keys, and the keys of list rows.
+CONTRACT_OBJECTS = {
+    "provenance": PROVENANCE,
+    "arms": ("treatment", "comparator"),
+    "reintervention": ("km", "cif", "logrank_p", "cox_hr", "ph_test_p", "rmst", "rmst_difference", "adjusted_cox_hr",
+                       "e_value"),
+    "complications": ("rates", "difference"),
+    "balance": ("weights", "covariates", "max_abs_smd_after", "passed", "equipoise", "ess"),
+    "adjusted": ("pro_change_difference",),
+}
+CONTRACT_ROWS = {
+    ("satisfaction",): ("arm", "visit", "n", "satisfied", "rate", "ci"),
+    ("pro_change",): ("arm", "instrument", "visit", "n", "baseline_mean", "mean_change", "ci", "median_change",
+                      "responder_rate", "responder_ci"),
+    ("reintervention", "km"): ("arm", "day", "survival", "ci", "at_risk"),
+    ("reintervention", "cif"): ("arm", "day", "cumulative_incidence"),
+    ("reintervention", "rmst"): ("arm", "tau", "rmst", "se"),
+    ("durable_response",): ("arm", "day", "probability"),
+    ("return_to_activity",): ("arm", "median_days", "ci", "by_day_14", "by_day_28"),
+    ("complications", "rates"): ("arm", "n", "events", "rate", "ci"),
+    ("discharge",): ("arm", "n", "same_day", "rate", "mean_los", "median_los"),
+    ("balance", "covariates"): ("name", "smd_before", "smd_after"),
+    ("adjusted", "pro_change_difference"): ("instrument", "visit", "estimate", "ci"),
+    ("claims",): ("id", "claim", "metric", "value", "ci", "verdict"),
+}
+CONTRACT_NESTED = {
+    ("reintervention", "cox_hr"): ("estimate", "ci", "p"),
+    ("reintervention", "rmst_difference"): ("estimate", "ci"),
+    ("reintervention", "adjusted_cox_hr"): ("estimate", "ci"),
+    ("reintervention", "e_value"): ("estimate", "ci_limit"),
+    ("complications", "difference"): ("unadjusted", "adjusted"),
+}
+KM_REPORT_DAYS = KM_DAYS
+
+
+def validate(doc: dict) -> list[str]:
+    """Problems of `doc` against the contract member list (empty when it conforms). Nullable objects (the
+    adjusted comparison, statistics withheld by disclosure control) may be None."""
+    problems = [f"missing member {k}" for k in TOP_LEVEL if k not in doc]
+    if doc.get("contract_version") != CONTRACT_VERSION:
+        problems.append("contract_version is not '1'")
+    for key, members in CONTRACT_OBJECTS.items():
+        obj = doc.get(key)
+        if obj is None and key in ("balance", "adjusted"):
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{key} is not an object")
+            continue
+        problems += [f"{key}.{m} missing" for m in members if m not in obj]
+
+    def at(path):
+        obj = doc
+        for p in path:
+            obj = obj.get(p) if isinstance(obj, dict) else None
+        return obj
+
+    for path, members in CONTRACT_ROWS.items():
+        rows = at(path)
+        if rows is None and path[0] in ("balance", "adjusted"):
+            continue
+        if not isinstance(rows, list):
+            problems.append(f"{'.'.join(path)} is not a list")
+            continue
+        for i, row in enumerate(rows):
+            problems += [f"{'.'.join(path)}[{i}].{m} missing" for m in members if m not in row]
+    for path, members in CONTRACT_NESTED.items():
+        obj = at(path)
+        if obj is not None:
+            problems += [f"{'.'.join(path)}.{m} missing" for m in members if m not in obj]
+    return problems
