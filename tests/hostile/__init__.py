@@ -1,0 +1,1 @@
+"""Hostile and broken landing input for the reliability tests (docs/reliability.md)."""
