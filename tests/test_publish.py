@@ -38,3 +38,13 @@ def test_a_refresh_id_is_never_overwritten(tmp_path):
     with pytest.raises(FileExistsError):
         publish(tmp_path, "20260101T000000Z-aaaa", {"overview.html": "two"}, _index)
     assert (tmp_path / "latest" / "overview.html").read_text() == "one"
+
+
+def test_an_unusable_reports_folder_fails_with_a_message_naming_it(tmp_path):
+    from pipeline.publish import PublishError
+    from pipeline.reporting.render import stage
+
+    reports = tmp_path / "site"
+    reports.write_text("a file where the reports folder should be")
+    with pytest.raises(PublishError, match="cannot write the reports of run r1 under .*site: Not a directory"):
+        stage(reports, "r1", {"comparative.html": "x"})

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.publish import LATEST, REFRESHES, Published, publish
+from pipeline.publish import LATEST, REFRESHES, Published, PublishError, publish
 from pipeline.reporting import claims as claims_mod
 from pipeline.reporting import figures
 from pipeline.reporting.common import environment
@@ -88,14 +88,20 @@ def pending_dir(reports: Path, run_id: str) -> Path:
 def stage(reports: Path, run_id: str, files: dict[str, str]) -> list[Path]:
     """Write rendered files into the run's pending folder (not visible to readers)."""
     folder = pending_dir(reports, run_id)
-    folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, text in files.items():
-        target = folder / name
-        tmp = target.with_name(f".{name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-        out.append(target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            target = folder / name
+            tmp = target.with_name(f".{name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+            out.append(target)
+    except OSError as exc:
+        raise PublishError(
+            exc.errno, f"cannot write the reports of run {run_id} under {reports}: {exc.strerror or exc}; "
+            "the previous report is unchanged"
+        ) from exc
     return out
 
 
