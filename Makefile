@@ -12,8 +12,11 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME := $(abspath $(DAGSTER_HOME))
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
+SIZES ?= 10000 100000 1000000
+BENCH_SEED ?= 20261123
+BENCH_REPEATS ?= 1
 
-.PHONY: run ui test lint check-defs sample clean
+.PHONY: run ui test lint check-defs sample clean bench
 
 # The venv is (re)built when missing or older than the dependency pins.
 $(STAMP): pyproject.toml constraints.txt
@@ -35,6 +38,10 @@ ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Generated landings and scratch runs go to benchmarks/out/ (git-ignored); results to benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.refresh --sizes $(SIZES) --seed $(BENCH_SEED) --repeats $(BENCH_REPEATS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
