@@ -12,38 +12,19 @@ from pipeline.ingest import IngestSummary, ingest_landing
 from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 
+
+def _spec(key: str, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"duckdb"})
+
+
 INGEST_SPECS = [
-    dg.AssetSpec(
-        "drop_reconciliation",
-        description="Every drop seen, its status (ingested, rejected, skipped) and, per file, "
-        "rows read = accepted + quarantined + duplicates (ingest.drop_versions, drop_files, drop_log).",
-        group_name="ingest",
-        kinds={"duckdb"},
-    ),
-    dg.AssetSpec(
-        "quarantined_rows",
-        description="Input rows refused by the contract, with reason code, drop, file and line; no data value.",
-        group_name="ingest",
-        kinds={"duckdb"},
-    ),
-    dg.AssetSpec(
-        "patient_history",
-        description="Accepted patient rows of every drop version (history kept).",
-        group_name="ingest",
-        kinds={"duckdb"},
-    ),
-    dg.AssetSpec(
-        "pro_response_history",
-        description="Accepted patient-reported outcome rows of every drop version (history kept).",
-        group_name="ingest",
-        kinds={"duckdb"},
-    ),
-    dg.AssetSpec(
-        "event_history",
-        description="Accepted clinical event rows of every drop version (history kept).",
-        group_name="ingest",
-        kinds={"duckdb"},
-    ),
+    _spec("drop_reconciliation", "Every drop seen, its status (ingested, rejected, skipped) and, per file, "
+          "rows read = accepted + quarantined + duplicates (ingest.drop_versions, drop_files, drop_log)."),
+    _spec("quarantined_rows", "Input rows refused by the contract, with reason code, drop, file and line; "
+          "no data value."),
+    _spec("patient_history", "Accepted patient rows of every drop version (history kept)."),
+    _spec("pro_response_history", "Accepted patient-reported outcome rows of every drop version (history kept)."),
+    _spec("event_history", "Accepted clinical event rows of every drop version (history kept)."),
 ]
 
 

@@ -10,16 +10,10 @@ import numpy as np
 import pytest
 
 from pipeline.survival import kaplan_meier
-from tests.reference import ESTIMATE_ATOL, SE_RTOL, data, reference, values
+from tests.reference import ESTIMATE_ATOL, SE_RTOL, SURVIVAL_DATA_SETS, data, reference, survival_cases, values
 
-# reference file -> (csv, time column, event column, group column)
-DATA_SETS = {
-    "rossi": ("rossi", "week", "arrest", "fin"),
-    "waltons": ("waltons", "T", "E", "group"),
-    "lung": ("lung", "time", "status", "sex"),
-    "generated": ("generated_competing", "time", "reintervention", "arm"),
-}
-CASES = [(name, group) for name in DATA_SETS for group in reference(name)["groups"]]
+DATA_SETS = SURVIVAL_DATA_SETS
+CASES = survival_cases()
 
 
 def fit(name: str, group: str):

@@ -10,15 +10,10 @@ import pytest
 
 from pipeline.survival import kaplan_meier, rmst, rmst_difference
 from pipeline.survival.rmst import Rmst
-from tests.reference import ESTIMATE_ATOL, SE_RTOL, data, reference
+from tests.reference import ESTIMATE_ATOL, SE_RTOL, SURVIVAL_DATA_SETS, data, reference, survival_cases
 
-DATA_SETS = {
-    "rossi": ("rossi", "week", "arrest", "fin"),
-    "waltons": ("waltons", "T", "E", "group"),
-    "lung": ("lung", "time", "status", "sex"),
-    "generated": ("generated_competing", "time", "reintervention", "arm"),
-}
-CASES = [(name, group) for name in DATA_SETS for group in reference(name)["groups"]]
+DATA_SETS = SURVIVAL_DATA_SETS
+CASES = survival_cases()
 
 
 def curve(name: str, group: str):

@@ -31,3 +31,17 @@ def data(name: str) -> pd.DataFrame:
 
 def values(x: object) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in np.atleast_1d(np.asarray(x, dtype=object))], dtype=float)
+
+
+# Right-censored data sets of the one-sample analyses: reference file -> (csv, time, event, group column).
+SURVIVAL_DATA_SETS = {
+    "rossi": ("rossi", "week", "arrest", "fin"),
+    "waltons": ("waltons", "T", "E", "group"),
+    "lung": ("lung", "time", "status", "sex"),
+    "generated": ("generated_competing", "time", "reintervention", "arm"),
+}
+
+
+def survival_cases() -> list[tuple[str, str]]:
+    """(data set, group) pairs that R reported a curve for."""
+    return [(name, group) for name in SURVIVAL_DATA_SETS for group in reference(name)["groups"]]
