@@ -6,30 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
-import jinja2
 import pandas as pd
 
 from pipeline.contract import REASON_CODES, public_drop_id
 from pipeline.disclosure import suppress_counts, suppress_table
-from pipeline.settings import REPO_ROOT
+from pipeline.reporting.common import environment
 from pipeline.sql import load_sql
 from pipeline.study import Study
-
-TEMPLATES = REPO_ROOT / "reports" / "templates"
 
 
 @dataclass(frozen=True)
 class Overview:
     html: str
     patients_per_arm: dict[str, int]  # unsuppressed: for Dagster metadata about the run, not published
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, str]) -> Overview:
@@ -48,7 +37,7 @@ def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dic
     reasons = con.execute(load_sql("report_quarantine_reasons")).df()
     reasons["meaning"] = reasons["reason_code"].map(REASON_CODES)
 
-    html = _environment().get_template("overview.html.j2").render(
+    html = environment().get_template("overview.html.j2").render(
         title="Spine outcomes: data overview",
         study=study,
         provenance=provenance,
@@ -66,9 +55,3 @@ def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dic
 
 def _rows(table: pd.DataFrame) -> list[tuple[str, list]]:
     return [(str(label), list(row)) for label, row in table.iterrows()]
-
-
-def render_index(refresh_ids: list[str]) -> str:
-    """index.html of the reports folder: every published refresh, newest first."""
-    rows = [{"id": rid, "files": ["overview.html"]} for rid in refresh_ids]
-    return _environment().get_template("index.html.j2").render(refreshes=rows)
