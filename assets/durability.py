@@ -63,7 +63,8 @@ def reintervention_comparison(warehouse: Warehouse, paths: RefreshPaths) -> dg.M
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[reintervention_dataset])
 def reintervention_cif(warehouse: Warehouse) -> dg.MaterializeResult:
     """Cumulative incidence of reintervention with death as competing risk, per arm at days 365…1826
-    (deterministic Aalen–Johansen; durability.reintervention_cif)."""
+    (deterministic Aalen–Johansen; durability.reintervention_cif), and the whole curve with delta-method
+    log(−log) 95% CIs, one row per distinct time (durability.reintervention_cif_curve)."""
     with warehouse.get_connection() as con:
         out = analyses.reintervention_cif(con)
     return _result(out.rows, out.numbers)
@@ -82,7 +83,8 @@ def durable_response_dataset(warehouse: Warehouse) -> dg.MaterializeResult:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[durable_response_dataset])
 def durable_response_turnbull(warehouse: Warehouse) -> dg.MaterializeResult:
     """Probability of durable ODI response per arm at days 365, 730 and 1826, by Turnbull's NPMLE
-    (durability.durable_response_turnbull)."""
+    (durability.durable_response_turnbull), and the whole curve, one row per support point
+    (durability.durable_response_curve)."""
     with warehouse.get_connection() as con:
         out = analyses.durable_response_turnbull(con)
     return _result(out.rows, out.numbers)

@@ -44,9 +44,10 @@ def _where(context: dg.AssetExecutionContext, paths: RefreshPaths, name: str) ->
 
 
 @dg.asset(group_name=GROUP, kinds={"html"},
-          deps=["patients", "pro_visits", "follow_up", "drop_reconciliation", "quarantined_rows"])
+          deps=["patients", "follow_up_completeness", "drop_reconciliation", "quarantined_rows"])
 def overview_report(context: dg.AssetExecutionContext, warehouse: Warehouse, paths: RefreshPaths):
-    """Data overview page (patients per arm, site and visit; ingest reconciliation), small counts suppressed."""
+    """Data overview page (patients per arm, site and visit; ingest reconciliation), small counts suppressed;
+    aggregate tables only (patients seen per visit from outcomes.follow_up_completeness)."""
     study = paths.study()
     with warehouse.get_connection() as con:
         overview = build_overview(con, study, build_provenance(con, study, context.run.run_id))

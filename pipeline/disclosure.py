@@ -15,41 +15,40 @@ def is_small(count: int, threshold: int) -> bool:
 def suppress_table(counts: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Suppress small cells of a table of counts that is published with its row and column totals.
 
-    Primary suppression hides every small cell; complementary suppression then hides, in any row or column
-    left with exactly one hidden cell, the smallest other non-zero cell, so the hidden one cannot be recovered
-    from the total. Totals themselves are suppressed when small. Returns an object frame with the totals
-    added (row and column "Total"), cells as int or SUPPRESSED.
+    The totals are cells too: the table is extended by a "Total" column and row, and every row and column of
+    the extended table (the totals row and column included) is a sum relation. Primary suppression hides every
+    small cell (totals included); complementary suppression then hides, in any row or column left with exactly
+    one hidden cell, the smallest other non-zero cell, until no row or column has a lone hidden cell, so no
+    hidden cell is the difference of published ones. Returns an object frame with the totals added, cells as
+    int or SUPPRESSED.
     """
     values = counts.astype(int)
-    hidden = values.map(lambda v: is_small(v, threshold))
+    full = values.copy()
+    full["Total"] = values.sum(axis=1)
+    full.loc["Total"] = full.sum(axis=0)
+    hidden = full.map(lambda v: is_small(int(v), threshold))
     changed = True
     while changed:
         changed = False
-        for axis_frame, axis_hidden in ((values, hidden), (values.T, hidden.T)):
-            for label in axis_frame.index:
-                row_hidden = axis_hidden.loc[label]
+        for transposed in (False, True):
+            frame, mask = (full.T, hidden.T) if transposed else (full, hidden)
+            for label in frame.index:
+                row_hidden = mask.loc[label]
                 if row_hidden.sum() != 1:
                     continue
-                candidates = axis_frame.loc[label][(~row_hidden) & (axis_frame.loc[label] > 0)]
+                candidates = frame.loc[label][(~row_hidden) & (frame.loc[label] > 0)]
                 if candidates.empty:
-                    continue  # the lone hidden cell is the row's only non-zero one: its total is hidden too
+                    continue  # every other cell is 0: the hidden one is 0 too, or the line total is hidden
                 partner = candidates.idxmin()
-                if axis_frame is values:
-                    hidden.loc[label, partner] = True
-                else:
+                if transposed:
                     hidden.loc[partner, label] = True
+                else:
+                    hidden.loc[label, partner] = True
                 changed = True
                 break
             if changed:
                 break
-    out = values.astype(object).where(~hidden, SUPPRESSED)
-    row_totals = values.sum(axis=1)
-    col_totals = values.sum(axis=0)
-    out["Total"] = [SUPPRESSED if is_small(v, threshold) else int(v) for v in row_totals]
-    total_row = [SUPPRESSED if is_small(v, threshold) else int(v) for v in col_totals]
-    grand = int(values.to_numpy().sum())
-    out.loc["Total"] = [*total_row, SUPPRESSED if is_small(grand, threshold) else grand]
-    return out
+    return full.astype(object).where(~hidden, SUPPRESSED).map(lambda v: v if v == SUPPRESSED else int(v))
 
 
 def suppress_counts(series: pd.Series, threshold: int) -> pd.Series:

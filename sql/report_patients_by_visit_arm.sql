@@ -1,8 +1,7 @@
--- Patients of the analysis population with at least one assessment per visit, per procedure.
-SELECT w.visit, w.ordinal, p.procedure, count(DISTINCT (v.site_id, v.patient_id)) AS patients
-FROM staging.pro_visits v
-JOIN staging.patients p USING (site_id, patient_id)
-JOIN staging.visit_windows w USING (visit)
-WHERE p.in_analysis
-GROUP BY ALL
-ORDER BY w.ordinal, p.procedure;
+-- Patients of the analysis population with at least one assessment per visit, per procedure: the 'ANY'
+-- numerator of outcomes.follow_up_completeness (an in-window assessment implies that follow-up reached the
+-- window, so it equals a count over staging.pro_visits), read from that aggregate table.
+SELECT c.visit, c.visit_ordinal AS ordinal, c.arm AS procedure, c.assessed AS patients
+FROM outcomes.follow_up_completeness c
+WHERE c.instrument = 'ANY' AND c.assessed > 0
+ORDER BY c.visit_ordinal, c.arm;

@@ -111,7 +111,8 @@ def _cells(html: str, table_id: str) -> list[str]:
 def test_no_small_count_in_the_html_tables(latest):
     comparative = (latest / "comparative.html").read_text()
     dq = (latest / "data_quality.html").read_text()
-    checks = [(comparative, "numbers-at-risk"), (comparative, "safety-table"), (dq, "site-table"),
+    checks = [(comparative, "numbers-at-risk"), (comparative, "safety-table"), (comparative, "attrition-site-table"),
+              (dq, "site-table"),
               (dq, "completeness-table")]
     for html, table in checks:
         for cell in _cells(html, table):

@@ -135,3 +135,34 @@ def test_rematerializing_gives_the_same_tables(run, warehouse):
     again = dg.materialize(DURABILITY_ASSETS, resources=resources(warehouse))
     assert again.success
     assert query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm") == before
+
+
+def test_full_curves_have_one_row_per_distinct_time_and_agree_with_the_reporting_days(run, warehouse):
+    for table, data_set, times in (
+        ("reintervention_cif_curve", "reintervention_dataset", "count(DISTINCT time)"),
+        ("durable_response_curve", None, None),
+    ):
+        per_arm = dict(query(warehouse, f"SELECT procedure, count(*) FROM durability.{table} GROUP BY ALL"))
+        assert set(per_arm) == {"MILD", "LAMINECTOMY"}, table
+        if data_set:
+            distinct = dict(query(warehouse, f"SELECT procedure, {times} FROM durability.{data_set} GROUP BY ALL"))
+            assert per_arm == distinct
+    # The curve read at a reporting day (last row at or before it) is the day's published number.
+    pairs = query(warehouse, """
+        SELECT d.cumulative_incidence, arg_max(c.cumulative_incidence, c.time), arg_max(c.ci_lower, c.time),
+               arg_max(c.ci_upper, c.time)
+        FROM durability.reintervention_cif d JOIN durability.reintervention_cif_curve c
+          ON c.procedure = d.procedure AND c.time <= d.day
+        GROUP BY d.procedure, d.day, d.cumulative_incidence""")
+    assert len(pairs) == 10
+    for day_value, curve_value, lower, upper in pairs:
+        assert curve_value == pytest.approx(day_value, abs=1e-12)
+        assert (lower is None or lower <= day_value) and (upper is None or day_value <= upper)
+    pairs = query(warehouse, """
+        SELECT d.probability, arg_max(c.probability, c.time)
+        FROM durability.durable_response_turnbull d JOIN durability.durable_response_curve c
+          ON c.procedure = d.procedure AND c.time <= d.day
+        GROUP BY d.procedure, d.day, d.probability""")
+    assert len(pairs) == 6
+    for day_value, curve_value in pairs:
+        assert curve_value == pytest.approx(day_value, abs=1e-12)

@@ -169,6 +169,10 @@ def combine(verdicts: list[str]) -> str:
     return SUPPORTED if all(v == SUPPORTED for v in relevant) else INCONCLUSIVE
 
 
+# Metrics whose value is a proportion (or a difference of proportions): the report prints them as percentages.
+PROPORTION_METRICS = frozenset({"satisfaction_rate", "responder_rate", "reintervention_free", "reintervention_cif",
+                                "same_day_discharge", "returned_by_day", "complication_difference"})
+
 RULE_TEXT = {
     "ci_contains_or_above": "95% CI contains {t} or lies above it",
     "ci_lower_at_least": "95% CI lower limit ≥ {t}",
@@ -191,7 +195,7 @@ def evaluate(results: dict, study: Study, extras: dict | None = None, path: Path
             v = verdict(cond, m, minimum_n)
             parts.append({"metric": m.label, "value": m.value, "ci": m.ci, "p": m.p, "n_ok": m.n is not None
                           and m.n >= minimum_n, "rule": RULE_TEXT[cond.rule].format(t=cond.threshold, a=cond.alpha),
-                          "verdict": v, "note": m.note})
+                          "verdict": v, "note": m.note, "proportion": cond.metric in PROPORTION_METRICS})
         first = parts[0]
         out.append({"id": claim.id, "claim": claim.claim, "metric": "; ".join(p["metric"] for p in parts),
                     "value": first["value"], "ci": first["ci"], "verdict": combine([p["verdict"] for p in parts]),
@@ -206,7 +210,8 @@ def weighted_median(curve_time: np.ndarray, curve_surv: np.ndarray) -> float | N
 
 
 def return_extras(con: duckdb.DuckDBPyConnection, study: Study) -> dict:
-    """Weighted KM medians of return to activity (comparison.adjusted_km_curve) and the unweighted log-rank p."""
+    """Weighted KM medians of return to activity (comparison.adjusted_km_curve) and the unweighted log-rank p
+    (from durability.return_to_activity_km_curve)."""
     out: dict[str, Any] = {}
     curve = read(con, "comparison.adjusted_km_curve")
     if not curve.empty:
@@ -218,9 +223,11 @@ def return_extras(con: duckdb.DuckDBPyConnection, study: Study) -> dict:
                 med[arm] = weighted_median(a["time"].to_numpy(float), a["survival"].to_numpy(float))
         if len(med) == 2 and None not in med.values():
             out["return_weighted_median"] = med
-    data = read(con, "durability.return_to_activity_dataset")
-    if not data.empty and data["procedure"].nunique() == 2:
-        from pipeline.survival.logrank import logrank
+    # From the curve table (one row per arm and distinct time), not the patient-level data set.
+    km = read(con, "durability.return_to_activity_km_curve")
+    if not km.empty and km["procedure"].nunique() == 2:
+        from pipeline.survival.logrank import logrank_from_counts
 
-        out["return_logrank_p"] = logrank(data["time"], data["event"], data["procedure"]).p_value
+        groups = [(a["time"], a["events"], a["censored"]) for _, a in km.groupby("procedure")]
+        out["return_logrank_p"] = logrank_from_counts(groups).p_value
     return out

@@ -1,105 +1,20 @@
 """The comparative effectiveness report (MILD vs laminectomy): context assembled from results.json (so the page
 and the file always agree and share the disclosure control) plus curves and tables for the figures."""
 
-from typing import Any
-
 import duckdb
 import pandas as pd
 
 from pipeline.reporting import figures
+from pipeline.reporting.attrition import attrition, attrition_by_site
 from pipeline.reporting.common import environment, fmt, interval, number, pct, read, table_exists
 from pipeline.reporting.methods import methods
+from pipeline.reporting.summary import summary_sentences
 from pipeline.reporting.suppression import Suppressor
 from pipeline.sql import load_sql
 from pipeline.study import Study
 
 NOT_AVAILABLE = "Not available in this refresh."
-
-
-def _find(rows: list[dict], **match: Any) -> dict:
-    return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), {})
-
-
-def _ci_text(ci, digits=1, percent=False) -> str:
-    if not ci:
-        return "CI withheld"
-    f = (lambda v: pct(v, digits)) if percent else (lambda v: fmt(v, digits))
-    return f"95% CI {f(ci[0])} to {f(ci[1])}"
-
-
-def summary_sentences(results: dict, study: Study) -> list[str]:
-    """Key findings in plain sentences, each with its number and CI (or why it is withheld)."""
-    t, c, pv = study.treatment, study.comparator, study.primary_visit
-    out = []
-    pop = results["population"]
-    out.append(f"The analysis includes {pop[t]['patients']} {t} and {pop[c]['patients']} {c} patients.")
-    for arm in (t, c):
-        s = _find(results["satisfaction"], arm=arm, visit=pv)
-        if s.get("rate") is not None:
-            out.append(f"At {pv}, {pct(s['rate'])} of {arm} respondents were satisfied "
-                       f"({_ci_text(s['ci'], percent=True)}; n = {s['n']}).")
-    for arm in (t, c):
-        o = _find(results["pro_change"], arm=arm, instrument="ODI", visit=pv)
-        if o.get("mean_change") is not None:
-            out.append(f"{arm}: mean ODI change at {pv} {fmt(o['mean_change'])} points ({_ci_text(o['ci'])}); "
-                       f"{pct(o['responder_rate'])} reached the MCID ({_ci_text(o['responder_ci'], percent=True)}).")
-    adj = results.get("adjusted")
-    if adj:
-        d = _find(adj["pro_change_difference"], instrument="ODI", visit=pv)
-        if d.get("estimate") is not None:
-            out.append(f"Adjusted for confounding, the ODI change at {pv} differed by {fmt(d['estimate'])} points "
-                       f"({t} − {c}; {_ci_text(d['ci'])}).")
-    r = results["reintervention"]
-    for arm in (t, c):
-        k = _find(r["km"], arm=arm, day=study.horizon_days)
-        if k.get("survival") is not None:
-            out.append(f"Freedom from reintervention at {study.horizon_days} days: {arm} {pct(k['survival'])} "
-                       f"({_ci_text(k['ci'], percent=True)}).")
-    if r.get("cox_hr"):
-        out.append(f"Unadjusted hazard ratio of reintervention {t} vs {c}: {fmt(r['cox_hr']['estimate'], 2)} "
-                   f"({_ci_text(r['cox_hr']['ci'], 2)}).")
-    if r.get("adjusted_cox_hr"):
-        e = r.get("e_value") or {}
-        out.append(f"Adjusted hazard ratio: {fmt(r['adjusted_cox_hr']['estimate'], 2)} "
-                   f"({_ci_text(r['adjusted_cox_hr']['ci'], 2)}); E-value {fmt(e.get('estimate'), 2)} "
-                   f"(CI limit {fmt(e.get('ci_limit'), 2)}).")
-    for row in results["return_to_activity"]:
-        if row.get("median_days") is not None:
-            out.append(f"{row['arm']}: median {fmt(row['median_days'], 0)} days to return to normal activity "
-                       f"({_ci_text(row['ci'], 0)}).")
-    supported = [x["claim"] for x in results["claims"] if x["verdict"] == "supported"]
-    not_supported = [x["claim"] for x in results["claims"] if x["verdict"] == "not supported"]
-    inconclusive = [x["claim"] for x in results["claims"] if x["verdict"] == "inconclusive"]
-    if supported:
-        out.append("The data support: " + "; ".join(supported) + ".")
-    if not_supported:
-        out.append("The data do not support: " + "; ".join(not_supported) + ".")
-    if inconclusive:
-        out.append("Inconclusive: " + "; ".join(inconclusive) + ".")
-    return out
-
-
-def attrition(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> dict:
-    rows = con.execute(load_sql("report_attrition")).df() if table_exists(con, "ingest.drop_files") else pd.DataFrame()
-    out: dict[str, Any] = {"read": None, "quarantined": [], "accepted": None, "other": None, "analysed": {}}
-    for r in rows.itertuples():
-        if r.step == "patient_rows_read":
-            out["read"] = s.count(r.n)
-        elif r.step == "patient_rows_quarantined":
-            out["quarantined"].append((r.detail, s.count(r.n)))
-        elif r.step == "patients_accepted":
-            out["accepted"] = s.count(r.n)
-        elif r.step == "patients_other_procedure":
-            out["other"] = s.count(r.n)
-        elif r.step == "patients_analysed":
-            out["analysed"][r.detail] = s.count(r.n)
-    # UNION ALL has no order: fix it here so that a rerun publishes the same page.
-    out["quarantined"].sort()
-    out["analysed"] = {arm: out["analysed"].get(arm, 0) for arm in study.arms}
-    ex = con.execute(load_sql("report_durable_exclusions")).df() \
-        if table_exists(con, "durability.durable_response_dataset") else pd.DataFrame()
-    out["durable_excluded"] = [(r.arm, r.exclusion, s.count(r.patients)) for r in ex.itertuples()]
-    return out
+PS_BINS = 20  # propensity-score overlap histogram
 
 
 def table1(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> dict:
@@ -215,13 +130,18 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
     figs["km"] = fs.html(figures.km_curves(curve, arms, study.suppression_threshold,
                                            "Freedom from reintervention (Kaplan–Meier, 95% CI)",
                                            "free from reintervention"), "fig-km") if len(curve) else None
-    cif = results["reintervention"]["cif"]
-    figs["cif"] = fs.html(figures.points_by_day(cif, arms, "cumulative_incidence",
-                                                "Cumulative incidence of reintervention (death competing)",
-                                                "cumulative incidence", start=0.0), "fig-cif") if cif else None
-    dr = results["durable_response"]
-    figs["durable"] = fs.html(figures.points_by_day(dr, arms, "probability", "Durable ODI response (Turnbull)",
-                                                    "probability of durable response"), "fig-durable") if dr else None
+    # Full curves (one row per distinct time), cut where fewer than the threshold remain at risk (SAP 8).
+    cif = read(con, "durability.reintervention_cif_curve")
+    figs["cif"] = fs.html(figures.km_curves(cif, arms, study.suppression_threshold,
+                                            "Cumulative incidence of reintervention (Aalen–Johansen, death "
+                                            "competing; 95% CI)", "cumulative incidence",
+                                            value="cumulative_incidence", full_range=False),
+                          "fig-cif") if len(cif) else None
+    dr = read(con, "durability.durable_response_curve")
+    figs["durable"] = fs.html(figures.km_curves(dr, arms, study.suppression_threshold,
+                                                "Durable ODI response (Turnbull NPMLE; no pointwise CI)",
+                                                "probability of durable response", value="probability"),
+                              "fig-durable") if len(dr) else None
     rcurve = read(con, "durability.return_to_activity_km_curve")
     wcurve = read(con, "comparison.adjusted_km_curve")
     wret = wcurve[wcurve["outcome"] == "return_to_activity"] if len(wcurve) else None
@@ -231,17 +151,19 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
                              "fig-return") if len(rcurve) else None
     b = results.get("balance")
     figs["love"] = fs.html(figures.love_plot(b["covariates"]), "fig-love", height=520) if b else None
-    ps = read(con, "comparison.propensity")
-    figs["overlap"] = fs.html(figures.ps_overlap(ps[["arm", "propensity_score"]], arms, study.suppression_threshold),
+    ps = con.execute(load_sql("report_propensity_bins"), [PS_BINS, PS_BINS]).df() \
+        if table_exists(con, "comparison.propensity") else pd.DataFrame()
+    figs["overlap"] = fs.html(figures.ps_overlap(ps, arms, study.suppression_threshold, PS_BINS),
                               "fig-overlap") if len(ps) else None
-    del ps  # patient-level: only the binned, suppressed shares leave this function
     subs = subgroup_rows(con, s)
+    sites = attrition_by_site(con, study, s)
     figs["forest"] = fs.html(figures.forest(subs), "fig-forest", height=480) if subs else None
     context = {
         "title": f"Comparative effectiveness: {study.treatment} vs {study.comparator}",
         "study": study, "arms": arms, "results": results, "prov": results["provenance"],
         "summary": summary_sentences(results, study),
-        "attrition": attrition(con, study, s), "table1": table1(con, study, s),
+        "attrition": attrition(con, study, s, sites), "attrition_sites": sites,
+        "table1": table1(con, study, s),
         "differences": differences(con, study, s), "subgroups": subs, "figs": figs,
         "methods": methods(study), "limitations": limitations(results, study, completeness),
         "completeness": completeness, "not_available": NOT_AVAILABLE, "primary_visit": study.primary_visit,

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from pipeline.contract import DROP_ID_PATTERN, DROP_REJECTION_CODES, REASON_CODES
+from pipeline.outcomes.intervals import wilson_interval
 from pipeline.reporting.common import count, interval, number, read, table_exists
 from pipeline.reporting.suppression import Suppressor
 from pipeline.sql import load_sql
@@ -77,7 +78,29 @@ def completeness(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) ->
     return out
 
 
+def completeness_by_cut(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> list[dict]:
+    """Completeness per arm and visit as the data stood after each drop (sql/report_completeness_by_cut.sql).
+
+    Only rates and CIs are published: the patient counts of consecutive cuts would give, by subtraction, the
+    small number of patients one drop added. A rate is withheld under the proportion rule of its own cut."""
+    if not (table_exists(con, "ingest.drop_versions") and table_exists(con, "staging.patients")):
+        return []
+    inst = study.completeness_instrument
+    t = con.execute(load_sql("report_completeness_by_cut"), [inst, inst]).df()
+    if t.empty:
+        return []
+    lower, upper = wilson_interval(t["assessed"], t["n"])
+    out = []
+    for r, lo, hi in zip(t.itertuples(), lower, upper, strict=True):
+        ok = not s.proportion_hidden(r.n, r.assessed)
+        out.append({"cut": int(r.cut), "drop_id": safe_drop_id(r.drop_id), "arm": r.arm, "visit": r.visit,
+                    "rate": number(r.assessed / r.n) if ok else None, "ci": interval(lo, hi) if ok else None})
+    return out
+
+
 def assemble_data_quality(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict) -> dict[str, Any]:
+    """data_quality.json: the contract's members, plus `completeness` (per visit, today) and
+    `completeness_by_cut` (per visit after each drop); the contract allows added members."""
     s = Suppressor(study.suppression_threshold)
     return {
         "contract_version": CONTRACT_VERSION,
@@ -85,6 +108,7 @@ def assemble_data_quality(con: duckdb.DuckDBPyConnection, study: Study, provenan
         "drops": drops(con),
         "completeness": {"instrument": study.completeness_instrument, "target": study.completeness_minimum,
                          "visits": completeness(con, study, s)},
+        "completeness_by_cut": completeness_by_cut(con, study, s),
     }
 
 

@@ -89,7 +89,8 @@ def rate_bars(rows: list[dict], arms: tuple[str, str], visits: list[str], value:
 
 
 def km_curves(curve: pd.DataFrame, arms: tuple[str, str], threshold: int, title: str, ytitle: str,
-              failure: bool = False, arm_col: str = "procedure", weighted: pd.DataFrame | None = None) -> go.Figure:
+              failure: bool = False, arm_col: str = "procedure", weighted: pd.DataFrame | None = None,
+              value: str = "survival", full_range: bool = True) -> go.Figure:
     """Step curves with pointwise 95% bands, cut where fewer than `threshold` remain at risk.
     failure=True plots 1 − S (share with the event). `weighted`: optional weighted curves (dashed)."""
     fig = go.Figure()
@@ -102,15 +103,18 @@ def km_curves(curve: pd.DataFrame, arms: tuple[str, str], threshold: int, title:
             continue
         last[arm] = float(c["time"].max())
         # Rounded like every published number (pipeline.reporting.common.number): reruns publish identical files.
-        y, lo, hi = (np.round(c[k].to_numpy(float), 10) for k in ("survival", "ci_lower", "ci_upper"))
+        band = "ci_lower" in c and "ci_upper" in c  # the Turnbull curve has none
+        y, lo, hi = (np.round(c[k].to_numpy(float), 10) if k in c else None for k in (value, "ci_lower", "ci_upper"))
         if failure:
-            y, lo, hi = 1 - y, 1 - hi, 1 - lo
+            y, lo, hi = 1 - y, (1 - hi if band else None), (1 - lo if band else None)
         t = c["time"].to_numpy(float)
         color = _color(a)
-        fig.add_trace(go.Scatter(x=t, y=hi, mode="lines", line={"width": 0, "shape": "hv"}, showlegend=False,
-                                 hoverinfo="skip", legendgroup=arm))
-        fig.add_trace(go.Scatter(x=t, y=lo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
-                                 fillcolor=_rgba(color, 0.15), showlegend=False, hoverinfo="skip", legendgroup=arm))
+        if band:
+            fig.add_trace(go.Scatter(x=t, y=hi, mode="lines", line={"width": 0, "shape": "hv"}, showlegend=False,
+                                     hoverinfo="skip", legendgroup=arm))
+            fig.add_trace(go.Scatter(x=t, y=lo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
+                                     fillcolor=_rgba(color, 0.15), showlegend=False, hoverinfo="skip",
+                                     legendgroup=arm))
         fig.add_trace(go.Scatter(x=t, y=y, mode="lines", name=arm, line={"color": color, "shape": "hv"},
                                  legendgroup=arm))
     if weighted is not None and not weighted.empty:
@@ -121,22 +125,9 @@ def km_curves(curve: pd.DataFrame, arms: tuple[str, str], threshold: int, title:
             y = np.round(w["survival"].to_numpy(float), 10)
             fig.add_trace(go.Scatter(x=w["time"], y=1 - y if failure else y, mode="lines", name=f"{arm} (weighted)",
                                      line={"color": _color(a), "dash": "dash", "shape": "hv"}))
-    fig.update_layout(title=title, xaxis_title="days from index", yaxis={"title": ytitle, "range": [0, 1.02],
-                                                                         "tickformat": ".0%"})
-    return fig
-
-
-def points_by_day(rows: list[dict], arms: tuple[str, str], value: str, title: str, ytitle: str,
-                  start: float | None = None) -> go.Figure:
-    fig = go.Figure()
-    for a, arm in enumerate(arms):
-        pts = sorted((r for r in rows if r["arm"] == arm), key=lambda r: r["day"])
-        x, y = [r["day"] for r in pts], [r[value] for r in pts]
-        if start is not None:
-            x, y = [0, *x], [start, *y]
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=arm, line={"color": _color(a), "shape": "hv"}))
-    fig.update_layout(title=title, xaxis_title="days from index", yaxis={"title": ytitle, "tickformat": ".0%",
-                                                                         "rangemode": "tozero"})
+    yaxis = {"title": ytitle, "tickformat": ".0%"}
+    yaxis |= {"range": [0, 1.02]} if full_range else {"rangemode": "tozero"}
+    fig.update_layout(title=title, xaxis_title="days from index", yaxis=yaxis)
     return fig
 
 
@@ -153,15 +144,17 @@ def love_plot(covariates: list[dict], limit: float = 0.1) -> go.Figure:
     return fig
 
 
-def ps_overlap(scores: pd.DataFrame, arms: tuple[str, str], threshold: int, bins: int = 20) -> go.Figure:
-    """Share of each arm per propensity-score bin; bins with 1..threshold−1 patients are blanked (SAP 8)."""
+def ps_overlap(bins_frame: pd.DataFrame, arms: tuple[str, str], threshold: int, bins: int = 20) -> go.Figure:
+    """Share of each arm per propensity-score bin (counts per arm and bin, sql/report_propensity_bins.sql);
+    bins with 1..threshold−1 patients are blanked (SAP 8)."""
     edges = np.linspace(0, 1, bins + 1)
     mids = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure()
     for a, arm in enumerate(arms):
-        s = scores.loc[scores["arm"] == arm, "propensity_score"].to_numpy(float)
-        counts, _ = np.histogram(s, bins=edges)
-        share = [None if 0 < n < threshold else (round(n / len(s), 10) if len(s) else None) for n in counts]
+        part = bins_frame[bins_frame["arm"] == arm]
+        counts = np.bincount(part["bin"].to_numpy(int), weights=part["patients"].to_numpy(float), minlength=bins)
+        total = counts.sum()
+        share = [None if 0 < n < threshold else (round(n / total, 10) if total else None) for n in counts]
         fig.add_trace(go.Bar(x=mids, y=share, name=arm, marker_color=_rgba(_color(a), 0.6), width=1 / bins))
     fig.update_layout(barmode="overlay", title="Propensity-score overlap (share of each arm per bin; small bins blank)",
                       xaxis_title="propensity score", yaxis={"title": "share of arm", "tickformat": ".0%"})
@@ -206,4 +199,25 @@ def drop_trend(drops: list[dict]) -> go.Figure:
 def completeness_lines(rows: list[dict], arms: tuple[str, str], visits: list[str], target: float) -> go.Figure:
     fig = rate_bars(rows, arms, visits, "rate", "ci", "Follow-up completeness per visit (any instrument)")
     fig.add_hline(y=target, line_dash="dash", line_color="#777")
+    return fig
+
+
+def completeness_by_cut(rows: list[dict], arms: tuple[str, str], visits: list[str], target: float) -> go.Figure:
+    """Completeness per visit after each drop, one panel per arm: does follow-up fill in or decay as drops
+    arrive? Withheld rates are gaps."""
+    cuts = sorted({r["cut"] for r in rows})  # drop ids are long: the axis shows the cut number (table: drop id)
+    fig = make_subplots(rows=1, cols=len(arms), subplot_titles=list(arms), shared_yaxes=True)
+    palette = ("#1f5fa8", "#c8553d", "#2a9d8f", "#e9c46a", "#6a4c93", "#8d99ae", "#f4a261", "#264653", "#b5838d")
+    for a, arm in enumerate(arms):
+        for v, visit in enumerate(visits):
+            pts = {r["cut"]: r["rate"] for r in rows if r["arm"] == arm and r["visit"] == visit}
+            if not pts:
+                continue
+            fig.add_trace(go.Scatter(x=cuts, y=[pts.get(c) for c in cuts], mode="lines+markers", name=visit,
+                                     legendgroup=visit, showlegend=a == 0, line={"color": palette[v % len(palette)]}),
+                          row=1, col=a + 1)
+        fig.add_hline(y=target, line_dash="dash", line_color="#777", row=1, col=a + 1)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    fig.update_xaxes(title_text="after drop number", tickmode="array", tickvals=cuts)
+    fig.update_layout(title="Follow-up completeness per visit after each drop (data cut)")
     return fig

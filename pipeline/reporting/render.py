@@ -15,7 +15,7 @@ from pipeline.reporting import claims as claims_mod
 from pipeline.reporting import figures
 from pipeline.reporting.common import environment
 from pipeline.reporting.comparative import render_comparative
-from pipeline.reporting.data_quality import assemble_data_quality, reason_meanings, site_table
+from pipeline.reporting.data_quality import assemble_data_quality, completeness, reason_meanings, site_table
 from pipeline.reporting.results import assemble_results
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
@@ -44,8 +44,7 @@ def build_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict
 def render_comparative_files(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict,
                              claims_file: Path = claims_mod.CLAIMS_FILE) -> Rendered:
     doc = build_results(con, study, provenance, claims_file)
-    dq = assemble_data_quality(con, study, provenance)
-    html = render_comparative(con, study, doc, dq["completeness"]["visits"])
+    html = render_comparative(con, study, doc, completeness(con, study, Suppressor(study.suppression_threshold)))
     return Rendered({"comparative.html": html, "results.json": to_json(doc)}, doc)
 
 
@@ -64,11 +63,28 @@ def render_data_quality_files(con: duckdb.DuckDBPyConnection, study: Study, prov
                                "fig-completeness") if comp else None
     fig_trend = fs.html(figures.drop_trend(dq["drops"]), "fig-trend") \
         if any(d["status"] == "ingested" for d in dq["drops"]) else None
+    by_cut = dq["completeness_by_cut"]
+    fig_cut = fs.html(figures.completeness_by_cut(by_cut, study.arms, visits, study.completeness_minimum),
+                      "fig-completeness-cut", height=380) if by_cut else None
     html = environment().get_template("data_quality.html.j2").render(
         title="Spine outcomes: data quality", dq=dq, prov=provenance, arms=study.arms,
         sites=site_table(con, study, s), reason_totals=sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])),
-        meanings=reason_meanings(), fig_completeness=fig_completeness, fig_trend=fig_trend, plotlyjs=fs.script)
+        meanings=reason_meanings(), fig_completeness=fig_completeness, fig_trend=fig_trend, fig_cut=fig_cut,
+        cut_table=cut_table(by_cut, study.arms, visits), plotlyjs=fs.script)
     return Rendered({"data_quality.html": html, "data_quality.json": to_json(dq)}, dq)
+
+
+def cut_table(rows: list[dict], arms: tuple[str, str], visits: list[str]) -> dict:
+    """Completeness after each drop as a table: one column per cut, one row per arm and visit."""
+    cuts = sorted({(r["cut"], r["drop_id"]) for r in rows})
+    cells = {(r["arm"], r["visit"], r["cut"]): r for r in rows}
+    body = []
+    for arm in arms:
+        for visit in visits:
+            line = [cells.get((arm, visit, c)) for c, _ in cuts]
+            if any(line):
+                body.append({"arm": arm, "visit": visit, "cells": line})
+    return {"cuts": [f"{c}: {d}" for c, d in cuts], "rows": body}
 
 
 def render_index(reports: Path, refresh_ids: list[str]) -> str:

@@ -1,7 +1,8 @@
 """results.json, exactly per ../shared/results-contract.md (version 1), with disclosure control (SAP 8).
 
-`complications` is an object: the contract lists per-arm rows and a `difference` member; a JSON list cannot
-carry a member, so the rows are `complications.rates` and the difference `complications.difference`.
+`complications` is an object: the contract gives it per-arm rows and a named member `difference`; a JSON list
+cannot carry a member, so the rows are `complications.rates` and the difference `complications.difference`
+(decision and reasons: docs/reports.md, "results.json notes").
 
 Every count goes through `Suppressor`; every number derived from a suppressed count is None. Members of the
 adjusted comparison (SAP 6) are None when the `comparison` tables are absent from the warehouse.
@@ -314,6 +315,8 @@ CONTRACT_NESTED = {
     ("reintervention", "adjusted_cox_hr"): ("estimate", "ci"),
     ("reintervention", "e_value"): ("estimate", "ci_limit"),
     ("complications", "difference"): ("unadjusted", "adjusted"),
+    ("complications", "difference", "unadjusted"): ("estimate", "ci"),
+    ("complications", "difference", "adjusted"): ("estimate", "ci"),
 }
 KM_REPORT_DAYS = KM_DAYS
 

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.survival.cif import aalen_johansen
+from pipeline.survival.cif import CumulativeIncidence, aalen_johansen
 from pipeline.survival.cox import cox_efron
 from pipeline.survival.datasets import load, write
 from pipeline.survival.km import KaplanMeier, kaplan_meier
@@ -32,6 +32,9 @@ KM_COLUMNS = ("arm", "procedure", "day", "survival", "se", "ci_lower", "ci_upper
 CURVE_COLUMNS = ("arm", "procedure", "time", "at_risk", "events", "censored", "survival", "se", "ci_lower",
                  "ci_upper")
 CIF_COLUMNS = ("arm", "procedure", "day", "cumulative_incidence", "death_cumulative_incidence", "at_risk")
+CIF_CURVE_COLUMNS = ("arm", "procedure", "time", "at_risk", "events", "competing", "censored", "cumulative_incidence",
+                     "se", "ci_lower", "ci_upper", "death_cumulative_incidence")
+DURABLE_CURVE_COLUMNS = ("arm", "procedure", "time", "probability", "at_risk", "patients")
 TURNBULL_COLUMNS = ("arm", "procedure", "day", "probability", "patients", "exact", "interval_censored",
                     "right_censored", "iterations", "converged")
 RECOVERY_COLUMNS = ("arm", "procedure", "measure", "day", "estimate", "ci_lower", "ci_upper", "patients", "events",
@@ -102,22 +105,28 @@ def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level:
         "rmst_difference_ci_upper": diff.upper})
 
 
-def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS) -> Materialized:
+def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
+                       level: float = 0.95) -> Materialized:
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event", "competing_event"])
     status = data["event"] + 2 * data["competing_event"]
-    frames, numbers = [], {}
+    frames, curves, numbers = [], [], {}
     for arm, procedure, sel in _arms(data):
-        incidence, at_risk = aalen_johansen(data["time"][sel], status[sel], causes=2).at(days)
+        fit = aalen_johansen(data["time"][sel], status[sel], causes=2)
+        incidence, at_risk = fit.at(days)
         frames.append(pd.DataFrame({
             "arm": arm, "procedure": procedure, "day": list(days), "cumulative_incidence": incidence[:, 0],
             "death_cumulative_incidence": incidence[:, 1], "at_risk": at_risk}))
+        curves.append(_cif_curve_frame(arm, procedure, fit, level))
         numbers[f"cumulative_incidence_{int(days[-1])}_{procedure}"] = incidence[-1, 0]
-    return Materialized(write(con, "reintervention_cif", _concat(frames, CIF_COLUMNS)), numbers)
+    with _transaction(con):
+        rows = write(con, "reintervention_cif", _concat(frames, CIF_COLUMNS))
+        write(con, "reintervention_cif_curve", _concat(curves, CIF_CURVE_COLUMNS))
+    return Materialized(rows, numbers)
 
 
 def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] = DURABLE_DAYS) -> Materialized:
     data = load(con, "durable_response_dataset", ["arm", "procedure", "included", "left_day", "right_day"])
-    frames, numbers = [], {}
+    frames, curves, numbers = [], [], {}
     for arm, procedure, sel in _arms(data):
         use = sel & np.asarray(data["included"], dtype=bool)
         left = _floats(data["left_day"])[use]
@@ -131,8 +140,16 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
             "arm": arm, "procedure": procedure, "day": list(days), "probability": probability,
             "patients": left.size, "exact": exact, "interval_censored": left.size - exact - censored,
             "right_censored": censored, "iterations": fit.iterations, "converged": fit.converged}))
+        # Still observed in durable response at t: left bound ≥ t (exact failures, intervals and censorings).
+        still = left.size - np.searchsorted(np.sort(left), fit.time, side="left")
+        curves.append(pd.DataFrame({
+            "arm": arm, "procedure": procedure, "time": fit.time, "probability": fit.surv, "at_risk": still,
+            "patients": left.size}))
         numbers[f"durable_response_{int(days[-1])}_{procedure}"] = probability[-1]
-    return Materialized(write(con, "durable_response_turnbull", _concat(frames, TURNBULL_COLUMNS)), numbers)
+    with _transaction(con):
+        rows = write(con, "durable_response_turnbull", _concat(frames, TURNBULL_COLUMNS))
+        write(con, "durable_response_curve", _concat(curves, DURABLE_CURVE_COLUMNS))
+    return Materialized(rows, numbers)
 
 
 def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = RECOVERY_DAYS,
@@ -176,6 +193,17 @@ def _curve_frame(arm: str, procedure: str, km: KaplanMeier, level: float) -> pd.
     return pd.DataFrame({"arm": arm, "procedure": procedure, "time": t.time, "at_risk": t.n_at_risk,
                          "events": t.n_events.sum(axis=1), "censored": t.n_censored, "survival": km.surv,
                          "se": km.se, "ci_lower": lower, "ci_upper": upper})
+
+
+def _cif_curve_frame(arm: str, procedure: str, fit: CumulativeIncidence, level: float) -> pd.DataFrame:
+    """The whole cumulative-incidence curve of reintervention: one row per distinct time (events of either
+    cause or censorings), with its delta-method SE and log(−log) CI."""
+    lower, upper = fit.confidence_interval(1, level)
+    t = fit.table
+    return pd.DataFrame({"arm": arm, "procedure": procedure, "time": t.time, "at_risk": t.n_at_risk,
+                         "events": t.n_events[:, 0], "competing": t.n_events[:, 1], "censored": t.n_censored,
+                         "cumulative_incidence": fit.incidence[:, 0], "se": np.sqrt(fit.variance(1)),
+                         "ci_lower": lower, "ci_upper": upper, "death_cumulative_incidence": fit.incidence[:, 1]})
 
 
 def _row(measure: str, **values: object) -> dict[str, object]:

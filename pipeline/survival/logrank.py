@@ -40,6 +40,26 @@ def logrank(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank:
     return LogRank(float(result.test_statistic), 1, float(result.p_value))
 
 
+def logrank_from_counts(groups: list[tuple[ArrayLike, ArrayLike, ArrayLike]]) -> LogRank:
+    """The same test from two groups already counted per distinct time: (time, events, censored) each, e.g.
+    the rows of a KM curve table, so a report needs no patient-level row."""
+    if len(groups) != 2:
+        raise ValueError(f"log-rank needs exactly two groups, got {len(groups)}")
+    parts = []
+    for time, events, censored in groups:
+        t = np.asarray(time, dtype=float)
+        d, c = np.asarray(events, dtype=float), np.asarray(censored, dtype=float)
+        keep_d, keep_c = d > 0, c > 0
+        parts.append((np.concatenate([t[keep_d], t[keep_c]]),
+                      np.concatenate([np.ones(int(keep_d.sum()), dtype=int), np.zeros(int(keep_c.sum()), dtype=int)]),
+                      np.concatenate([d[keep_d], c[keep_c]])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = logrank_test(parts[0][0], parts[1][0], parts[0][1], parts[1][1],
+                              weights_A=parts[0][2], weights_B=parts[1][2])
+    return LogRank(float(result.test_statistic), 1, float(result.p_value))
+
+
 def _frequencies(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (time, event) rows and how many patients each stands for."""
     uniq, inverse = np.unique(time, return_inverse=True)
