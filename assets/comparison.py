@@ -35,7 +35,8 @@ def _result(built: analysis.Built, study_sha: str, extra: Mapping[str, object] |
 def propensity_weights(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Propensity score per analysis patient from an unpenalized logistic regression on the SAP 6 covariates
     (median / 0 imputation with `<name>_missing` indicators, constant covariates dropped and listed in
-    comparison.propensity_model), and the weight of the study's scheme (overlap by default)."""
+    comparison.propensity_model), and the weight of the study's scheme (overlap by default). Fitted once per run:
+    the population with its score and weight is stored as comparison.cohort, which the later steps read."""
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_propensity(con, study)

@@ -5,18 +5,25 @@ table metadata, the checks run (non-blocking), and every adjusted row carries ba
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from assets.durability import DURABILITY_ASSETS
 from assets.outcomes import OUTCOME_ASSETS
+from pipeline.comparison import analysis
+from pipeline.comparison.cohort import StaleWeightsError, load_cohort, load_data
+from pipeline.comparison.estimates import estimates_table
+from pipeline.comparison.model import weigh
 from pipeline.resources import RefreshPaths, Warehouse
-from pipeline.study import DEFAULT_STUDY_FILE
+from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
-TABLES = ("propensity", "propensity_model", "balance", "balance_summary", "adjusted_estimates", "adjusted_km",
-          "adjusted_km_curve", "e_value", "subgroups")
+TABLES = ("cohort", "propensity", "propensity_inputs", "propensity_model", "balance", "balance_summary",
+          "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups")
 
 
 def resources(database: Path, overrides: str = "") -> dict:
@@ -98,3 +105,62 @@ def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
     flags = query(copy, "SELECT DISTINCT balance_achieved FROM comparison.adjusted_estimates"
                         " WHERE adjustment = 'adjusted'")
     assert flags == [(False,)]
+
+
+def test_stored_weights_and_sql_sums_equal_refitting_and_the_row_path(run, warehouse):
+    """The later steps read the weights stored by propensity_weights and aggregate the change rows in SQL; the
+    same numbers come from re-fitting the model and computing every estimate from patient rows."""
+    study = load_study(DEFAULT_STUDY_FILE)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        patients = load_cohort(con)
+        data = load_data(con, study, patients)  # every change row, as the bootstrap reads them
+        stored = con.execute("SELECT * FROM comparison.adjusted_estimates").df()
+        balance = con.execute("SELECT * FROM comparison.balance").df()
+        propensity = con.execute("SELECT propensity_score, weight FROM comparison.propensity "
+                                 "ORDER BY site_id, patient_id").df()
+    refit = weigh(patients.drop(columns=["propensity_score", "preference_score", "weight"]),
+                  study.comparison_weights, study.truncation_percentiles)
+    assert refit.weights == pytest.approx(propensity["weight"].to_numpy(), rel=1e-12)
+    assert refit.score == pytest.approx(propensity["propensity_score"].to_numpy(), rel=1e-12)
+    for column in ("smd_before", "mean_treatment_after", "mean_comparator_after"):
+        assert balance[column].to_numpy() == pytest.approx(refit.balance.table[column].to_numpy(), rel=1e-9,
+                                                           abs=1e-12)
+    in_analysis = query(warehouse, "SELECT count(*) FROM outcomes.pro_changes c JOIN staging.patients p "
+                                   "USING (site_id, patient_id) WHERE p.in_analysis")[0][0]
+    assert len(data.changes) == in_analysis
+    rows = estimates_table(data, refit.weights, scheme=refit.scheme, balance_achieved=refit.balance.passed)
+    pd.testing.assert_frame_equal(rows[["outcome", "instrument", "visit", "measure", "adjustment", "n_treatment",
+                                        "n_comparator"]],
+                                  stored[["outcome", "instrument", "visit", "measure", "adjustment", "n_treatment",
+                                          "n_comparator"]], check_dtype=False)
+    for column in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "value_treatment", "value_comparator"):
+        assert np.allclose(rows[column], stored[column], rtol=1e-9, atol=1e-12, equal_nan=True), column
+
+
+def test_bootstrap_path_refits_and_is_seeded(warehouse, tmp_path):
+    copy = tmp_path / "boot.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    overrides = "[comparison]\nci = 'bootstrap'\nbootstrap_replicates = 20\nbootstrap_seed = 3"
+    study = load_study(DEFAULT_STUDY_FILE, overrides)
+    with duckdb.connect(str(copy)) as con:
+        analysis.build_propensity(con, study)
+        first = analysis.build_adjusted_estimates(con, study).frame
+        again = analysis.build_adjusted_estimates(con, study).frame
+    adjusted = first[first["adjustment"] == "adjusted"]
+    assert set(adjusted["ci_method"]) == {"bootstrap_percentile"}
+    assert np.isfinite(adjusted["ci_lower"]).mean() > 0.5
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_steps_refuse_weights_stored_under_other_settings(warehouse, tmp_path):
+    copy = tmp_path / "stale.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    ate = load_study(DEFAULT_STUDY_FILE, "[comparison]\nweights = 'ate'")
+    with duckdb.connect(str(copy)) as con:
+        analysis.build_propensity(con, load_study(DEFAULT_STUDY_FILE))
+        for build in (analysis.build_balance, analysis.build_adjusted_estimates, analysis.build_adjusted_km,
+                      analysis.build_subgroups):
+            with pytest.raises(StaleWeightsError):
+                build(con, ate)
+        analysis.build_propensity(con, ate)
+        assert analysis.build_balance(con, ate).rows > 0

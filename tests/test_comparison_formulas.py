@@ -13,9 +13,10 @@ import statsmodels.api as sm
 
 from pipeline.comparison.balance import effective_sample_size, equipoise_share, preference_score, smd
 from pipeline.comparison.bootstrap import bootstrap_intervals
+from pipeline.comparison.cohort import _row_order
 from pipeline.comparison.evalue import evalue_hr, evalue_ratio, evalue_rr, hr_to_rr
 from pipeline.comparison.propensity import build_design, fit_propensity
-from pipeline.comparison.robust import weighted_difference
+from pipeline.comparison.robust import difference_from_sums, grouped_differences, weighted_difference
 from pipeline.comparison.weights import propensity_weights
 from pipeline.survival import cox_efron
 from pipeline.survival.cox_robust import robust_variance
@@ -146,3 +147,95 @@ def test_bootstrap_is_seeded_and_reproducible():
     one = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9)
     two = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9)
     assert one == two and one["mean"][0] < 24.5 < one["mean"][1]
+
+
+def _glm_data():
+    """The data of the R reference below (numpy's PCG64 streams are stable across versions)."""
+    rng = np.random.default_rng(20261124)
+    n = 400
+    age = rng.normal(72, 8, n)
+    female = (rng.random(n) < 0.5).astype(float)
+    odi = rng.normal(45, 12, n)
+    miss = (rng.random(n) < 0.1).astype(float)
+    odi = np.where(miss == 1, 45.0, odi)
+    lin = -0.5 + 0.06 * (age - 72) + 0.4 * female - 0.02 * (odi - 45) + 0.3 * miss
+    y = (rng.random(n) < 1 / (1 + np.exp(-lin))).astype(float)
+    counts = rng.integers(0, 4, n).astype(float)
+    return pd.DataFrame({"age": age, "female": female, "odi": odi, "odi_missing": miss}), y, counts
+
+
+def test_newton_logistic_matches_r_glm_and_statsmodels():
+    # R 4.2.2: glm(y ~ age + female + odi + odi_missing, family = binomial, control = glm.control(epsilon =
+    # 1e-14)) on exactly these data; second fit with weights = counts (frequency weights, as a bootstrap uses).
+    # SEs: sqrt(diag(solve(crossprod(X, X * w)))), w = prior weights × μ(1 − μ) at R's final coefficients (R's
+    # vcov() uses the weights of the previous IRLS iterate, 3e-8 away; the coefficients agree either way).
+    x, y, counts = _glm_data()
+    fit = fit_propensity(x, y)
+    assert fit.converged
+    assert fit.coef.to_numpy() == pytest.approx(
+        [-5.28223794315608, 0.0797484115496884, 0.645765035971057, -0.0263616945647833, 0.337164657692716],
+        rel=1e-9)
+    assert fit.se.to_numpy() == pytest.approx(
+        [1.11991826253151, 0.0144024159868246, 0.217717189244668, 0.00995546939583138, 0.346485218780957], rel=1e-9)
+    assert fit.score[:3] == pytest.approx([0.426828226436043, 0.115830687110304, 0.377190021002353], rel=1e-9)
+    weighted = fit_propensity(x, y, freq_weights=counts)
+    assert weighted.coef.to_numpy() == pytest.approx(
+        [-3.54085697207377, 0.0653957464424816, 0.397568117026139, -0.0418225785872771, 0.159729491241704],
+        rel=1e-9)
+    assert weighted.se.to_numpy() == pytest.approx(
+        [0.890393944869141, 0.0115066891231005, 0.181698011116243, 0.00871136545279419, 0.282659206477409],
+        rel=1e-9)
+    # statsmodels' GLM (what the model was fitted with before): the same MLE, SEs and fitted values.
+    design = sm.add_constant(x.to_numpy(), has_constant="add")
+    for freq, ours in ((None, fit), (counts, weighted)):
+        ref = sm.GLM(y, design, family=sm.families.Binomial(), freq_weights=freq).fit(method="IRLS", tol=1e-12,
+                                                                                     maxiter=100)
+        assert ours.coef.to_numpy() == pytest.approx(ref.params, rel=1e-9)
+        assert ours.se.to_numpy() == pytest.approx(ref.bse, rel=1e-7)  # statsmodels: previous iterate, as R
+        assert ours.score == pytest.approx(ref.predict(design), rel=1e-9)
+
+
+def test_newton_logistic_from_a_start_value_reaches_the_same_maximum():
+    x, y, _ = _glm_data()
+    cold = fit_propensity(x, y)
+    warm = fit_propensity(x, y, start={"intercept": -3.0, "age": 0.05, "not_a_term": 9.0})
+    assert warm.coef.to_numpy() == pytest.approx(cold.coef.to_numpy(), rel=1e-10)
+    assert warm.score == pytest.approx(cold.score, rel=1e-12)
+
+
+def test_grouped_and_summed_differences_equal_the_per_group_estimator():
+    rng = np.random.default_rng(8)
+    n = 3000
+    group = rng.integers(0, 5, n)
+    treated = rng.random(n) < 0.4
+    treated[group == 4] = True  # a group with one arm only: not estimable
+    y = rng.normal(10, 5, n) + 3 * treated
+    y[rng.random(n) < 0.05] = np.nan  # e.g. a responder flag that cannot be computed
+    w = rng.uniform(0.1, 2.0, n)
+    grouped = grouped_differences(y, treated, w, group, 5)
+    for g in range(5):
+        m = (group == g) & ~np.isnan(y)
+        ref = weighted_difference(y[m], treated[m], w[m])
+        got = grouped[g]
+        t, c = m & treated, m & ~treated
+        sums = [(a.sum(), w[a].sum(), (w * y)[a].sum(), (w**2)[a].sum(), (w**2 * y)[a].sum(), (w**2 * y**2)[a].sum())
+                for a in (t, c)]
+        summed = difference_from_sums(*sums)
+        for d in (got, summed):
+            assert (d.n_treatment, d.n_comparator) == (ref.n_treatment, ref.n_comparator)
+            if g == 4:
+                assert math.isnan(d.estimate) and math.isnan(d.se)
+                continue
+            assert d.estimate == pytest.approx(ref.estimate, rel=1e-12)
+            assert d.se == pytest.approx(ref.se, rel=1e-10)
+            assert (d.lower, d.upper) == pytest.approx((ref.lower, ref.upper), rel=1e-10)
+
+
+def test_row_order_sorts_by_group_then_row_even_with_duplicates():
+    rng = np.random.default_rng(2)
+    n = 50
+    group = rng.integers(0, 3, 120).astype(np.int16)
+    row = rng.integers(0, n, 120)
+    order = _row_order(group, row, 3, n)
+    assert sorted(order.tolist()) == list(range(120))
+    assert np.all(np.diff(group[order].astype(int) * n + row[order]) >= 0)

@@ -3,6 +3,8 @@ write the tables of schema `comparison`. No Dagster here; assets/comparison.py w
 
 Tables (rebuilt in full each time):
     propensity            patient-level score, preference score and weight (never published)
+    cohort                the analysis population with score and weight, in row order (the later steps' input)
+    propensity_inputs     one row: the scheme and truncation the stored weights were computed with
     propensity_model      coefficient and SE per term; dropped constant covariates; imputed values
     balance               SMD before/after and means per covariate as entered in the model
     balance_summary       one row: weights, max |SMD| after, gate, equipoise, ESS and n per arm
@@ -24,17 +26,30 @@ import pandas as pd
 
 from pipeline.comparison.balance import preference_score
 from pipeline.comparison.bootstrap import bootstrap_intervals
+from pipeline.comparison.cohort import (
+    change_differences,
+    check_inputs,
+    load_changes_of,
+    load_cohort,
+    load_data,
+    load_input,
+    model_terms,
+    reintervention_times,
+    truncation_label,
+    write_cohort,
+)
 from pipeline.comparison.estimates import ComparisonData, estimates_table, point_estimates
 from pipeline.comparison.evalue import COMMON_OUTCOME, evalue_hr
-from pipeline.comparison.model import Weighting, refit_weights, weigh
+from pipeline.comparison.model import Weighting, refit_weights, weigh, weighed
+from pipeline.comparison.propensity import build_design
 from pipeline.comparison.subgroups import subgroup_estimates
 from pipeline.sql import load_sql
 from pipeline.study import Study
 from pipeline.survival import kaplan_meier
 
 SCHEMA = "comparison"
-TABLES = frozenset({"propensity", "propensity_model", "balance", "balance_summary", "adjusted_estimates",
-                    "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"})
+TABLES = frozenset({"cohort", "propensity", "propensity_inputs", "propensity_model", "balance", "balance_summary",
+                    "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"})
 KM_DAYS = {"reintervention": (365, 730, 1095, 1461, 1826), "return_to_activity": (14, 28, 90, 365)}
 
 
@@ -68,52 +83,37 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     return len(frame)
 
 
-def load_data(con: duckdb.DuckDBPyConnection, study: Study) -> ComparisonData:
-    patients = con.execute(load_sql("comparison_patients"),
-                           [study.baseline_visit, study.complication_window_days]).df()
-    patients["treated"] = patients["treated"].astype(bool)
-    position = {k: i for i, k in enumerate(zip(patients["site_id"], patients["patient_id"], strict=True))}
-
-    def rows_of(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.copy()
-        frame["row"] = [position.get(k, -1) for k in zip(frame["site_id"], frame["patient_id"], strict=True)]
-        return frame[frame["row"] >= 0].reset_index(drop=True)
-
-    definition = next(d for d in study.satisfaction if d.name == study.primary_satisfaction)
-    changes = rows_of(con.execute(load_sql("comparison_changes")).df())
-    satisfaction = rows_of(con.execute(load_sql("comparison_satisfaction"),
-                                       [definition.instrument, definition.satisfied_max, study.primary_visit]).df())
-    return ComparisonData(patients, changes, satisfaction, study.primary_visit)
-
-
-def weighting(data: ComparisonData, study: Study) -> Weighting:
-    return weigh(data.patients, study.comparison_weights, study.truncation_percentiles)
+def _weighting(con: duckdb.DuckDBPyConnection, patients: pd.DataFrame, study: Study) -> Weighting:
+    """The weights stored with comparison.cohort (the model is fitted once per run, by propensity_weights);
+    the design as entered is rebuilt from the stored covariates (milliseconds, no re-fit)."""
+    check_inputs(con, study)
+    treated = patients["treated"].to_numpy(dtype=bool)
+    return weighed(build_design(patients), treated, patients["propensity_score"].to_numpy(dtype=float),
+                   patients["weight"].to_numpy(dtype=float), study.comparison_weights)
 
 
 def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    data = load_data(con, study)
-    wt = weighting(data, study)
-    p = data.patients
-    frame = pd.DataFrame({
-        "site_id": p["site_id"], "patient_id": p["patient_id"], "arm": p["procedure"], "arm_role": p["arm_role"],
-        "propensity_score": wt.fit.score, "preference_score": preference_score(wt.fit.score, data.treated),
-        "weight": wt.weights, "weights": wt.scheme,
-    })
+    patients = load_input(con, study)
+    wt = weigh(patients, study.comparison_weights, study.truncation_percentiles)
+    treated = patients["treated"].to_numpy(dtype=bool)
+    del patients
+    rows = write_cohort(con, wt.score, preference_score(wt.score, treated), wt.weights, wt.scheme)
     terms = [{"term": t, "status": "fitted", "coef": float(wt.fit.coef[t]), "se": float(wt.fit.se[t]),
               "imputed_value": wt.design.imputed.get(t), "missing": wt.design.missing.get(t, 0)}
              for t in wt.fit.coef.index]
     terms += [{"term": t, "status": "dropped_constant", "coef": None, "se": None, "imputed_value": None,
                "missing": wt.design.missing.get(t, 0)} for t in wt.design.dropped]
-    rows = replace_table(con, "propensity", frame)
     replace_table(con, "propensity_model", pd.DataFrame(terms))
+    replace_table(con, "propensity_inputs", pd.DataFrame([{
+        "weights": wt.scheme, "truncation_percentiles": truncation_label(study.truncation_percentiles),
+        "patients": rows}]))
     numbers = {"model_converged": float(wt.fit.converged), "terms": float(len(wt.fit.coef)),
                "dropped_constant": float(len(wt.design.dropped))}
     return Built("comparison.propensity", rows, numbers)
 
 
 def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    data = load_data(con, study)
-    wt = weighting(data, study)
+    wt = _weighting(con, load_cohort(con), study)
     b = wt.balance
     table = b.table.assign(weights=wt.scheme, abs_smd_after_ok=b.table["smd_after"].abs() <= 0.1)
     summary = pd.DataFrame([{
@@ -131,17 +131,22 @@ def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
 
 
 def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    data = load_data(con, study)
-    wt = weighting(data, study)
-    bootstrap = None
+    patients = load_cohort(con)
+    wt = _weighting(con, patients, study)
+    bootstrap, sums = None, None
     if study.comparison_ci == "bootstrap":
+        data = load_data(con, study, patients)  # the bootstrap re-weights every change row: fetch them
+
         def bootstrap() -> dict:
             return bootstrap_intervals(
                 len(data.patients),
                 lambda counts: refit_weights(wt.design, data.treated, counts, wt.scheme, study.truncation_percentiles),
                 lambda w: point_estimates(data, w), study.bootstrap_replicates, study.bootstrap_seed)
+    else:
+        data = load_data(con, study, patients, with_changes=False)
+        sums = change_differences(con)
     frame = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed,
-                            bootstrap=bootstrap)
+                            bootstrap=bootstrap, change_differences=sums)
     rows = replace_table(con, "adjusted_estimates", frame)
     numbers: dict[str, float] = {"balance_achieved": float(wt.balance.passed)}
     for r in frame.itertuples():
@@ -153,9 +158,9 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
 
 
 def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    data = load_data(con, study)
-    wt = weighting(data, study)
-    p = data.patients
+    p = load_cohort(con)
+    data = ComparisonData(p, pd.DataFrame(), pd.DataFrame())
+    wt = _weighting(con, p, study)
     at_days, curves = [], []
     for outcome, days in KM_DAYS.items():
         time, event = p[f"{outcome}_time"].to_numpy(dtype=float), p[f"{outcome}_event"].to_numpy(dtype=float)
@@ -188,10 +193,9 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """E-value of the adjusted HR in comparison.adjusted_estimates; common outcome when the pooled KM
     cumulative incidence of reintervention at the horizon exceeds 15%."""
     hr = con.execute(load_sql("comparison_adjusted_hr")).fetchone()
-    data = load_data(con, study)
-    p = data.patients.dropna(subset=["reintervention_time"])
-    km = kaplan_meier(p["reintervention_time"].to_numpy(float), p["reintervention_event"].to_numpy(float))
-    incidence = float(1 - km.at([study.horizon_days]).surv[0]) if len(p) else math.nan
+    time, event = reintervention_times(con)
+    km = kaplan_meier(time, event)
+    incidence = float(1 - km.at([study.horizon_days]).surv[0]) if time.size else math.nan
     common = bool(incidence > COMMON_OUTCOME)
     estimate, lower, upper, balanced = hr if hr else (math.nan,) * 3 + (None,)
     if estimate is not None and math.isfinite(estimate):
@@ -211,8 +215,11 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
 
 
 def build_subgroups(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    data = load_data(con, study)
-    frame = subgroup_estimates(data, study.comparison_weights, study.truncation_percentiles)
+    check_inputs(con, study)
+    patients = load_cohort(con)
+    change_row, change = load_changes_of(con, "ODI", study.primary_visit)
+    frame = subgroup_estimates(patients, change_row, change, study.comparison_weights, study.truncation_percentiles,
+                               f"ODI change {study.primary_visit}", model_terms(con))
     rows = replace_table(con, "subgroups", frame)
     return Built("comparison.subgroups", rows, {"subgroups_balanced": float(frame["balance_achieved"].eq(True).sum())},
                  frame)

@@ -71,25 +71,29 @@ class Balance:
 
 
 def balance_table(x: pd.DataFrame, treated: ArrayLike, weights: ArrayLike, score: ArrayLike) -> Balance:
-    """SMD before and after weighting for every column of the design, ESS per arm and equipoise."""
+    """SMD before and after weighting for every column of the design, ESS per arm and equipoise.
+    The same formulas as smd(), for all columns at once (one gather per arm instead of one per column)."""
     t = np.asarray(treated).astype(bool)
     w = np.asarray(weights, dtype=float)
-    rows = []
-    for name in x.columns:
-        v = x[name].to_numpy(dtype=float)
-        rows.append({
-            "covariate": name,
-            "mean_treatment_before": float(v[t].mean()), "mean_comparator_before": float(v[~t].mean()),
-            "mean_treatment_after": float(np.average(v[t], weights=w[t])),
-            "mean_comparator_after": float(np.average(v[~t], weights=w[~t])),
-            "smd_before": smd(v, t), "smd_after": smd(v, t, w),
-        })
-    table = pd.DataFrame(rows, columns=["covariate", "mean_treatment_before", "mean_comparator_before",
-                                        "mean_treatment_after", "mean_comparator_after", "smd_before",
-                                        "smd_after"])
+    values = np.asfortranarray(x.to_numpy(dtype=float))  # columns contiguous: pairwise sums per column
+    vt, vc, wt, wc = values[t], values[~t], w[t], w[~t]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = (vt.mean(axis=0), vc.mean(axis=0))
+        after = ((vt * wt[:, None]).sum(axis=0) / wt.sum(), (vc * wc[:, None]).sum(axis=0) / wc.sum())
+        pooled = np.sqrt((vt.var(axis=0, ddof=1) + vc.var(axis=0, ddof=1)) / 2)
+
+    def standardized(diff: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(pooled == 0, np.where(diff == 0, 0.0, np.copysign(np.inf, diff)), diff / pooled)
+
+    table = pd.DataFrame({
+        "covariate": list(x.columns), "mean_treatment_before": before[0], "mean_comparator_before": before[1],
+        "mean_treatment_after": after[0], "mean_comparator_after": after[1],
+        "smd_before": standardized(before[0] - before[1]), "smd_after": standardized(after[0] - after[1]),
+    })
     return Balance(
         table,
-        {"treatment": effective_sample_size(w[t]), "comparator": effective_sample_size(w[~t])},
+        {"treatment": effective_sample_size(wt), "comparator": effective_sample_size(wc)},
         {"treatment": int(t.sum()), "comparator": int((~t).sum())},
         equipoise_share(score, t),
     )

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from pipeline.comparison.robust import Z95, weighted_difference
+from pipeline.comparison.robust import Z95, grouped_differences, weighted_difference
 from pipeline.survival import cox_efron
 from pipeline.survival.cox_robust import robust_variance
 
@@ -55,25 +55,40 @@ class ComparisonData:
         return self._groups
 
 
-def _differences(data: ComparisonData, w: np.ndarray) -> list[tuple[Key, int | None, object]]:
-    """Every difference estimate as (key, visit ordinal, Difference)."""
+def _differences(data: ComparisonData, w: np.ndarray, changes: list | None = None
+                 ) -> list[tuple[Key, int | None, object]]:
+    """Every difference estimate as (key, visit ordinal, Difference). `changes`: the change and responder
+    differences already computed (from sums in SQL, pipeline/comparison/cohort.py) instead of from
+    data.changes."""
     treated = data.treated
-    out: list[tuple[Key, int | None, object]] = []
-    rows = data.changes["row"].to_numpy()
-    change = data.changes["change"].to_numpy(dtype=float)
-    responder = data.changes["responder"].to_numpy(dtype=float)
-    for (instrument, visit, ordinal), idx in data.change_groups().items():
-        r = rows[idx]
-        out.append((("pro_change", instrument, visit, "mean_change_difference"), int(ordinal),
-                    weighted_difference(change[idx], treated[r], w[r])))
-        ok = ~np.isnan(responder[idx])
-        out.append((("responder", instrument, visit, "risk_difference"), int(ordinal),
-                    weighted_difference(responder[idx][ok], treated[r][ok], w[r][ok])))
+    out: list[tuple[Key, int | None, object]] = list(changes or [])
+    if changes is None:
+        out += _change_differences(data, w)
     s = data.satisfaction["row"].to_numpy()
     out.append((("satisfaction", "", data.primary_visit, "risk_difference"), None,
                 weighted_difference(data.satisfaction["satisfied"].to_numpy(dtype=float), treated[s], w[s])))
     out.append((("complication", "", "", "risk_difference"), None,
                 weighted_difference(data.patients["complication"].to_numpy(dtype=float), treated, w)))
+    return out
+
+
+def _change_differences(data: ComparisonData, w: np.ndarray) -> list[tuple[Key, int | None, object]]:
+    treated = data.treated
+    out: list[tuple[Key, int | None, object]] = []
+    groups = data.change_groups()
+    rows = data.changes["row"].to_numpy()
+    group = np.full(rows.size, -1, dtype=np.int64)
+    for k, idx in enumerate(groups.values()):
+        group[idx] = k
+    t_rows, w_rows = treated[rows], w[rows]
+    changes = grouped_differences(data.changes["change"].to_numpy(dtype=float), t_rows, w_rows, group, len(groups))
+    responders = grouped_differences(data.changes["responder"].to_numpy(dtype=float), t_rows, w_rows, group,
+                                     len(groups))
+    del t_rows, w_rows
+    for ((instrument, visit, ordinal), _), change, responder in zip(groups.items(), changes, responders,
+                                                                    strict=True):
+        out.append((("pro_change", instrument, visit, "mean_change_difference"), int(ordinal), change))
+        out.append((("responder", instrument, visit, "risk_difference"), int(ordinal), responder))
     return out
 
 
@@ -121,15 +136,18 @@ def point_estimates(data: ComparisonData, w: np.ndarray) -> dict[Key, float]:
 
 
 def estimates_table(data: ComparisonData, w: np.ndarray, *, scheme: str, balance_achieved: bool,
-                    bootstrap: Callable[[], dict[Key, tuple[float, float]]] | None = None) -> pd.DataFrame:
+                    bootstrap: Callable[[], dict[Key, tuple[float, float]]] | None = None,
+                    change_differences: dict[str, list] | None = None) -> pd.DataFrame:
     """Adjusted and unadjusted rows for every estimate. `bootstrap` (if given) returns percentile CIs of the
-    adjusted estimates, which then replace the sandwich CIs."""
+    adjusted estimates, which then replace the sandwich CIs. `change_differences` ("unadjusted"/"adjusted" ->
+    change and responder differences), if given, replaces their computation from data.changes."""
+    given = change_differences or {}
     intervals = bootstrap() if bootstrap is not None else {}
     ci_method = "bootstrap_percentile" if bootstrap is not None else "robust_sandwich_hc1"
     rows: list[dict] = []
     ones = np.ones(len(data.patients))
-    adjusted = {key: (ordinal, d) for key, ordinal, d in _differences(data, w)}
-    for key, ordinal, d in _differences(data, ones):
+    adjusted = {key: (ordinal, d) for key, ordinal, d in _differences(data, w, given.get("adjusted"))}
+    for key, ordinal, d in _differences(data, ones, given.get("unadjusted")):
         for adjustment, est in (("unadjusted", d), ("adjusted", adjusted[key][1])):
             lower, upper = est.lower, est.upper
             method = "robust_sandwich_hc1"

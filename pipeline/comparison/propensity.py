@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from numpy.typing import ArrayLike
+
+from pipeline.comparison.logistic import logistic_mle
 
 CONTINUOUS = ("age_at_index", "bmi", "symptom_months", "levels_treated", "asa_class",
               "baseline_odi", "baseline_nrs_back", "baseline_nrs_leg")
@@ -58,10 +59,15 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str] = COVARIATES,
             columns[f"{name}_missing"] = gaps.astype(float)
         else:
             columns[name] = values
-    x = pd.DataFrame(columns, index=frame.index)
     # Constant (zero range) columns carry no information and make the information matrix singular.
-    constant = tuple(c for c in x.columns if x[c].size == 0 or np.ptp(x[c].to_numpy()) == 0)
-    return Design(x.drop(columns=list(constant)), constant, imputed, missing)
+    constant = tuple(c for c, v in columns.items() if v.size == 0 or np.ptp(v) == 0)
+    kept = [c for c in columns if c not in constant]
+    # One column-ordered block (no per-column blocks to consolidate, no copy by to_numpy(), balance or fit).
+    values = np.empty((len(frame), len(kept)), order="F")
+    for j, c in enumerate(kept):
+        values[:, j] = columns[c]
+    x = pd.DataFrame(values, index=frame.index, columns=kept, copy=False)
+    return Design(x, constant, imputed, missing)
 
 
 @dataclass(frozen=True)
@@ -72,21 +78,21 @@ class PropensityFit:
     converged: bool
 
 
-def fit_propensity(x: pd.DataFrame, treated: ArrayLike, freq_weights: ArrayLike | None = None) -> PropensityFit:
-    """Unpenalized logistic regression by Newton–Raphson (statsmodels GLM, IRLS to a tight tolerance).
+def fit_propensity(x: pd.DataFrame, treated: ArrayLike, freq_weights: ArrayLike | None = None,
+                   start: dict[str, float] | None = None) -> PropensityFit:
+    """Unpenalized logistic regression by Newton–Raphson (logistic.py, stopped at 1e-10 standard errors).
 
     `freq_weights` (bootstrap resample counts) count a patient that many times. The tight tolerance matters:
     overlap weights balance the model's covariates exactly only at the maximum of the likelihood.
+    `start`: term -> starting coefficient (terms not named start at 0); it only saves iterations.
     """
-    y = np.asarray(treated, dtype=float)
-    design = sm.add_constant(x.to_numpy(dtype=float), has_constant="add")
+    design = np.empty((len(x), x.shape[1] + 1), order="F")  # column order, as logistic_mle wants it
+    design[:, 0] = 1.0
+    design[:, 1:] = x.to_numpy(dtype=float)
     names = ["intercept", *x.columns]
-    model = sm.GLM(y, design, family=sm.families.Binomial(), freq_weights=freq_weights)
-    result = model.fit(method="IRLS", tol=1e-12, maxiter=100)
-    converged = bool(result.converged)
-    # Under (quasi-)separation the MLE does not exist: IRLS drifts and some scores reach 0 or 1.
-    score = np.clip(result.fittedvalues if freq_weights is None else result.predict(design), 0.0, 1.0)
-    with np.errstate(invalid="ignore"):
-        se = np.sqrt(np.diag(result.cov_params()))
-    return PropensityFit(np.asarray(score, dtype=float), pd.Series(result.params, index=names),
-                         pd.Series(se, index=names), converged)
+    initial = None if start is None else [start.get(t, 0.0) for t in names]
+    fit = logistic_mle(design, np.asarray(treated, dtype=float), freq_weights, start=initial)
+    # Under (quasi-)separation the MLE does not exist: the fit drifts and some scores reach 0 or 1.
+    score = np.clip(fit.fitted, 0.0, 1.0)
+    return PropensityFit(score, pd.Series(fit.coef, index=names), pd.Series(fit.se, index=names), fit.converged)
+

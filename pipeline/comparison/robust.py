@@ -67,3 +67,60 @@ def weighted_difference(y: ArrayLike, treated: ArrayLike, weights: ArrayLike | N
     estimate = means[0] - means[1]
     se = math.sqrt(var) if var >= 0 else math.nan
     return Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, means[0], means[1])
+
+
+def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, group: ArrayLike, n_groups: int,
+                        hc: str = "HC1") -> list[Difference]:
+    """weighted_difference of every group at once (rows with a missing y left out, as a caller would): one
+    bincount per sum instead of masks per group, for the ~25 million change rows of a large registry."""
+    v = np.asarray(y, dtype=float)
+    ok = ~np.isnan(v)
+    v = v[ok]
+    w = np.asarray(weights, dtype=float)[ok]
+    cell = np.asarray(group, dtype=np.int64)[ok] * 2 + (~np.asarray(treated, dtype=bool)[ok])
+    size = 2 * n_groups
+    count = np.bincount(cell, minlength=size)
+    sw = np.bincount(cell, weights=w, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(cell, weights=w * v, minlength=size) / sw
+        part = np.bincount(cell, weights=w**2 * (v - mean[cell]) ** 2, minlength=size) / sw**2
+    out = []
+    for g in range(n_groups):
+        t, c = 2 * g, 2 * g + 1
+        nt, nc = int(count[t]), int(count[c])
+        if nt == 0 or nc == 0 or sw[t] <= 0 or sw[c] <= 0:
+            out.append(Difference(math.nan, math.nan, math.nan, math.nan, nt, nc, math.nan, math.nan))
+            continue
+        var, n = float(part[t] + part[c]), nt + nc
+        if hc == "HC1":
+            var *= n / (n - 2) if n > 2 else math.nan
+        elif hc != "HC0":
+            raise ValueError(f"hc must be 'HC0' or 'HC1', not {hc!r}")
+        estimate = float(mean[t] - mean[c])
+        se = math.sqrt(var) if var >= 0 else math.nan
+        out.append(Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, float(mean[t]),
+                              float(mean[c])))
+    return out
+
+
+def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, ...], hc: str = "HC1") -> Difference:
+    """weighted_difference from per-arm sums (n, Σw, Σwy, Σw², Σw²y, Σw²y²), as aggregated in SQL
+    (sql/comparison_change_sums.sql); with unit weights pass (n, n, Σy, n, Σy, Σy²)."""
+    (nt, swt, *_), (nc, swc, *_) = treatment, comparator
+    nt, nc = int(nt), int(nc)
+    if nt == 0 or nc == 0 or not swt > 0 or not swc > 0:
+        return Difference(math.nan, math.nan, math.nan, math.nan, nt, nc, math.nan, math.nan)
+    means, var = [], 0.0
+    for _, sw, swy, sww, swwy, swwyy in (treatment, comparator):
+        mean = swy / sw
+        means.append(mean)
+        # Σ w²(y − ȳ)², expanded; never below 0 by rounding
+        var += max(swwyy - 2 * mean * swwy + mean * mean * sww, 0.0) / sw**2
+    n = nt + nc
+    if hc == "HC1":
+        var *= n / (n - 2) if n > 2 else math.nan
+    elif hc != "HC0":
+        raise ValueError(f"hc must be 'HC0' or 'HC1', not {hc!r}")
+    estimate = means[0] - means[1]
+    se = math.sqrt(var) if var >= 0 else math.nan
+    return Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, means[0], means[1])

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison.balance import SMD_LIMIT
-from pipeline.comparison.estimates import ComparisonData, reintervention_hr
-from pipeline.comparison.model import subset, weigh
+from pipeline.comparison.estimates import hazard_ratio
+from pipeline.comparison.model import weigh
+from pipeline.comparison.propensity import COVARIATES
 from pipeline.comparison.robust import weighted_difference
 
 Level = tuple[str, str, Callable[[pd.DataFrame], pd.Series]]
@@ -36,38 +37,42 @@ COLUMNS = ("subgroup", "level", "outcome", "measure", "estimate", "ci_lower", "c
            "n_comparator", "max_abs_smd_after", "balance_achieved", "weights", "note")
 
 
-def subgroup_estimates(data: ComparisonData, scheme: str, truncation: tuple[float, float],
-                       instrument: str = "ODI") -> pd.DataFrame:
+def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: np.ndarray, scheme: str,
+                       truncation: tuple[float, float], outcome_name: str = "ODI change M12",
+                       start: dict[str, float] | None = None) -> pd.DataFrame:
+    """Forest-plot rows. change_row/change: the primary ODI change per patient who has one (`row` into
+    patients). start: the whole population's coefficients, a starting value of each subgroup's fit."""
     rows = []
+    covariates = patients[[*COVARIATES, "treated"]]  # what each subgroup's model needs, copied per subgroup
+    time = patients["reintervention_time"].to_numpy(dtype=float)
+    event = patients["reintervention_event"].to_numpy(dtype=float)
     for name, level, rule in SUBGROUPS:
-        mask = rule(data.patients).fillna(False).to_numpy(dtype=bool)
-        part = subset(data, mask)
-        treated = part.treated
+        mask = rule(patients).fillna(False).to_numpy(dtype=bool)
+        part = covariates[mask].reset_index(drop=True)
+        treated = part["treated"].to_numpy(dtype=bool)
         base = {"subgroup": name, "level": level, "weights": scheme}
         if treated.sum() < 2 or (~treated).sum() < 2:
-            for outcome, measure in ((f"{instrument} change {part.primary_visit}", "mean_change_difference"),
-                                     ("reintervention", "hazard_ratio")):
+            for outcome, measure in ((outcome_name, "mean_change_difference"), ("reintervention", "hazard_ratio")):
                 rows.append(base | {"outcome": outcome, "measure": measure, "n_treatment": int(treated.sum()),
                                     "n_comparator": int((~treated).sum()), "note": "too few patients in an arm"})
             continue
         try:
-            weighting = weigh(part.patients, scheme, truncation)
+            weighting = weigh(part, scheme, truncation, start)
         except (np.linalg.LinAlgError, ValueError) as exc:
-            rows.append(base | {"outcome": f"{instrument} change {part.primary_visit}",
-                                "measure": "mean_change_difference", "note": f"propensity model failed: {exc}"})
+            rows.append(base | {"outcome": outcome_name, "measure": "mean_change_difference",
+                                "note": f"propensity model failed: {exc}"})
             continue
         w = weighting.weights
         max_smd = weighting.balance.max_abs_smd_after
         base |= {"max_abs_smd_after": max_smd, "balance_achieved": bool(max_smd <= SMD_LIMIT)}
-        changes = part.changes
-        sel = (changes["instrument"] == instrument) & (changes["visit"] == part.primary_visit)
-        r = changes.loc[sel, "row"].to_numpy()
-        d = weighted_difference(changes.loc[sel, "change"].to_numpy(dtype=float), treated[r], w[r])
-        rows.append(base | {"outcome": f"{instrument} change {part.primary_visit}",
-                            "measure": "mean_change_difference", "estimate": d.estimate, "ci_lower": d.lower,
-                            "ci_upper": d.upper, "n_treatment": d.n_treatment, "n_comparator": d.n_comparator,
-                            "note": None})
-        hr = reintervention_hr(part, w, robust=True)
+        position = np.cumsum(mask) - 1  # row in the subgroup of a patient in it
+        inside = mask[change_row]
+        r = position[change_row[inside]]
+        d = weighted_difference(change[inside], treated[r], w[r])
+        rows.append(base | {"outcome": outcome_name, "measure": "mean_change_difference", "estimate": d.estimate,
+                            "ci_lower": d.lower, "ci_upper": d.upper, "n_treatment": d.n_treatment,
+                            "n_comparator": d.n_comparator, "note": None})
+        hr = hazard_ratio(time[mask], event[mask], treated, w, robust=True)
         rows.append(base | {"outcome": "reintervention", "measure": "hazard_ratio", "estimate": hr.estimate,
                             "ci_lower": hr.lower, "ci_upper": hr.upper, "n_treatment": hr.n_treatment,
                             "n_comparator": hr.n_comparator,

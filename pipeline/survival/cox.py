@@ -1,4 +1,5 @@
-"""Cox proportional hazards with Efron's tie handling, fitted on risk sets aggregated by distinct time.
+"""Cox proportional hazards with Efron's tie handling, fitted on risk sets aggregated by distinct time (and
+patients sharing time, status and covariates merged into one weighted cell).
 
 Matches R's coxph(..., ties = "efron") (case weights as R uses them: Efron's fractions count tied deaths,
 each weighted by the mean weight of the tied deaths). lifelines' CoxPHFitter is also correct for unweighted
@@ -47,13 +48,18 @@ class CoxFit:
 
 @dataclass(frozen=True)
 class RiskSets:
-    """Patient rows sorted by time, covariates centred, with the start of each distinct time."""
+    """Cells of patients sharing time, status and covariates (interchangeable in every Efron sum), sorted by
+    time, covariates centred, with the start of each distinct time. `weight`/`w2` sum the cell's weights
+    and squared weights, `count` counts its patients; `cell` maps each input row to its cell."""
 
     time: np.ndarray
     event: np.ndarray
     x: np.ndarray
     weight: np.ndarray
     starts: np.ndarray
+    count: np.ndarray
+    w2: np.ndarray
+    cell: np.ndarray
 
     @property
     def distinct_times(self) -> np.ndarray:
@@ -62,13 +68,25 @@ class RiskSets:
 
 def risk_sets(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLike | None = None) -> RiskSets:
     t = np.asarray(time, dtype=float)
-    order = np.argsort(t, kind="stable")
+    e = np.asarray(event).astype(float)
     xs = np.asarray(x, dtype=float)
-    xs = (xs.reshape(-1, 1) if xs.ndim == 1 else xs)[order]
-    w = np.ones(t.size) if weights is None else np.asarray(weights, dtype=float)[order]
-    t = t[order]
-    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
-    return RiskSets(t, np.asarray(event)[order].astype(float), xs - xs.mean(axis=0), w, starts)
+    xs = xs.reshape(-1, 1) if xs.ndim == 1 else xs
+    xs = xs - xs.mean(axis=0)
+    w = np.ones(t.size) if weights is None else np.asarray(weights, dtype=float)
+    # A 1,000,000-patient comparison with one binary covariate has a few thousand cells: every later sum
+    # (all Newton iterations, the score residuals) runs over cells instead of patients.
+    order = np.lexsort((*xs.T[::-1], e, t))
+    ts, es, xo = t[order], e[order], xs[order]
+    new = np.r_[True, (ts[1:] != ts[:-1]) | (es[1:] != es[:-1]) | np.any(xo[1:] != xo[:-1], axis=1)]
+    first = np.flatnonzero(new)
+    cell = np.empty(t.size, dtype=np.int64)
+    cell[order] = np.cumsum(new) - 1
+    wo = w[order]
+    tc = ts[first]
+    return RiskSets(tc, es[first], xo[first], np.add.reduceat(wo, first) if first.size else wo[:0],
+                    np.flatnonzero(np.r_[True, tc[1:] != tc[:-1]]) if first.size else first,
+                    np.diff(np.r_[first, t.size]).astype(float), np.add.reduceat(wo * wo, first) if first.size
+                    else wo[:0], cell)
 
 
 @dataclass(frozen=True)
@@ -97,7 +115,7 @@ def efron_terms(rs: RiskSets, beta: np.ndarray) -> EfronTerms:
     s0, s1, s2 = (from_the_end(per_time(v)) for v in (r, r[:, None] * x, r[:, None, None] * xx))
     re = r * e
     d0, d1, d2 = per_time(re), per_time(re[:, None] * x), per_time(re[:, None, None] * xx)
-    n_dead, w_dead = per_time(e), per_time(w * e)
+    n_dead, w_dead = per_time(rs.count * e), per_time(w * e)
     x_dead, lp_dead = per_time((w * e)[:, None] * x), float(np.sum(w * e * eta))
 
     has = n_dead > 0
@@ -137,5 +155,5 @@ def cox_efron(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLik
         beta, change, terms = beta + step, abs(new.loglik - terms.loglik), new
         converged = bool(change <= tol * max(1.0, abs(new.loglik)) and np.max(np.abs(step)) < 1e-8)
     var = np.linalg.inv(terms.info.sum(axis=0))
-    return CoxFit(beta, var, (loglik0, terms.loglik), int(rs.time.size), int(rs.event.sum()), iterations,
-                  converged)
+    return CoxFit(beta, var, (loglik0, terms.loglik), int(rs.count.sum()), int(np.sum(rs.count * rs.event)),
+                  iterations, converged)

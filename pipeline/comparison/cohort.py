@@ -1,0 +1,187 @@
+"""The analysis population of SAP section 6 in the warehouse, read as numpy arrays aligned in DuckDB.
+
+propensity_weights derives the population once (sql/comparison_input.sql, a temporary table numbered by
+`row`, the position of the patient in (site_id, patient_id) order), fits the model and stores population,
+score and weight together as comparison.cohort. Every later step reads comparison.cohort (one scan, only
+numbers, no identifiers into Python), so its data and its weights always come from the same fit; long tables
+(changes, satisfaction) get `row` by a join in SQL, and the changes are aggregated there unless a bootstrap
+needs them row by row.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.comparison.estimates import ComparisonData, Key
+from pipeline.comparison.robust import Difference, difference_from_sums
+from pipeline.sql import load_sql
+from pipeline.study import Study
+
+
+class StaleWeightsError(ValueError):
+    """comparison.propensity was computed from other data or settings than the current ones."""
+
+
+def _array(values: np.ndarray, dtype: type = float) -> np.ndarray:
+    """A fetched column as a plain array; NULLs (a masked array) become NaN."""
+    if np.ma.isMaskedArray(values):
+        return np.ma.filled(values.astype(dtype), np.nan)
+    return np.asarray(values, dtype=dtype)
+
+
+def _frame(fetched: dict) -> pd.DataFrame:
+    columns = {name: _array(v) for name, v in fetched.items() if name not in ("procedure", "treated")}
+    return pd.DataFrame({"procedure": np.asarray(fetched["procedure"], dtype=object),
+                         "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
+
+
+def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
+    """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
+    con.execute(load_sql("comparison_input"), [study.baseline_visit, study.complication_window_days])
+    return _frame(con.execute(load_sql("comparison_input_fetch")).fetchnumpy())
+
+
+def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: np.ndarray, weights: np.ndarray,
+                 scheme: str) -> int:
+    """comparison.cohort and comparison.propensity from comparison_input and the fitted scores (the
+    identifiers are joined back in SQL), then drop comparison_input."""
+    scores = pd.DataFrame({"row": np.arange(score.size, dtype=np.int64), "propensity_score": score,
+                           "preference_score": preference, "weight": weights})
+    con.execute(load_sql("comparison_schema"))
+    con.register("_comparison_scores", scores)
+    try:
+        con.execute(load_sql("comparison_cohort_write"))
+        con.execute(load_sql("comparison_propensity_write"), [scheme])
+    finally:
+        con.unregister("_comparison_scores")
+        con.execute(load_sql("comparison_input_drop"))
+    return score.size
+
+
+def check_inputs(con: duckdb.DuckDBPyConnection, study: Study) -> None:
+    """Refuse comparison.cohort weighted under other settings than the study's (or missing)."""
+    try:
+        inputs = con.execute(load_sql("comparison_propensity_inputs")).fetchall()
+    except duckdb.CatalogException:
+        inputs = []
+    expected = (study.comparison_weights, truncation_label(study.truncation_percentiles))
+    if len(inputs) != 1 or inputs[0][:2] != expected or inputs[0][2] != inputs[0][3]:
+        raise StaleWeightsError("comparison.cohort was weighted under other settings (or is missing): "
+                                "materialize propensity_weights first")
+
+
+def truncation_label(percentiles: tuple[float, ...]) -> str:
+    return ",".join(str(float(p)) for p in percentiles)
+
+
+def load_cohort(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """comparison.cohort, one row per patient in row order, with propensity_score and weight."""
+    return _frame(con.execute(load_sql("comparison_cohort_fetch")).fetchnumpy())
+
+
+def _row_order(group: np.ndarray, row: np.ndarray, n_groups: int, n: int) -> np.ndarray:
+    """The permutation sorting rows by (group, row), without a sort of the whole table: a counting sort by
+    group, then within each group a scatter by row (a patient has one row per group, so rows are unique)."""
+    by_group = np.argsort(group, kind="stable")  # radix sort for 16-bit keys: linear
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=n_groups))])
+    slot = np.full(n, -1, dtype=np.int64)
+    parts = []
+    for k in range(n_groups):
+        members = by_group[bounds[k]:bounds[k + 1]]
+        slot[row[members]] = members
+        ordered = slot[slot >= 0]
+        if ordered.size != members.size:  # duplicate rows in a group: fall back to a sort
+            ordered = members[np.lexsort((row[members],))]
+        slot[row[members]] = -1
+        parts.append(ordered)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def load_changes(con: duckdb.DuckDBPyConnection, n: int
+                 ) -> tuple[pd.DataFrame, dict[tuple[str, str, int], np.ndarray]]:
+    """outcomes.pro_changes of the analysis patients (n of them) and its (instrument, visit, ordinal) groups,
+    each a contiguous block of rows sorted by row (the old ORDER BY, hence the same sums to the last bit)."""
+    groups = con.execute(load_sql("comparison_change_groups")).fetchall()  # grp, instrument, visit, ordinal, n
+    fetched = con.execute(load_sql("comparison_changes")).fetchnumpy()
+    group = np.asarray(fetched.pop("grp"), dtype=np.int16)
+    row = np.asarray(fetched.pop("row"), dtype=np.int64)
+    order = _row_order(group, row, len(groups), n)
+    group = group[order]
+    instruments, visits = sorted({g[1] for g in groups}), sorted({g[2] for g in groups})
+    changes = pd.DataFrame({
+        "row": row[order],
+        "instrument": pd.Categorical.from_codes(
+            np.array([instruments.index(g[1]) for g in groups], dtype=np.int16)[group], instruments),
+        "visit": pd.Categorical.from_codes(np.array([visits.index(g[2]) for g in groups], dtype=np.int16)[group],
+                                           visits),
+        "visit_ordinal": np.array([g[3] for g in groups], dtype=np.int32)[group],
+        "change": _array(fetched.pop("change"))[order], "responder": _array(fetched.pop("responder"))[order],
+    }, copy=False)
+    starts = np.concatenate([[0], np.cumsum([g[4] for g in groups])]).astype(np.int64)
+    # Python's order of the keys (pandas' groupby order), whatever DuckDB's collation.
+    index = {(g[1], g[2], int(g[3])): np.arange(starts[k], starts[k + 1]) for k, g in enumerate(groups) if g[4]}
+    return changes, {key: index[key] for key in sorted(index)}
+
+
+def load_changes_of(con: duckdb.DuckDBPyConnection, instrument: str, visit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(row, change) of one instrument at one visit, in row order."""
+    fetched = con.execute(load_sql("comparison_changes_of"), [instrument, visit]).fetchnumpy()
+    return np.asarray(fetched["row"], dtype=np.int64), _array(fetched["change"])
+
+
+def model_terms(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """The stored whole-population coefficients (only a starting value for the subgroup fits), or none."""
+    try:
+        return {term: float(coef) for term, coef in con.execute(load_sql("comparison_model_terms")).fetchall()}
+    except duckdb.CatalogException:
+        return {}
+
+
+def load_satisfaction(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
+    definition = next(d for d in study.satisfaction if d.name == study.primary_satisfaction)
+    fetched = con.execute(load_sql("comparison_satisfaction"),
+                          [definition.instrument, definition.satisfied_max, study.primary_visit]).fetchnumpy()
+    return pd.DataFrame({"row": np.asarray(fetched["row"], dtype=np.int64), "satisfied": _array(fetched["satisfied"])})
+
+
+def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFrame,
+              with_changes: bool = True) -> ComparisonData:
+    """Everything the estimates need; without the change rows (aggregated in SQL instead, change_differences)
+    unless with_changes."""
+    if with_changes:
+        changes, groups = load_changes(con, len(patients))
+    else:
+        changes, groups = pd.DataFrame(columns=["row", "instrument", "visit", "visit_ordinal", "change",
+                                                "responder"]), {}
+    return ComparisonData(patients, changes, load_satisfaction(con, study), study.primary_visit, _groups=groups)
+
+
+def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Key, int, Difference]]]:
+    """The change and responder differences of every instrument and visit, unadjusted and adjusted by the
+    stored weights, from the sums of sql/comparison_change_sums.sql (what _differences computes from rows)."""
+    out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
+    by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
+    for r in con.execute(load_sql("comparison_change_sums")).fetchall():
+        by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
+    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    for (instrument, visit, ordinal) in sorted(by_group):
+        arms = [by_group[(instrument, visit, ordinal)].get(flag, empty) for flag in (True, False)]
+        # n, Σy, Σy², Σw, Σwy, Σw², Σw²y, Σw²y²; responder: n, Σy, Σw, Σwy, Σw², Σw²y (y² = y for 0/1)
+        unweighted = [(a[0], a[0], a[1], a[0], a[1], a[2]) for a in arms]
+        weighted = [(a[0], a[3], a[4], a[5], a[6], a[7]) for a in arms]
+        responder_u = [(a[8], a[8], a[9], a[8], a[9], a[9]) for a in arms]
+        responder_w = [(a[8], a[10], a[11], a[12], a[13], a[13]) for a in arms]
+        for adjustment, change, responder in (("unadjusted", unweighted, responder_u),
+                                              ("adjusted", weighted, responder_w)):
+            out[adjustment].append((("pro_change", instrument, visit, "mean_change_difference"), ordinal,
+                                    difference_from_sums(*change)))
+            out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
+                                    difference_from_sums(*responder)))
+    return out
+
+
+def reintervention_times(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    fetched = con.execute(load_sql("comparison_cohort_reintervention")).fetchnumpy()
+    return _array(fetched["reintervention_time"]), _array(fetched["reintervention_event"])
