@@ -50,5 +50,9 @@ SELECT
     patient_ok AND NOT patient_hit AS patient_keep,
     patient_state,
     false AS repeat,
-    false AS duplicate
+    false AS duplicate,
+    -- the current row of the key this row meets (set by ingest_current_match)
+    CAST(NULL AS VARCHAR) AS cur_drop_id,
+    CAST(NULL AS INTEGER) AS cur_version,
+    CAST(NULL AS BIGINT) AS cur_line
 FROM judged

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
+from pipeline.ingest.read import FEW_MALFORMED
 from tests.ingest_helpers import (
     csv_text,
     event,
@@ -143,3 +145,25 @@ def test_typed_parquet_columns(con, landing):
     ingest(con, landing)
     assert quarantine(con) == []
     assert con.execute("SELECT days_from_index, value FROM ingest.pro_responses").fetchall() == [(90, 30.0)]
+
+
+@pytest.mark.parametrize("malformed", [3, FEW_MALFORMED + 40])
+def test_line_numbers_stay_exact_with_few_or_many_malformed_records(con, landing, malformed):
+    # Both ways of numbering rows around malformed records: a short list, or an ASOF join beyond it.
+    folder = write_drop(landing, "d1")
+    head, *good = csv_text("pro_responses", [pro(days_from_index=str(d)) for d in range(1, 2 * malformed + 2)]
+                           ).splitlines()
+    records, bad_lines, good_lines = [head], [], []
+    for i, row in enumerate(good):
+        # runs of one or two malformed records (adjacent ones share a shift point)
+        if i % 2 == 1 and len(bad_lines) < malformed:
+            for _ in range(1 + (i % 4 == 1)):
+                if len(bad_lines) < malformed:
+                    records.append("S1,P0001,15,ODI")
+                    bad_lines.append(len(records))
+        records.append(row)
+        good_lines.append(len(records))
+    (folder / "pro_responses.csv").write_text("\n".join(records) + "\n")
+    ingest(con, landing)
+    assert [line for _f, line, _r, _c, _k in quarantine(con)] == bad_lines
+    assert lines_of(con, "pro_responses") == good_lines

@@ -25,6 +25,7 @@ from pipeline.contract import (
     UNIT_FACTORS,
 )
 
+from .current import ensure_maintained
 from .sql import run
 
 # One pattern matching wherever any identifier pattern matches: a single scan per value; the kind is
@@ -60,6 +61,7 @@ def contract_params(current_year: int) -> dict[str, Any]:
 def setup_session(con: duckdb.DuckDBPyConnection) -> None:
     """Warehouse schema, macros and reference tables (temporary objects live as long as the connection)."""
     run(con, "ingest_schema")
+    ensure_maintained(con)
     run(con, "ingest_macros")
     instruments = [
         {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
+from .current import apply_to_current
 from .errors import IngestError
 from .results import FileReconciliation
 from .sql import run
@@ -15,9 +16,11 @@ from .validate import CheckedFile
 def load_file(
     con: duckdb.DuckDBPyConnection, checked: CheckedFile, *, drop_id: str, version: int
 ) -> FileReconciliation:
-    """Insert the accepted rows and quarantine of a table file (supersession was counted in phase 1)."""
+    """Insert the accepted rows and quarantine of a table file and update the current rows (supersession was
+    counted in phase 1)."""
     spec = checked.plan.spec
     accepted = _count(run(con, spec.insert_model, drop_id=drop_id, version=version))
+    apply_to_current(con, checked, drop_id=drop_id, version=version)
     return reconcile(
         con, checked, drop_id=drop_id, version=version, accepted=accepted, superseded=checked.superseded
     )

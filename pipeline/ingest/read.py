@@ -16,6 +16,10 @@ from .inspect import FilePlan
 from .scan import blank_record_numbers, has_blank_line_marks
 from .sql import run, scalar
 
+# Up to this many malformed records, line numbers are computed per row from a short list; beyond, by an
+# ASOF join (which sorts the file, but does not grow with the number of malformed records).
+FEW_MALFORMED = 256
+
 
 @dataclass(frozen=True)
 class Staged:
@@ -56,11 +60,14 @@ def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
     if lines:
         # The j-th malformed record (0-based), record number r, has r - 2 - j good rows before it: rows
         # from ordinal r - 1 - j on come j + 1 records later than ordinal + 1.
-        shifts: dict[int, int] = {}
-        for j, record in enumerate(lines):
-            shifts[record - 1 - j] = j + 1
-        run(con, "ingest_shifts", from_ordinal=list(shifts), shift=list(shifts.values()))
-        run(con, "ingest_stage_shifted")
+        from_ordinals = [record - 1 - j for j, record in enumerate(lines)]
+        if len(from_ordinals) <= FEW_MALFORMED:
+            run(con, "ingest_stage_few_shifts", from_ordinal=from_ordinals)
+            run(con, "ingest_stage_lined")
+        else:
+            shifts = {start: j + 1 for j, start in enumerate(from_ordinals)}
+            run(con, "ingest_shifts", from_ordinal=list(shifts), shift=list(shifts.values()))
+            run(con, "ingest_stage_shifted")
     else:
         run(con, "ingest_stage_plain")
     return Staged(rows=parsed, malformed=len(lines))

@@ -28,6 +28,10 @@ class TableSpec:
     def warehouse_table(self) -> str:
         return f"ingest.{self.name}"
 
+    @property
+    def current_view(self) -> str:
+        return f"ingest.current_{self.name}"
+
     def file_names(self) -> tuple[str, str]:
         return (f"{self.name}.csv", f"{self.name}.parquet")
 

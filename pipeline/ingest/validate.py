@@ -26,6 +26,7 @@ class CheckedFile:
     plan: FilePlan
     staged: Staged
     held: bool  # the warehouse holds live rows of the file's sites: duplicates/supersession to work out
+    corrects: int | None = None  # the version of the same drop this drop replaces, if any
     superseded: int = 0  # rows current before the drop that this file replaces
     accepted: int = 0
     quarantined: int = 0  # malformed records included
@@ -73,15 +74,20 @@ def check_file(
         run(con, "ingest_erasures_held")  # erasures compare with their audit table, not a current view
     else:
         held = bool(scalar(con, "ingest_held_exists", table=spec.warehouse_table, **replaced))
-        if held:
+        if held and prev_version is None:
+            # The current rows are exactly those the file is compared with: one join against them.
+            run(con, "ingest_current_match", current=spec.current_view, **columns)
+        elif held:
             run(con, "ingest_held_duplicates", table=spec.warehouse_table, **columns, **replaced)
     if spec.name == "patients":
         run(con, "ingest_drop_patients_fill")
-    checked = CheckedFile(plan, staged, held)
+    checked = CheckedFile(plan, staged, held, prev_version)
     _tally(con, checked)
+    if spec.name != "erasures" and held and prev_version is None:
+        checked.superseded = int(scalar(con, "ingest_superseded_current", drop_id=drop_id))
     run(con, f"ingest_keep_{spec.name}")
     # Nothing can be superseded when no live row shares the file's sites and no version is corrected.
-    if spec.name != "erasures" and (held or prev_version is not None):
+    if spec.name != "erasures" and prev_version is not None:
         keys = dict(table=spec.warehouse_table, key_cols=list(spec.key), result=checked.result_table)
         run(con, "ingest_affected_keys", **keys, **replaced)
         run(con, "ingest_current_before", **keys)
