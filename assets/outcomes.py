@@ -6,8 +6,6 @@ together with the parameters it used (outcomes.study_parameters), and returns th
 and headline numbers (floats, so the UI plots them over time) as metadata.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -93,6 +91,7 @@ def _metadata(built: Built, study: Study, schema: dg.TableSchema) -> dict:
         "study_sha256": study.sha256,
         "study_overrides": dg.MetadataValue.md(f"```toml\n{study.overrides}\n```") if study.overrides else "none",
         **built.headline,
+        **built.build,
     }
 
 

@@ -1,4 +1,5 @@
-"""Staging stage: clean, typed tables rebuilt from the current ingest rows by the SQL models in sql/."""
+"""Staging stage: clean, typed tables kept up to date with the current ingest rows by the SQL models in sql/
+(incrementally where safe: see pipeline/incremental.py). The metadata says how each table was built."""
 
 from dataclasses import dataclass
 
@@ -24,7 +25,8 @@ STAGING_ASSETS = (
                  "as outside every window, and whether it is the one used for its visit (SAP section 2).",
                  ("pro_response_history",)),
     StagingAsset("pro_visits", "The assessment used per patient, instrument and visit (closest to target, "
-                 "ties to the earlier day).", ("pro_assessments",)),
+                 "ties to the earlier day): a view on the selected rows of pro_assessments.",
+                 ("pro_assessments",)),
     StagingAsset("events", "Current clinical events, without free text.", ("event_history",)),
     StagingAsset("follow_up", "Each patient's follow-up end (SAP section 1) and death, withdrawal and last "
                  "contact days.", ("patients", "pro_assessments", "events")),
@@ -38,9 +40,9 @@ def _build(spec: StagingAsset) -> dg.AssetsDefinition:
     )
     def _asset(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
-            rows = build_model(con, spec.name, paths.study())
+            result = build_model(con, spec.name, paths.study())
             extra = _key_numbers(con, spec.name)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows, **extra})
+        return dg.MaterializeResult(metadata={"dagster/row_count": result.rows, **result.metadata(), **extra})
 
     return _asset
 

@@ -1,8 +1,10 @@
-"""Staging stage: clean, typed tables in schema `staging`, rebuilt in full from the ingest current_* views
-and the study configuration by the SQL models sql/staging_<name>.sql (see docs/staging.md).
+"""Staging stage: clean, typed tables in schema `staging`, computed from the ingest current_* relations and
+the study configuration by the SQL models sql/staging_<name>.sql (see docs/staging.md).
 
-Every build replaces its table (CREATE OR REPLACE TABLE ... AS), so a rebuild after a correction or an
-erasure leaves nothing stale behind. Values reach the SQL only as `?` parameters.
+The patient-level tables are brought up to date incrementally when that is safe: only the patients whose
+current ingest rows changed since the last build are deleted and re-inserted (pipeline/incremental.py);
+otherwise, and on any doubt, the table is rebuilt in full. Both give the same rows. `staging.pro_visits` is a
+view on `staging.pro_assessments`. Values reach the SQL only as `?` parameters.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipeline import contract
+from pipeline import contract, incremental
+from pipeline.incremental import BuildResult, PatientTable
 from pipeline.sql import load_sql
 from pipeline.study import Study
 
@@ -48,41 +51,61 @@ def _unit_params(study: Study) -> list:
     return [[r[i] for r in rows] for i in range(4)]
 
 
-# Model -> the SQL files it runs, in order, each with the function giving its parameters.
-_STEPS: dict[str, tuple[tuple[str, Params], ...]] = {
-    "patients": (("staging_patients", _arm_params),),
-    "pro_assessments": (
-        ("staging_visit_windows", _visit_window_params),
-        ("staging_units", _unit_params),
-        ("staging_pro_assessments", _no_params),
-    ),
-    "pro_visits": (("staging_pro_visits", _no_params),),
-    "events": (("staging_events", _no_params),),
-    "follow_up": (("staging_follow_up", _no_params),),
+# Patient-level models: the table, its SELECT, the inputs it reads (scoped to the changed patients on an
+# incremental build), the tables whose ingest state it follows, and its parameters.
+_PATIENT_TABLES: dict[str, tuple[PatientTable, Params]] = {
+    "patients": (PatientTable("staging.patients", "staging_patients",
+                              {"scoped_patients": "ingest.current_patients"}), _arm_params),
+    "pro_assessments": (PatientTable("staging.pro_assessments", "staging_pro_assessments",
+                                     {"scoped_pro_responses": "ingest.current_pro_responses"}), _no_params),
+    "events": (PatientTable("staging.events", "staging_events",
+                            {"scoped_events": "ingest.current_events"}), _no_params),
+    "follow_up": (PatientTable("staging.follow_up", "staging_follow_up",
+                               {"scoped_patients": "staging.patients",
+                                "scoped_pro_assessments": "staging.pro_assessments",
+                                "scoped_events": "staging.events"},
+                               upstream=("staging.patients", "staging.pro_assessments", "staging.events")),
+                  _no_params),
+}
+
+# Config tables rebuilt (same transaction) before a model: (sql name, parameters).
+_CONFIG: dict[str, tuple[tuple[str, Params], ...]] = {
+    "pro_assessments": (("staging_visit_windows", _visit_window_params), ("staging_units", _unit_params)),
 }
 
 
-def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study) -> int:
-    """(Re)build staging.<name> from the current ingest rows and `study`; return its row count.
-
-    A model's statements run in one transaction: a failure leaves the previous tables as they were.
-    """
-    if name not in _STEPS:
+def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study, *, full: bool = False
+                ) -> BuildResult:
+    """Bring staging.<name> up to date with the current ingest rows and `study` (in one transaction: a
+    failure leaves the previous tables as they were). `full` forces a rebuild from scratch."""
+    if name == "pro_visits":
+        return _build_pro_visits(con)
+    if name not in _PATIENT_TABLES:
         raise ValueError(f"unknown staging model {name!r}; known: {', '.join(STAGING_MODELS)}")
-    steps = [(load_sql(sql_name), params(study)) for sql_name, params in _STEPS[name]]
+    spec, params_of = _PATIENT_TABLES[name]
+    params = params_of(study)
+    config = [(sql_name, p(study)) for sql_name, p in _CONFIG.get(name, ())]
+    fp = incremental.fingerprint(name, load_sql(spec.body), params, [(n, load_sql(n), p) for n, p in config],
+                                study.sha256)
+    return incremental.build(con, spec, params, fp, config=config, force_full=full)
+
+
+def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> BuildResult:
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-        for sql, params in steps:
-            # CREATE TABLE ... AS reports the rows it wrote; the last step creates staging.<name>.
-            (rows,) = con.execute(sql, params).fetchone()
+        (is_table,) = con.execute(load_sql("staging_table_exists"), ["staging", "pro_visits"]).fetchone()
+        if is_table:
+            # Warehouses built before pro_visits became a view hold a table of that name.
+            con.execute("DROP TABLE staging.pro_visits")
+        con.execute(load_sql("staging_pro_visits"))
+        (rows,) = con.execute("SELECT count(*) FROM staging.pro_visits").fetchone()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return int(rows)
+    return BuildResult(int(rows), "view", "a view on staging.pro_assessments")
 
 
-def build_all(con: duckdb.DuckDBPyConnection, study: Study) -> dict[str, int]:
+def build_all(con: duckdb.DuckDBPyConnection, study: Study, *, full: bool = False) -> dict[str, int]:
     """Build every staging model in dependency order; return the row count of each."""
-    return {name: build_model(con, name, study) for name in STAGING_MODELS}
+    return {name: build_model(con, name, study, full=full).rows for name in STAGING_MODELS}

@@ -2,8 +2,9 @@
 -- both a baseline and a post-baseline value (complete pairs, SAP section 3). change = value - baseline;
 -- improvement = change signed so that positive is better; responder flags for every MCID rule of
 -- outcomes.responder_rules (NULL where the instrument has no threshold for that rule).
+-- Reads staging.patients and staging.pro_visits through the views scoped_patients and scoped_pro_visits
+-- (all patients, or only those whose rows changed: pipeline/incremental.py).
 -- Parameters: baseline visit name (twice).
-CREATE OR REPLACE TABLE outcomes.pro_changes AS
 WITH rules AS (
     SELECT instrument,
            any_value(improvement_sign)                     AS improvement_sign,
@@ -15,12 +16,12 @@ WITH rules AS (
 ),
 analysed AS (
     SELECT site_id, patient_id, procedure AS arm, arm AS arm_role
-    FROM staging.patients
+    FROM scoped_patients
     WHERE in_analysis
 ),
 baseline AS (
     SELECT site_id, patient_id, instrument, days_from_index AS baseline_day, value AS baseline_value
-    FROM staging.pro_visits
+    FROM scoped_pro_visits
     WHERE visit = ?
 ),
 pairs AS (
@@ -29,7 +30,7 @@ pairs AS (
            v.value - b.baseline_value AS change,
            r.improvement_sign * (v.value - b.baseline_value) AS improvement,
            r.absolute_threshold, r.relative_threshold, r.responder_rule
-    FROM staging.pro_visits v
+    FROM scoped_pro_visits v
     JOIN analysed a USING (site_id, patient_id)
     JOIN baseline b USING (site_id, patient_id, instrument)
     JOIN rules r USING (instrument)
@@ -53,4 +54,4 @@ SELECT arm, arm_role, site_id, patient_id, instrument, visit, visit_ordinal,
        CASE WHEN baseline_value <> 0 THEN 100 * change / baseline_value END AS percent_change,
        responder_absolute, responder_relative, responder_rule,
        CASE responder_rule WHEN 'absolute' THEN responder_absolute ELSE responder_relative END AS responder
-FROM flagged;
+FROM flagged

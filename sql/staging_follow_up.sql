@@ -1,9 +1,10 @@
 -- staging.follow_up: one row per staging.patients patient. Follow-up end (SAP section 1) = the largest day
 -- among its post-index PRO rows (day > 0, in a window or not) and its events of any type; 0 if none.
-CREATE OR REPLACE TABLE staging.follow_up AS
+-- Reads staging.patients, staging.pro_assessments and staging.events through the views scoped_patients,
+-- scoped_pro_assessments and scoped_events (pipeline/incremental.py).
 WITH pro AS (
     SELECT site_id, patient_id, max(days_from_index) AS last_pro_day, count(*) AS n_post_index_pro
-    FROM staging.pro_assessments
+    FROM scoped_pro_assessments
     WHERE days_from_index > 0
     GROUP BY site_id, patient_id
 ),
@@ -13,13 +14,13 @@ ev AS (
            min(days_from_index) FILTER (WHERE event = 'DEATH')        AS death_day,
            min(days_from_index) FILTER (WHERE event = 'WITHDRAWN')    AS withdrawn_day,
            max(days_from_index) FILTER (WHERE event = 'LAST_CONTACT') AS last_contact_day
-    FROM staging.events
+    FROM scoped_events
     GROUP BY site_id, patient_id
 )
 SELECT p.site_id, p.patient_id,
        greatest(coalesce(pro.last_pro_day, 0), coalesce(ev.last_event_day, 0)) AS follow_up_end_day,
        ev.death_day, ev.withdrawn_day, ev.last_contact_day,
        coalesce(pro.n_post_index_pro, 0) AS n_post_index_pro
-FROM staging.patients p
+FROM scoped_patients p
 LEFT JOIN pro USING (site_id, patient_id)
-LEFT JOIN ev USING (site_id, patient_id);
+LEFT JOIN ev USING (site_id, patient_id)

@@ -1,6 +1,6 @@
 -- staging.patients: one row per current accepted patient (site_id, patient_id), contract columns typed,
--- plus the study arm (SAP section 1). Parameters: treatment procedure code, comparator procedure code.
-CREATE OR REPLACE TABLE staging.patients AS
+-- plus the study arm (SAP section 1). Reads ingest.current_patients through the view scoped_patients (all
+-- patients, or only the changed ones: pipeline/incremental.py). Parameters: treatment and comparator codes.
 WITH arms AS (SELECT ?::VARCHAR AS treatment, ?::VARCHAR AS comparator)
 SELECT p.site_id::VARCHAR            AS site_id,
        p.patient_id::VARCHAR         AS patient_id,
@@ -22,5 +22,5 @@ SELECT p.site_id::VARCHAR            AS site_id,
        (p.sex = 'F')::INTEGER        AS female,
        CASE p.procedure WHEN a.treatment THEN 'treatment' WHEN a.comparator THEN 'comparator' END AS arm,
        p.procedure IN (a.treatment, a.comparator) AS in_analysis
-FROM ingest.current_patients p
-CROSS JOIN arms a;
+FROM scoped_patients p
+CROSS JOIN arms a

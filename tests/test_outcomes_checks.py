@@ -68,7 +68,9 @@ def test_change_without_its_baseline_fails(world):
     world.pair("A", baseline=50, value=30)
     world.pair("B", baseline=50, value=30)
     world.build()
-    world.con.execute("DELETE FROM staging.pro_visits WHERE patient_id = 'A' AND visit = 'BASELINE'")
+    # staging.pro_visits is a view on the selected rows of staging.pro_assessments.
+    world.con.execute("UPDATE staging.pro_assessments SET selected = false "
+                      "WHERE patient_id = 'A' AND visit = 'BASELINE'")
     outcome = checks.changes_have_baseline(world.con, STUDY)
     assert (outcome.failures, outcome.checked) == (1, 2)
 

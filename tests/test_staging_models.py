@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from pipeline import staging
 from pipeline.checks import run_check
 from pipeline.contract import CANONICAL_UNIT, UNIT_FACTORS
 from pipeline.sql import load_sql
@@ -343,6 +344,34 @@ def test_staging_checks_pass(con):
                   "pro_visits_one_per_visit", "pro_visits_within_window", "follow_up_one_per_patient",
                   "events_name_known_patients"):
         assert run_check(con, check).passed, check
+
+
+def test_two_assessments_for_one_visit_fail_the_check(con):
+    _small_warehouse(con)
+    build_all(con, STUDY)
+    # P1 has two W6 rows (days 40 and 44); mark both as the one used.
+    con.execute("UPDATE staging.pro_assessments SET selected = true WHERE patient_id = 'P1' AND visit = 'W6'")
+    outcome = run_check(con, "pro_visits_one_per_visit")
+    assert (outcome.failures, outcome.checked) == (1, 5)
+
+
+def test_a_build_with_an_earlier_drop_superseded_is_incremental_and_equals_a_full_one(con):
+    _small_warehouse(con)
+    build_all(con, STUDY)
+    con.execute("INSERT INTO ingest.drop_versions (drop_id, version, content_sha256, status, ingested_at) "
+                "VALUES ('d1', 2, 'sha2', 'ingested', now())")
+    con.execute("UPDATE ingest.drop_versions SET superseded_by = 2 WHERE drop_id = 'd1' AND version = 1")
+    con.execute("INSERT INTO ingest.pro_responses SELECT drop_id, 2, line, site_id, patient_id, days_from_index, "
+                "instrument, value + 1, unit FROM ingest.pro_responses WHERE patient_id = 'P1'")
+    con.execute("INSERT INTO ingest.patients SELECT * REPLACE (2 AS version) FROM ingest.patients "
+                "WHERE patient_id = 'P1'")
+    assert staging.build_model(con, "pro_assessments", STUDY).patients_rebuilt == 2
+    for name in STAGING_MODELS:
+        staging.build_model(con, name, STUDY)
+    incremental = _snapshot(con)
+    build_all(con, STUDY, full=True)
+    assert _snapshot(con) == incremental
+    assert rows(con, "SELECT count(*) FROM staging.patients") == [(1,)]
 
 
 def test_unknown_model_is_refused(con):

@@ -16,6 +16,8 @@ class Built:
     table: str  # schema-qualified, e.g. "outcomes.satisfaction_rates"
     rows: int
     headline: dict[str, float] = field(default_factory=dict)
+    # How a patient-level table was built (full or incremental, patients rebuilt); never an identifier.
+    build: dict[str, str | int] = field(default_factory=dict)
 
 
 def estimate_with_ci(prefix: str, estimate: float, lower: float, upper: float) -> dict[str, float]:

@@ -12,11 +12,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline import incremental
+from pipeline.incremental import PatientTable, fingerprint
 from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
 from pipeline.outcomes.intervals import t_interval
 from pipeline.outcomes.responders import rule_params
 from pipeline.outcomes.signed_rank import wilcoxon_p
-from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
+from pipeline.outcomes.store import ensure_schema, query, record_parameters, replace_table, transaction
 from pipeline.sql import load_sql
 from pipeline.study import Study
 
@@ -32,15 +34,28 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def build_pro_changes(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    """(Re)build outcomes.responder_rules and outcomes.pro_changes (complete pairs with responder flags)."""
-    with transaction(con):
-        con.execute(load_sql("outcomes_responder_rules"), rule_params(study))
-        (rows,) = con.execute(load_sql("outcomes_pro_changes"), [study.baseline_visit] * 2).fetchone()
-        record_parameters(con, CHANGES, study)
+# Patient-level: rebuilt only for the patients whose staging rows changed, when that is safe
+# (pipeline/incremental.py); it follows the ingest state that staging.patients and pro_assessments hold.
+CHANGES_TABLE = PatientTable(
+    "outcomes.pro_changes", "outcomes_pro_changes",
+    {"scoped_patients": "staging.patients", "scoped_pro_visits": "staging.pro_visits"},
+    upstream=("staging.patients", "staging.pro_assessments"),
+)
+
+
+def build_pro_changes(con: duckdb.DuckDBPyConnection, study: Study, *, full: bool = False) -> Built:
+    """Bring outcomes.responder_rules and outcomes.pro_changes (complete pairs with responder flags) up to
+    date; `full` forces a rebuild from scratch."""
+    ensure_schema(con)
+    rules = rule_params(study)
+    params = [study.baseline_visit] * 2
+    fp = fingerprint(CHANGES, load_sql("outcomes_pro_changes"), params, load_sql("outcomes_responder_rules"),
+                     rules, load_sql("staging_pro_visits"), study.sha256)
+    result = incremental.build(con, CHANGES_TABLE, params, fp, config=[("outcomes_responder_rules", rules)],
+                               force_full=full, finish=lambda c: record_parameters(c, CHANGES, study))
     patients, pairs_primary = con.execute(load_sql("outcomes_pro_changes_headline"), [study.primary_visit]).fetchone()
     headline = {"patients": float(patients), f"pairs at {study.primary_visit}": float(pairs_primary)}
-    return Built(CHANGES, f"outcomes.{CHANGES}", int(rows), headline)
+    return Built(CHANGES, f"outcomes.{CHANGES}", result.rows, headline, result.metadata())
 
 
 def summarise(moments: pd.DataFrame, skewed_p: dict[tuple[str, str, str], float | None],
