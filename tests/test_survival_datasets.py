@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipeline.sql import load_sql
+from pipeline.staging import build_model
 from pipeline.study import load_study
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
@@ -52,7 +53,7 @@ def odi(con, pid: str, visit: str, day: int, value: float) -> None:
 
 
 def rows(con, table: str, columns: str) -> dict[str, tuple]:
-    con.execute(load_sql("staging_follow_up"))
+    build_model(con, "follow_up", STUDY, full=True)
     build = {"reintervention_dataset": lambda: build_reintervention_dataset(con, HORIZON),
              "return_to_activity_dataset": lambda: build_return_to_activity_dataset(con, HORIZON),
              "durable_response_dataset": lambda: build_durable_response_dataset(con)}
@@ -226,7 +227,7 @@ def test_relative_rule_needs_30_percent_of_baseline(con):
     odi(con, "good", "M12", 365, 35)  # improvement 15 = 30% of 50
     with_baseline(con, "bad")
     odi(con, "bad", "M12", 365, 36)
-    con.execute(load_sql("staging_follow_up"))
+    build_model(con, "follow_up", STUDY, full=True)
     build_durable_response_dataset(con, rule="relative")
     failure = dict(con.execute("SELECT patient_id, failure FROM durability.durable_response_dataset").fetchall())
     assert failure == {"good": None, "bad": "visit"}
