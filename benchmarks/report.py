@@ -36,7 +36,8 @@ def markdown(summary: dict) -> str:
     m = runs[-1]["machine"]
     lines += [f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; Python {m['python']}, "
               f"Dagster {m['dagster']}, DuckDB {m['duckdb']}. Figures per size below carry their own date, commit "
-              "and load average (the machine was shared with other work while these were taken).", ""]
+              "and the 1/5/15-minute load average at the start (the benchmark's own previous runs count in it; above "
+              "~2 on these 2-core machines something else competed for the CPU).", ""]
     lines += ["| patients | landing | rows | floor (DuckDB read) | full refresh | full / floor | peak RSS (sum) "
               "| incremental (+1%) | incremental / full | date | commit | load at start |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"]
