@@ -4,8 +4,6 @@ Thin wrappers: the data sets are SQL models (sql/durability_*_dataset.sql, pipel
 fits live in pipeline.survival.analyses, and every estimator is checked against R (docs/durability.md).
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping
 
