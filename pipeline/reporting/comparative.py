@@ -71,9 +71,10 @@ def differences(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> 
         return []
     keep = t[(t["visit"].isna()) | (t["visit"] == study.primary_visit)].sort_values(
         ["outcome", "instrument", "visit", "adjustment"], ascending=[True, True, True, False], na_position="first")
+    counts_ok = _publishable_counts(t, s)
     out = []
     for r in keep.itertuples():
-        ok = not s.small(r.n_treatment) and not s.small(r.n_comparator)
+        ok = counts_ok.get(_key(r.outcome, r.instrument, r.visit, r.measure), False)
         name = " ".join(str(x) for x in (r.outcome, r.instrument if isinstance(r.instrument, str) else "",
                                          r.visit if isinstance(r.visit, str) else "") if x)
         out.append({"name": name, "measure": r.measure, "adjustment": r.adjustment,
@@ -81,6 +82,30 @@ def differences(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> 
                     "ci": interval(r.ci_lower, r.ci_upper) if ok else None,
                     "p": number(r.p_value) if ok else None, "ci_method": r.ci_method,
                     "balance_achieved": None if pd.isna(r.balance_achieved) else bool(r.balance_achieved)})
+    return out
+
+
+def _key(outcome: object, instrument: object, visit: object, measure: object) -> tuple:
+    return (outcome, instrument if isinstance(instrument, str) else None, visit if isinstance(visit, str) else None,
+            measure)
+
+
+def _publishable_counts(t: pd.DataFrame, s: Suppressor) -> dict[tuple, bool]:
+    """Per estimate: may its adjusted and unadjusted values be published (SAP 8)? Both arms need a publishable
+    n; a risk difference also needs publishable events and non-events per arm, and a hazard ratio publishable
+    events per arm — otherwise the small count is recoverable from the difference and the other arm's rate.
+    The counts come from the unadjusted twin (its values are the plain proportions or event counts)."""
+    out: dict[tuple, bool] = {}
+    for r in t[t["adjustment"] == "unadjusted"].itertuples():
+        ok = not s.small(r.n_treatment) and not s.small(r.n_comparator)
+        if r.measure == "risk_difference":
+            for n, rate in ((r.n_treatment, r.value_treatment), (r.n_comparator, r.value_comparator)):
+                events = None if pd.isna(rate) or pd.isna(n) else round(float(rate) * int(n))
+                ok = ok and not s.proportion_hidden(n, events)
+        elif r.measure == "hazard_ratio":
+            ok = ok and all(not pd.isna(e) and not s.small(round(float(e)))
+                            for e in (r.value_treatment, r.value_comparator))
+        out[_key(r.outcome, r.instrument, r.visit, r.measure)] = ok
     return out
 
 
