@@ -59,14 +59,7 @@ def weighted_difference(y: ArrayLike, treated: ArrayLike, weights: ArrayLike | N
         means.append(mean)
         parts.append(float(np.sum(wa**2 * (ya - mean) ** 2) / np.sum(wa) ** 2))
     var = sum(parts)
-    n = nt + nc
-    if hc == "HC1":
-        var *= n / (n - 2) if n > 2 else math.nan
-    elif hc != "HC0":
-        raise ValueError(f"hc must be 'HC0' or 'HC1', not {hc!r}")
-    estimate = means[0] - means[1]
-    se = math.sqrt(var) if var >= 0 else math.nan
-    return Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, means[0], means[1])
+    return _difference(means[0], means[1], var, nt, nc, hc)
 
 
 def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, group: ArrayLike, n_groups: int,
@@ -91,15 +84,7 @@ def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, gr
         if nt == 0 or nc == 0 or sw[t] <= 0 or sw[c] <= 0:
             out.append(Difference(math.nan, math.nan, math.nan, math.nan, nt, nc, math.nan, math.nan))
             continue
-        var, n = float(part[t] + part[c]), nt + nc
-        if hc == "HC1":
-            var *= n / (n - 2) if n > 2 else math.nan
-        elif hc != "HC0":
-            raise ValueError(f"hc must be 'HC0' or 'HC1', not {hc!r}")
-        estimate = float(mean[t] - mean[c])
-        se = math.sqrt(var) if var >= 0 else math.nan
-        out.append(Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, float(mean[t]),
-                              float(mean[c])))
+        out.append(_difference(float(mean[t]), float(mean[c]), float(part[t] + part[c]), nt, nc, hc))
     return out
 
 
@@ -116,11 +101,16 @@ def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, 
         means.append(mean)
         # Σ w²(y − ȳ)², expanded; never below 0 by rounding
         var += max(swwyy - 2 * mean * swwy + mean * mean * sww, 0.0) / sw**2
+    return _difference(means[0], means[1], var, nt, nc, hc)
+
+
+def _difference(mean_t: float, mean_c: float, var: float, nt: int, nc: int, hc: str) -> Difference:
+    """The difference of two arm means with its sandwich variance, HC1 scaling n / (n − 2) applied."""
     n = nt + nc
     if hc == "HC1":
         var *= n / (n - 2) if n > 2 else math.nan
     elif hc != "HC0":
         raise ValueError(f"hc must be 'HC0' or 'HC1', not {hc!r}")
-    estimate = means[0] - means[1]
+    estimate = mean_t - mean_c
     se = math.sqrt(var) if var >= 0 else math.nan
-    return Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, means[0], means[1])
+    return Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, mean_t, mean_c)
