@@ -31,7 +31,10 @@ def _result(built: analysis.Built, study_sha: str, extra: Mapping[str, object] |
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(group_name=GROUP, kinds=KINDS, deps=["patients", "pro_visits"])
+# The cohort (comparison.cohort) snapshots the complication flag and both time-to-event data sets, so the
+# model step must follow every table it copies; later steps read the snapshot, never those tables.
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=["patients", "pro_visits", "events", "reintervention_dataset",
+                                             "return_to_activity_dataset"])
 def propensity_weights(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Propensity score per analysis patient from an unpenalized logistic regression on the SAP 6 covariates
     (median / 0 imputation with `<name>_missing` indicators, constant covariates dropped and listed in
@@ -67,7 +70,7 @@ def covariate_balance(warehouse: Warehouse, paths: RefreshPaths) -> dg.Materiali
 
 
 @dg.asset(group_name=GROUP, kinds=KINDS,
-          deps=[covariate_balance, "pro_changes", "pro_visits", "events", "reintervention_dataset"])
+          deps=[covariate_balance, "pro_changes", "pro_visits"])
 def adjusted_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Every between-arm estimate adjusted (weighted) beside its unadjusted twin: mean change difference per
     instrument and visit, responder, satisfaction (primary visit) and 90-day complication risk differences,
@@ -79,8 +82,7 @@ def adjusted_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     return _result(built, study.sha256, {"ci": study.comparison_ci})
 
 
-@dg.asset(group_name=GROUP, kinds=KINDS, deps=[covariate_balance, "reintervention_dataset",
-                                             "return_to_activity_dataset"])
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=[covariate_balance])
 def adjusted_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Weighted KM curves per arm (robust infinitesimal-jackknife variance, log(−log) CIs) beside the
     unweighted ones, for freedom from reintervention and return to activity (comparison.adjusted_km,
@@ -102,7 +104,7 @@ def reintervention_e_value(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mate
     return _result(built, study.sha256)
 
 
-@dg.asset(group_name=GROUP, kinds=KINDS, deps=[covariate_balance, "pro_changes", "reintervention_dataset"])
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=[covariate_balance, "pro_changes"])
 def subgroup_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Forest plot rows: adjusted ODI change difference at the primary visit and adjusted reintervention HR
     within age < 75 / ≥ 75, sex, baseline ODI < 40 / ≥ 40 and diabetes, the propensity model re-fitted within

@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from pipeline.comparison.balance import effective_sample_size, equipoise_share, preference_score, smd
+from pipeline.comparison.balance import (
+    balance_table,
+    effective_sample_size,
+    equipoise_share,
+    preference_score,
+    smd,
+)
 from pipeline.comparison.bootstrap import bootstrap_intervals
 from pipeline.comparison.cohort import _row_order
 from pipeline.comparison.evalue import evalue_hr, evalue_ratio, evalue_rr, hr_to_rr
@@ -59,6 +65,23 @@ def test_smd_by_hand():
     w = np.array([1.0, 1.0, 2.0, 1.0, 1.0, 2.0])
     # weighted means 9/4 and 18/4; the denominator stays the unweighted pooled SD
     assert smd(x, t, w) == pytest.approx((9 / 4 - 18 / 4) / math.sqrt(2.5))
+
+
+def test_balance_table_gives_every_column_the_smd_by_hand():
+    """The all-columns balance table (what the SAP 6 gate reads) against the hand values of test_smd_by_hand;
+    a column constant in both arms has SMD 0, one constant within each arm but different between them ±inf."""
+    t = np.array([1, 1, 1, 0, 0, 0])
+    w = np.array([1.0, 1.0, 2.0, 1.0, 1.0, 2.0])
+    x = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 2.0, 6.0], "constant": [5.0] * 6,
+                      "split": [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]})
+    table = balance_table(x, t, w, np.full(6, 0.5)).table.set_index("covariate")
+    assert table.loc["x", "smd_before"] == pytest.approx(-2 / math.sqrt(2.5))
+    assert table.loc["x", "smd_after"] == pytest.approx((9 / 4 - 18 / 4) / math.sqrt(2.5))
+    assert table.loc["x", "mean_treatment_after"] == pytest.approx(9 / 4)
+    assert table.loc["constant", "smd_before"] == 0 and table.loc["constant", "smd_after"] == 0
+    assert table.loc["split", "smd_after"] == math.inf
+    for column in x.columns:
+        assert table.loc[column, "smd_after"] == pytest.approx(smd(x[column], t, w))
 
 
 def test_ess_and_preference_score():

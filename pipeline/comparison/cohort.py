@@ -21,7 +21,8 @@ from pipeline.study import Study
 
 
 class StaleWeightsError(ValueError):
-    """comparison.propensity was computed from other data or settings than the current ones."""
+    """comparison.cohort was weighted under other settings than the study's, or is missing. (Its data are kept
+    current by the asset graph: propensity_weights follows every table the cohort copies.)"""
 
 
 def _array(values: np.ndarray, dtype: type = float) -> np.ndarray:

@@ -16,7 +16,7 @@ from pipeline.comparison.weights import propensity_weights
 @dataclass(frozen=True)
 class Weighting:
     design: Design
-    fit: PropensityFit | None  # None when the weights were read from comparison.propensity
+    fit: PropensityFit | None  # None when the weights were read from comparison.cohort
     score: np.ndarray
     weights: np.ndarray
     balance: Balance

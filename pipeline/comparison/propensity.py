@@ -80,7 +80,8 @@ class PropensityFit:
 
 def fit_propensity(x: pd.DataFrame, treated: ArrayLike, freq_weights: ArrayLike | None = None,
                    start: dict[str, float] | None = None) -> PropensityFit:
-    """Unpenalized logistic regression by Newton–Raphson (logistic.py, stopped at 1e-10 standard errors).
+    """Unpenalized logistic regression by Newton–Raphson (logistic.py; stops once every step is below 1e-8
+    standard errors).
 
     `freq_weights` (bootstrap resample counts) count a patient that many times. The tight tolerance matters:
     overlap weights balance the model's covariates exactly only at the maximum of the likelihood.

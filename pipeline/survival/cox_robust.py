@@ -11,14 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pipeline.survival.cox import CoxFit, RiskSets, efron_terms, risk_sets
-
-
-def score_residuals(time: ArrayLike, event: ArrayLike, x: ArrayLike, beta: ArrayLike,
-                    weights: ArrayLike | None = None) -> np.ndarray:
-    """Efron score residuals, one row per patient in the input order (R: residuals(fit, type = "score"))."""
-    rs = risk_sets(time, event, x, weights)
-    return _cell_residuals(rs, np.asarray(beta, dtype=float))[rs.cell]
+from pipeline.survival.cox import CoxFit, RiskSets, risk_sets
 
 
 def _cell_residuals(rs: RiskSets, beta: np.ndarray) -> np.ndarray:
@@ -78,9 +71,3 @@ def robust_variance(fit: CoxFit, time: ArrayLike, event: ArrayLike, x: ArrayLike
     dfbeta = _cell_residuals(rs, np.asarray(fit.coef, dtype=float)) @ fit.var
     return (dfbeta * rs.w2[:, None]).T @ dfbeta
 
-
-def information(time: ArrayLike, event: ArrayLike, x: ArrayLike, beta: ArrayLike,
-                weights: ArrayLike | None = None) -> np.ndarray:
-    """Weighted Efron information matrix at beta (for tests and for callers that only have beta)."""
-    terms = efron_terms(risk_sets(time, event, x, weights), np.asarray(beta, dtype=float))
-    return terms.info.sum(axis=0)
