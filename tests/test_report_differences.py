@@ -1,12 +1,12 @@
 """Between-arm differences in the comparative report (SAP 8): an estimate whose arms hold a small count of
 events or non-events is withheld, adjusted and unadjusted alike, because the small count is recoverable from
-the difference and the other arm's published rate."""
+the difference and the other arm's published rate; a subgroup hazard ratio with few events in an arm too."""
 
 import duckdb
 import pytest
 
 from pipeline.comparison.estimates import ESTIMATE_COLUMNS
-from pipeline.reporting.comparative import differences
+from pipeline.reporting.comparative import differences, subgroup_rows
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import load_study
 
@@ -73,3 +73,18 @@ def test_estimates_from_large_cells_are_published(con):
     shown = _published(con)
     assert shown[(f"responder NRS_LEG {STUDY.primary_visit}", "unadjusted")] == pytest.approx(-0.1)
     assert shown[(f"pro_change ODI {STUDY.primary_visit}", "adjusted")] == pytest.approx(2.4)
+
+
+def test_a_subgroup_hazard_ratio_with_few_events_in_an_arm_is_withheld():
+    c = duckdb.connect()
+    c.execute("CREATE SCHEMA comparison")
+    c.execute("CREATE TABLE comparison.subgroups (subgroup VARCHAR, level VARCHAR, outcome VARCHAR, measure VARCHAR,"
+              " estimate DOUBLE, ci_lower DOUBLE, ci_upper DOUBLE, n_treatment BIGINT, n_comparator BIGINT,"
+              " events_treatment BIGINT, events_comparator BIGINT, max_abs_smd_after DOUBLE,"
+              " balance_achieved BOOLEAN, weights VARCHAR, note VARCHAR)")
+    for level, events in (("yes", 4), ("no", 40)):
+        c.execute("INSERT INTO comparison.subgroups VALUES ('diabetes', ?, 'reintervention', 'hazard_ratio', 1.3,"
+                  " 0.9, 1.8, 300, 500, ?, 60, 0.0, true, 'overlap', NULL)", [level, events])
+    shown = {r["level"]: r["estimate"] for r in subgroup_rows(c, Suppressor(11))}
+    c.close()
+    assert shown == {"yes": None, "no": pytest.approx(1.3)}

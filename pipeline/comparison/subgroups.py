@@ -34,7 +34,8 @@ SUBGROUPS: tuple[Level, ...] = (
     ("diabetes", "no", lambda p: p["diabetes"] == 0),
 )
 COLUMNS = ("subgroup", "level", "outcome", "measure", "estimate", "ci_lower", "ci_upper", "n_treatment",
-           "n_comparator", "max_abs_smd_after", "balance_achieved", "weights", "note")
+           "n_comparator", "events_treatment", "events_comparator", "max_abs_smd_after", "balance_achieved",
+           "weights", "note")
 
 
 def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: np.ndarray, scheme: str,
@@ -73,8 +74,11 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
                             "ci_lower": d.lower, "ci_upper": d.upper, "n_treatment": d.n_treatment,
                             "n_comparator": d.n_comparator, "note": None})
         hr = hazard_ratio(time[mask], event[mask], treated, w, robust=True)
+        # Unweighted event counts per arm: the report withholds the HR when one is small (SAP 8).
+        events = np.nan_to_num(event[mask])
         rows.append(base | {"outcome": "reintervention", "measure": "hazard_ratio", "estimate": hr.estimate,
                             "ci_lower": hr.lower, "ci_upper": hr.upper, "n_treatment": hr.n_treatment,
-                            "n_comparator": hr.n_comparator,
+                            "n_comparator": hr.n_comparator, "events_treatment": int(events[treated].sum()),
+                            "events_comparator": int(events[~treated].sum()),
                             "note": None if np.isfinite(hr.estimate) else "no events in an arm"})
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -56,6 +56,8 @@ def subgroup_rows(con: duckdb.DuckDBPyConnection, s: Suppressor) -> list[dict]:
     out = []
     for r in t.itertuples() if len(t) else []:
         ok = not s.small(r.n_treatment) and not s.small(r.n_comparator)
+        if r.measure == "hazard_ratio":  # as in the differences table: few events in an arm withhold the HR
+            ok = ok and all(not pd.isna(e) and not s.small(e) for e in (r.events_treatment, r.events_comparator))
         out.append({"label": f"{r.subgroup}: {r.level}", "subgroup": r.subgroup, "level": r.level,
                     "outcome": r.outcome, "measure": r.measure, "estimate": number(r.estimate) if ok else None,
                     "ci": interval(r.ci_lower, r.ci_upper) if ok else None, "n_treatment": s.count(r.n_treatment),
