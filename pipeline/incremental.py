@@ -23,6 +23,7 @@ from datetime import datetime
 import duckdb
 
 from pipeline.sql import load_sql
+from pipeline.warehouse import transaction
 
 STATE_TABLE = "staging.build_state"
 _TABLE_NAME = re.compile(r"^(staging|outcomes)\.[a-z_]+$")
@@ -157,8 +158,7 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Seque
     `config`: (sql name, params) steps run first (small config tables the body reads); `finish`: run last,
     in the same transaction (e.g. recording the study parameters used)."""
     schema = spec.table.split(".")[0]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         con.execute(load_sql("staging_build_state_table"))
         for sql_name, params in config:
@@ -187,10 +187,6 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Seque
         if finish is not None:
             finish(con)
         (rows,) = con.execute(f"SELECT count(*) FROM {spec.table}").fetchone()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return BuildResult(int(rows), plan.mode, plan.reason, None if rebuilt is None else int(rebuilt))
 
 

@@ -17,6 +17,7 @@ from pipeline import contract, incremental
 from pipeline.incremental import BuildResult, PatientTable
 from pipeline.sql import load_sql
 from pipeline.study import Study
+from pipeline.warehouse import transaction
 
 # Public models, in dependency order; each is one Dagster asset. The config tables visit_windows and units
 # are built as part of pro_assessments, the only model that reads them, so that a changed study file always
@@ -91,18 +92,13 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study, *, full
 
 
 def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> BuildResult:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         (is_table,) = con.execute(load_sql("staging_table_exists"), ["staging", "pro_visits"]).fetchone()
         if is_table:
             # Warehouses built before pro_visits became a view hold a table of that name.
             con.execute("DROP TABLE staging.pro_visits")
         con.execute(load_sql("staging_pro_visits"))
         (rows,) = con.execute("SELECT count(*) FROM staging.pro_visits").fetchone()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return BuildResult(int(rows), "view", "a view on staging.pro_assessments")
 
 

@@ -92,3 +92,21 @@ def open_warehouse(database: Path, *, timeout_s: float = 30.0) -> Iterator[duckd
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back if it raises (KeyboardInterrupt too).
+
+    A ROLLBACK that fails because a failed COMMIT already ended the transaction is ignored: the original error
+    is the one that matters."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise

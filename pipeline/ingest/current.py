@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.warehouse import transaction
+
 from .sql import run, scalar
 from .tables import SPECS, TableSpec
 from .validate import CheckedFile
@@ -23,8 +25,7 @@ def ensure_maintained(con: duckdb.DuckDBPyConnection) -> None:
     """Create and fill ingest.replaced_rows and switch the current_* views to it, unless already done."""
     if scalar(con, "ingest_current_maintained"):
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         run(con, "ingest_current_setup")
         for spec in CURRENT_SPECS:
             run(
@@ -35,10 +36,6 @@ def ensure_maintained(con: duckdb.DuckDBPyConnection) -> None:
                 key_cols=list(spec.key),
             )
         run(con, "ingest_current_views")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def apply_to_current(

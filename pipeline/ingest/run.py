@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.warehouse import transaction
+
 from .context import RunContext, contract_params, setup_session
 from .discover import Drop, discover_drops
 from .erase import apply_erasures
@@ -152,8 +154,7 @@ def _write_transaction(
     fingerprint: str,
     at: datetime,
 ) -> DropOutcome:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         # The new version is live, and the one it corrects superseded, before any row is written.
         run(
             con,
@@ -185,13 +186,6 @@ def _write_transaction(
                 rec = load_file(con, item, drop_id=drop.drop_id, version=version)
             files.append(rec)
         _log(con, ctx, drop.drop_id, version, "ingested", None)
-        con.execute("COMMIT")
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # the transaction is already gone (a failed COMMIT); the original error matters
-        raise
     top_coded = sum(item.top_coded for item in checked)
     return DropOutcome(drop.drop_id, version, "ingested", None, None, files, top_coded, erased)
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline.sql import load_sql
 from pipeline.study import Study
+from pipeline.warehouse import transaction as warehouse_transaction
 
 SCHEMA = "outcomes"
 
@@ -40,13 +41,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One transaction: a table and its recorded parameters change together or not at all."""
     ensure_schema(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse_transaction(con):
         yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:

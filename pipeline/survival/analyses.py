@@ -22,6 +22,7 @@ from pipeline.survival.logrank import logrank
 from pipeline.survival.rmst import rmst, rmst_difference
 from pipeline.survival.turnbull import turnbull
 from pipeline.survival.zph import cox_zph
+from pipeline.warehouse import transaction
 
 ARMS = ("treatment", "comparator")
 KM_DAYS = (365, 730, 1095, 1461, 1826)  # SAP 4: yearly to five years
@@ -224,10 +225,5 @@ def _concat(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Tables written together (a summary and its curve) are replaced together or not at all."""
-    con.begin()
-    try:
+    with transaction(con):
         yield
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
