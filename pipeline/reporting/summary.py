@@ -3,7 +3,7 @@ sentence per claim saying plainly whether the data support it, do not support it
 
 from typing import Any
 
-from pipeline.reporting.common import fmt, pct
+from pipeline.reporting.common import fmt, fmt_ci, pct, pct_ci
 from pipeline.study import Study
 
 
@@ -14,8 +14,7 @@ def _find(rows: list[dict], **match: Any) -> dict:
 def _ci_text(ci, digits=1, percent=False) -> str:
     if not ci:
         return "CI withheld"
-    f = (lambda v: pct(v, digits)) if percent else (lambda v: fmt(v, digits))
-    return f"95% CI {f(ci[0])} to {f(ci[1])}"
+    return f"95% CI {(pct_ci if percent else fmt_ci)(ci, digits)}"
 
 
 def summary_sentences(results: dict, study: Study) -> list[str]:
