@@ -14,6 +14,7 @@ import numpy as np
 
 from pipeline.reporting.common import read
 from pipeline.study import Study
+from pipeline.survival.logrank import logrank_from_counts
 
 CLAIMS_FILE = Path(__file__).resolve().parent.parent / "claims.toml"
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, REPORTED = "supported", "not supported", "inconclusive", "reported"
@@ -226,8 +227,6 @@ def return_extras(con: duckdb.DuckDBPyConnection, study: Study) -> dict:
     # From the curve table (one row per arm and distinct time), not the patient-level data set.
     km = read(con, "durability.return_to_activity_km_curve")
     if not km.empty and km["procedure"].nunique() == 2:
-        from pipeline.survival.logrank import logrank_from_counts
-
         groups = [(a["time"], a["events"], a["censored"]) for _, a in km.groupby("procedure")]
         out["return_logrank_p"] = logrank_from_counts(groups).p_value
     return out

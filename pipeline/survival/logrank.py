@@ -32,12 +32,7 @@ def logrank(time: ArrayLike, event: ArrayLike, group: ArrayLike) -> LogRank:
     if levels.size != 2:
         raise ValueError(f"log-rank needs exactly two groups, got {levels.size}")
     parts = [_frequencies(t[g == level], e[g == level]) for level in levels]
-    with warnings.catch_warnings():
-        # The counts are integer weights; lifelines' note about weights does not apply.
-        warnings.simplefilter("ignore")
-        result = logrank_test(parts[0][0], parts[1][0], parts[0][1], parts[1][1],
-                              weights_A=parts[0][2], weights_B=parts[1][2])
-    return LogRank(float(result.test_statistic), 1, float(result.p_value))
+    return _test(parts)
 
 
 def logrank_from_counts(groups: list[tuple[ArrayLike, ArrayLike, ArrayLike]]) -> LogRank:
@@ -53,11 +48,7 @@ def logrank_from_counts(groups: list[tuple[ArrayLike, ArrayLike, ArrayLike]]) ->
         parts.append((np.concatenate([t[keep_d], t[keep_c]]),
                       np.concatenate([np.ones(int(keep_d.sum()), dtype=int), np.zeros(int(keep_c.sum()), dtype=int)]),
                       np.concatenate([d[keep_d], c[keep_c]])))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = logrank_test(parts[0][0], parts[1][0], parts[0][1], parts[1][1],
-                              weights_A=parts[0][2], weights_B=parts[1][2])
-    return LogRank(float(result.test_statistic), 1, float(result.p_value))
+    return _test(parts)
 
 
 def _frequencies(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,3 +57,13 @@ def _frequencies(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.nd
     counts = np.bincount(inverse * 2 + (event > 0), minlength=2 * uniq.size).reshape(-1, 2)
     cell_time, cell_event = np.nonzero(counts)
     return uniq[cell_time], cell_event, counts[cell_time, cell_event].astype(float)
+
+
+def _test(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> LogRank:
+    """lifelines' test on two groups of (time, event, count) rows."""
+    with warnings.catch_warnings():
+        # The counts are integer weights; lifelines' note about weights does not apply.
+        warnings.simplefilter("ignore")
+        result = logrank_test(parts[0][0], parts[1][0], parts[0][1], parts[1][1],
+                              weights_A=parts[0][2], weights_B=parts[1][2])
+    return LogRank(float(result.test_statistic), 1, float(result.p_value))
