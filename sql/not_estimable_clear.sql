@@ -1,0 +1,1 @@
+DELETE FROM meta.not_estimable WHERE asset = ?;

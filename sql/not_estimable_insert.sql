@@ -1,0 +1,1 @@
+INSERT INTO meta.not_estimable (asset, what, reason) VALUES (?, ?, ?);

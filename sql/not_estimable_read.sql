@@ -1,0 +1,1 @@
+SELECT what, reason FROM meta.not_estimable ORDER BY asset, what;
