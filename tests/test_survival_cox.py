@@ -109,3 +109,57 @@ def test_ph_test_is_not_lifelines_older_approximation():
         lf = CoxPHFitter().fit(frame, "week", "arrest")
         old = proportional_hazard_test(lf, frame, time_transform="km").summary["test_statistic"]
     assert abs(old["prio"] / values(ref["zph_chisq"])[2] - 1) > 0.30
+
+
+# --- zero case weights: a patient of weight 0 is absent from the fit (R refuses 0; its fit is on the rest) ---
+
+def zero_weighted() -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """The generated set with every 4th row (1-based) weighted 0, and R's fits on the other rows."""
+    frame = data("generated_competing")
+    frame["event"] = (frame["status"] == 1).astype(int)
+    dropped = np.arange(1, len(frame) + 1) % 4 == 0
+    return frame, dropped, reference("cox_zero_weights")
+
+
+def test_zero_weights_fit_equals_the_fit_without_those_rows():
+    frame, dropped, _ = zero_weighted()
+    w = np.where(dropped, 0.0, frame["weight"])
+    full = cox_efron(frame["time"], frame["event"], frame["arm"], w)
+    kept = frame[~dropped]
+    reduced = cox_efron(kept["time"], kept["event"], kept["arm"], kept["weight"])
+    np.testing.assert_allclose(full.coef, reduced.coef, rtol=1e-10)
+    np.testing.assert_allclose(full.var, reduced.var, rtol=1e-10)
+    np.testing.assert_allclose(full.loglik, reduced.loglik, rtol=1e-12)
+    assert (full.n, full.n_events) == (reduced.n, reduced.n_events) == (len(kept), int(kept["event"].sum()))
+
+
+@pytest.mark.parametrize("kind", ["weighted", "unit"])
+def test_zero_weights_match_r_on_the_remaining_rows(kind):
+    frame, dropped, ref = zero_weighted()
+    w = np.where(dropped, 0.0, frame["weight"] if kind == "weighted" else 1.0)
+    fit = cox_efron(frame["time"], frame["event"], frame["arm"], w)
+    r = ref[kind]
+    assert fit.coef[0] == pytest.approx(r["coef"], abs=1e-8)
+    assert fit.se[0] == pytest.approx(r["se"], rel=1e-8)
+    np.testing.assert_allclose(fit.loglik, values(r["loglik"]), rtol=1e-10)
+    assert (fit.n, fit.n_events) == (r["n"], r["nevent"])
+    zph = cox_zph(frame["time"], frame["event"], frame["arm"], fit, w)
+    assert zph.global_chisq == pytest.approx(values(r["zph_chisq"])[-1], rel=1e-6)
+
+
+def test_zero_weights_match_lifelines_on_the_remaining_rows():
+    from lifelines import CoxPHFitter
+
+    frame, dropped, _ = zero_weighted()
+    kept = frame.loc[~dropped, ["time", "event", "arm"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lf = CoxPHFitter().fit(kept, "time", "event")
+    fit = cox_efron(frame["time"], frame["event"], frame["arm"], (~dropped).astype(float))
+    assert fit.coef[0] == pytest.approx(lf.params_["arm"], abs=1e-6)
+    assert fit.se[0] == pytest.approx(lf.standard_errors_["arm"], rel=1e-5)
+
+
+def test_cox_refuses_negative_weights():
+    with pytest.raises(ValueError, match="non-negative"):
+        cox_efron([1, 2, 3], [1, 0, 1], [0, 1, 0], [1, -1, 1])

@@ -2,9 +2,12 @@
 patients sharing time, status and covariates merged into one weighted cell).
 
 Matches R's coxph(..., ties = "efron") (case weights as R uses them: Efron's fractions count tied deaths,
-each weighted by the mean weight of the tied deaths). lifelines' CoxPHFitter is also correct for unweighted
-data, but takes ~13 s for 1,000,000 rows with one covariate on two cores; summing the risk sets once per
-distinct time takes well under a second, and the same per-time pieces give the cox.zph test (zph.py).
+each weighted by the mean weight of the tied deaths). A patient of weight 0 takes no part in the fit, as if
+the row were absent (R's coxph refuses zero weights, so the equivalent R fit is on the other rows): it adds
+nothing to a risk set and is not counted among Efron's tied deaths, the patients or the events.
+lifelines' CoxPHFitter is also correct for unweighted data, but takes ~13 s for 1,000,000 rows with one
+covariate on two cores; summing the risk sets once per distinct time takes well under a second, and the
+same per-time pieces give the cox.zph test (zph.py).
 Numerical note: covariates are centred (as R does); that changes neither the estimates nor the likelihood.
 """
 
@@ -50,7 +53,8 @@ class CoxFit:
 class RiskSets:
     """Cells of patients sharing time, status and covariates (interchangeable in every Efron sum), sorted by
     time, covariates centred, with the start of each distinct time. `weight`/`w2` sum the cell's weights
-    and squared weights, `count` counts its patients; `cell` maps each input row to its cell."""
+    and squared weights, `count` counts its patients of positive weight (a zero-weight patient is absent
+    from the fit, so not one of Efron's tied deaths); `cell` maps each input row to its cell."""
 
     time: np.ndarray
     event: np.ndarray
@@ -73,6 +77,8 @@ def risk_sets(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLik
     xs = xs.reshape(-1, 1) if xs.ndim == 1 else xs
     xs = xs - xs.mean(axis=0)
     w = np.ones(t.size) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != t.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite, non-negative and one per row")
     # A 1,000,000-patient comparison with one binary covariate has a few thousand cells: every later sum
     # (all Newton iterations, the score residuals) runs over cells instead of patients.
     order = np.lexsort((*xs.T[::-1], e, t))
@@ -85,8 +91,8 @@ def risk_sets(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLik
     tc = ts[first]
     return RiskSets(tc, es[first], xo[first], np.add.reduceat(wo, first) if first.size else wo[:0],
                     np.flatnonzero(np.r_[True, tc[1:] != tc[:-1]]) if first.size else first,
-                    np.diff(np.r_[first, t.size]).astype(float), np.add.reduceat(wo * wo, first) if first.size
-                    else wo[:0], cell)
+                    np.add.reduceat((wo > 0).astype(float), first) if first.size else wo[:0],
+                    np.add.reduceat(wo * wo, first) if first.size else wo[:0], cell)
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ def cox_efron(time: ArrayLike, event: ArrayLike, x: ArrayLike, weights: ArrayLik
               max_iter: int = 50, tol: float = 1e-12) -> CoxFit:
     """Newton–Raphson with step halving (as R's coxph), to a tighter tolerance than R's default."""
     rs = risk_sets(time, event, x, weights)
-    if not rs.event.any():
+    if not np.any(rs.count * rs.event):
         raise ValueError("no events: the Cox model is not estimable")
     beta = np.zeros(rs.x.shape[1])
     terms = efron_terms(rs, beta)

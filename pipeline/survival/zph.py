@@ -34,6 +34,11 @@ def cox_zph(time: ArrayLike, event: ArrayLike, x: ArrayLike, fit: CoxFit,
     """Test of proportional hazards for a fitted cox_efron model on the same rows (and weights)."""
     t = np.asarray(time, dtype=float)
     e = np.asarray(event).astype(np.int64)
+    xs = np.asarray(x, dtype=float)
+    if weights is not None:
+        # A zero-weight patient is absent from the fit (cox.py), so from the KM transform and the event mean too.
+        keep = np.asarray(weights, dtype=float) > 0
+        t, e, xs, weights = t[keep], e[keep], xs[keep], np.asarray(weights, dtype=float)[keep]
     # KM transform over all rows, unweighted as in R; left-continuous: 1 − S just before each time.
     km = kaplan_meier(t, e)
     surv_before = np.concatenate([[1.0], km.surv])
@@ -41,7 +46,7 @@ def cox_zph(time: ArrayLike, event: ArrayLike, x: ArrayLike, fit: CoxFit,
     def g_of(times: np.ndarray) -> np.ndarray:
         return 1.0 - surv_before[np.searchsorted(km.time, times, side="left")]
 
-    terms = efron_terms(risk_sets(t, e, x, weights), fit.coef)
+    terms = efron_terms(risk_sets(t, e, xs, weights), fit.coef)
     g = g_of(terms.death_times) - g_of(t[e == 1]).mean()  # centred on the mean over events, as R
     p = fit.coef.size
     u_gamma = np.einsum("t,tp->p", g, terms.score)

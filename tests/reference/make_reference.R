@@ -143,6 +143,24 @@ names(weighted) <- c("0", "1")
 right_censored("generated", gen$time, as.numeric(gen$status == 1), gen$arm, times = days, tau = 1826,
                extra = list(aj = aj, weighted = weighted))
 
+# --- Cox with case weights, some of them 0 --------------------------------------------------------------
+# R refuses a weight of 0 (coxph: "Invalid weights, must be >0"), so the R fit of data with zero weights is the
+# fit without those rows: every 4th row of the generated set gets weight 0 in the test and is left out here.
+# "weighted": the generated non-integer weights; "unit": weight 1 (the 0/1-weighted fit).
+kept <- gen[seq_len(nrow(gen)) %% 4 != 0, ]
+cox_weighted <- function(w) {
+  d <- data.frame(time = kept$time, status = as.numeric(kept$status == 1), x = kept$arm, w = w)
+  fit <- coxph(Surv(time, status) ~ x, data = d, weights = w, ties = "efron", robust = FALSE,
+               x = TRUE, y = TRUE)
+  zph <- cox.zph(fit, transform = "km", terms = FALSE)
+  list(call = "coxph(Surv(time, status) ~ x, weights = w, ties = 'efron', robust = FALSE) on rows 4k+1..4k+3",
+       coef = arr(coef(fit)), se = arr(sqrt(diag(fit$var))), loglik = arr(fit$loglik), n = fit$n,
+       nevent = fit$nevent, zph_chisq = arr(zph$table[, "chisq"]), zph_p = arr(zph$table[, "p"]))
+}
+write_json(list(dropped = "every 4th row (1-based row number divisible by 4)",
+                weighted = cox_weighted(kept$weight), unit = cox_weighted(rep(1, nrow(kept)))),
+           "cox_zero_weights")
+
 # --- interval-censored: Turnbull NPMLE -------------------------------------------------------------------
 # survfit stops its EM when the curve moves less than 5e-5 between iterations, which can leave it ~1e-3 short
 # of the NPMLE on some data. "tight" is survival's own survfitTurnbull with only that tolerance set to 1e-10,
