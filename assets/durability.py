@@ -69,12 +69,12 @@ def reintervention_cif(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"}, deps=["patients", "events", "pro_visits"])
-def durable_response_dataset(warehouse: Warehouse) -> dg.MaterializeResult:
+def durable_response_dataset(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """One row per analysis patient: the interval in which durable ODI response ended (first bad signal:
-    non-responder visit or reintervention, up to the end of the M60 window), or why the patient is excluded
-    (SAP 4.2)."""
+    visit where the patient is not an ODI responder by the study's rule, or reintervention, up to the end of
+    the M60 window), or why the patient is excluded (SAP 4.2)."""
     with warehouse.get_connection() as con:
-        rows = build_durable_response_dataset(con)
+        rows = build_durable_response_dataset(con, paths.study())
         return _result(rows, key_numbers(con, "durable_response_dataset"))
 
 

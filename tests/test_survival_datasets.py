@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from pipeline.resources import RefreshPaths
 from pipeline.sql import load_sql
 from pipeline.staging import build_model
-from pipeline.study import load_study
+from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from pipeline.survival.analyses import durable_response_turnbull
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
     build_reintervention_dataset,
@@ -18,6 +20,7 @@ from pipeline.survival.datasets import (
 )
 
 STUDY = load_study()
+RELATIVE = load_study(overrides='responders.ODI.rule = "relative"')
 HORIZON = STUDY.horizon_days
 
 
@@ -56,7 +59,7 @@ def rows(con, table: str, columns: str) -> dict[str, tuple]:
     build_model(con, "follow_up", STUDY, full=True)
     build = {"reintervention_dataset": lambda: build_reintervention_dataset(con, HORIZON),
              "return_to_activity_dataset": lambda: build_return_to_activity_dataset(con, HORIZON),
-             "durable_response_dataset": lambda: build_durable_response_dataset(con)}
+             "durable_response_dataset": lambda: build_durable_response_dataset(con, STUDY)}
     build[table]()
     found = con.execute(f"SELECT patient_id, {columns} FROM durability.{table}").fetchall()
     return {r[0]: tuple(r[1:]) for r in found}
@@ -228,9 +231,51 @@ def test_relative_rule_needs_30_percent_of_baseline(con):
     with_baseline(con, "bad")
     odi(con, "bad", "M12", 365, 36)
     build_model(con, "follow_up", STUDY, full=True)
-    build_durable_response_dataset(con, rule="relative")
+    build_durable_response_dataset(con, RELATIVE)
     failure = dict(con.execute("SELECT patient_id, failure FROM durability.durable_response_dataset").fetchall())
     assert failure == {"good": None, "bad": "visit"}
+
+
+def test_responder_thresholds_come_from_the_study(con):
+    with_baseline(con, "p")
+    odi(con, "p", "M12", 365, 38)  # improvement 12: a responder at 10 points, not at 15
+    build_model(con, "follow_up", STUDY, full=True)
+    build_durable_response_dataset(con, load_study(overrides="responders.ODI.absolute = 15"))
+    assert con.execute("SELECT failure FROM durability.durable_response_dataset").fetchone() == ("visit",)
+
+
+def relative_rule_landing(con) -> None:
+    """Four patients, baseline ODI 50: the absolute rule (>= 10 points) and the relative rule (>= 30% = 15
+    points) disagree only about p1 at M12 (improvement 12)."""
+    for pid in ("p1", "p2", "p3", "p4"):
+        with_baseline(con, pid)
+    odi(con, "p1", "M12", 365, 38)
+    odi(con, "p1", "M24", 730, 30)
+    odi(con, "p2", "M12", 365, 30)
+    odi(con, "p2", "M24", 730, 45)
+    odi(con, "p3", "M12", 365, 20)
+    odi(con, "p3", "M60", 1826, 20)
+    event(con, "p4", 100, "REPEAT_MILD")
+
+
+@pytest.mark.parametrize("override, intervals, probability", [
+    # absolute: p1 right-censored at 730. NPMLE by hand: 1/4 at day 100 (p4), 1/4 in (365, 730] (p2), 1/2 beyond.
+    ("", {"p1": (730, None), "p2": (365, 730), "p3": (1826, None), "p4": (100, 100)}, (0.75, 0.5, 0.5)),
+    # relative: p1 fails in (0, 365], whose only support point is day 100: 2/4 there, 1/4 in (365, 730].
+    ('responders.ODI.rule = "relative"',
+     {"p1": (0, 365), "p2": (365, 730), "p3": (1826, None), "p4": (100, 100)}, (0.5, 0.25, 0.25)),
+])
+def test_a_relative_rule_override_changes_durable_response(con, override, intervals, probability):
+    relative_rule_landing(con)
+    study = RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE),
+                         study_overrides=override).study()
+    build_model(con, "follow_up", study, full=True)
+    build_durable_response_dataset(con, study)
+    found = con.execute("SELECT patient_id, left_day, right_day FROM durability.durable_response_dataset").fetchall()
+    assert {p: (left, right) for p, left, right in found} == intervals
+    durable_response_turnbull(con)
+    stored = con.execute("SELECT probability FROM durability.durable_response_turnbull ORDER BY day").fetchall()
+    assert [p for (p,) in stored] == pytest.approx(probability, abs=1e-8)
 
 
 def test_no_baseline_odi_is_excluded(con):

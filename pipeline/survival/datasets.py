@@ -1,8 +1,9 @@
 """The analysis data sets of SAP section 4, built in SQL from the staging tables (sql/durability_*_dataset.sql).
 
-One row per analysis patient each, in schema `durability`. Parameters travel as `?` values; their defaults
-are the SAP's. (The ODI responder rule will come from the study configuration once it carries it; until
-then it is an argument here, default ODI improvement ≥ 10 points.)
+One row per analysis patient each, in schema `durability`. Parameters travel as `?` values. The horizon, the
+baseline visit and the ODI responder rule of durable response (`responders.ODI`: rule, absolute and relative
+thresholds) come from the study configuration, so a run-config override changes durable response as it
+changes the responder rates; the event codes are the SAP's.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.sql import load_sql
+from pipeline.study import SAP_MCID, Mcid, Study, load_study
 
 REINTERVENTION_EVENTS = ("REINTERVENTION_SURGERY", "REPEAT_MILD")  # SAP 4.1
 RECOVERY_EVENT = "RETURN_TO_ACTIVITY"  # SAP 4.3
-ODI_RULE, ODI_ABSOLUTE, ODI_RELATIVE = "absolute", 10.0, 0.30  # SAP 3: responder = improvement ≥ 10 points
-BASELINE_VISIT = "BASELINE"
 
 
 def build_reintervention_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
@@ -32,13 +32,23 @@ def build_return_to_activity_dataset(con: duckdb.DuckDBPyConnection, horizon_day
     return _build(con, "return_to_activity_dataset", [horizon_days, event])
 
 
-def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, rule: str = ODI_RULE,
-                                   absolute: float = ODI_ABSOLUTE, relative: float = ODI_RELATIVE,
-                                   events: Sequence[str] = REINTERVENTION_EVENTS,
-                                   baseline_visit: str = BASELINE_VISIT) -> int:
-    if rule not in ("absolute", "relative"):
-        raise ValueError(f"unknown responder rule {rule!r} (absolute or relative)")
-    return _build(con, "durable_response_dataset", [baseline_visit, rule, absolute, relative, list(events)])
+def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, study: Study | None = None,
+                                   events: Sequence[str] = REINTERVENTION_EVENTS) -> int:
+    """(Re)builds durability.durable_response_dataset with the study's baseline visit and ODI responder rule
+    (the committed study file when `study` is None); returns its row count."""
+    study = load_study() if study is None else study
+    odi = odi_responder(study)
+    return _build(con, "durable_response_dataset",
+                  [study.baseline_visit, odi.rule, odi.absolute, odi.relative, list(events)])
+
+
+def odi_responder(study: Study) -> Mcid:
+    """The study's ODI responder rule (SAP 3); the SAP's own when the study does not analyse ODI changes."""
+    odi = next((m for m in study.mcid if m.instrument == "ODI"), None)
+    odi = odi or next(m for m in SAP_MCID if m.instrument == "ODI")
+    if odi.rule not in ("absolute", "relative") or odi.rule not in odi.thresholds():
+        raise ValueError(f"ODI responder rule {odi.rule!r} has no threshold")
+    return odi
 
 
 def _build(con: duckdb.DuckDBPyConnection, name: str, params: list) -> int:
