@@ -30,10 +30,15 @@ COMPARISON_DEPS = ["propensity_weights", "covariate_balance", "adjusted_estimate
                    "reintervention_e_value", "subgroup_estimates"]
 
 
-def _refresh_id(context: dg.AssetExecutionContext) -> str:
-    record = context.instance.get_run_record_by_id(context.run.run_id)
+def refresh_id_of(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The refresh a run publishes, named after the run's creation time (every step of the run agrees)."""
+    record = instance.get_run_record_by_id(run_id)
     created = record.create_timestamp if record is not None else None
-    return new_refresh_id(context.run.run_id, created)
+    return new_refresh_id(run_id, created)
+
+
+def _refresh_id(context: dg.AssetExecutionContext) -> str:
+    return refresh_id_of(context.instance, context.run.run_id)
 
 
 def _where(context: dg.AssetExecutionContext, paths: RefreshPaths, name: str) -> dict:

@@ -51,14 +51,16 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def publish(reports: Path, refresh_id: str, files: dict[str, str], render_index) -> Published:
+def publish(reports: Path, refresh_id: str, files: dict[str, str], render_index, *, replace: bool = False) -> Published:
     """Write `files` (name -> text) as refresh `refresh_id`, point `latest` at it, rebuild the index.
 
-    `render_index(refresh_ids_newest_first) -> str` renders index.html.
+    `render_index(refresh_ids_newest_first) -> str` renders index.html. `replace`: a refresh already published
+    under this id is swapped for the new files (a run whose analyses failed republishes its data-quality report
+    with each failure it meets); otherwise an existing refresh is an error.
     """
     refreshes = reports / REFRESHES
     final = refreshes / refresh_id
-    if final.exists():
+    if final.exists() and not replace:
         raise FileExistsError(f"refresh {refresh_id} is already published")
     state = "the previous report is unchanged"
     try:
@@ -73,7 +75,13 @@ def publish(reports: Path, refresh_id: str, files: dict[str, str], render_index)
                     fh.flush()
                     os.fsync(fh.fileno())
             staging.chmod(0o755)
-            os.rename(staging, final)
+            if final.exists():  # replace: move the old folder aside, put the new one in place, then drop the old
+                old = Path(tempfile.mkdtemp(dir=refreshes, prefix=f".{refresh_id}.old.")) / "refresh"
+                os.rename(final, old)
+                os.rename(staging, final)
+                shutil.rmtree(old.parent, ignore_errors=True)
+            else:
+                os.rename(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -1,0 +1,77 @@
+"""After a failed step, publish the data-quality report anyway (SAP 9), saying which stage failed.
+
+A failed step skips everything downstream of it, the reporting assets included; this failure hook, attached to
+the refresh job, renders the data-quality report (with data_quality.json and whatever else the run had
+rendered) and publishes it as the run's refresh. The report names the stage and step and says what failed in
+plain words; it never carries the exception's message, which may quote delivered data.
+"""
+
+import dagster as dg
+
+from assets.checks import ASSET_CHECKS
+from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
+from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
+from assets.ingest import ingest_drops
+from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
+from assets.reporting import REPORTING_ASSETS, refresh_id_of
+from assets.staging import STAGING
+from pipeline.reporting.provenance import build_provenance
+from pipeline.reporting.render import StageFailure, publish_after_failure
+
+
+def _stages() -> dict[str, str]:
+    """Op name -> stage (the asset group) for every asset and asset check of the refresh."""
+    group_of: dict[dg.AssetKey, str] = {}
+    out: dict[str, str] = {}
+    for a in [ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, *REPORTING_ASSETS]:
+        group_of |= dict(a.group_names_by_key)
+        out[a.op.name] = next(iter(a.group_names_by_key.values()))
+    for c in [*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS, *COMPARISON_CHECKS]:
+        key = next(iter(c.check_keys)).asset_key
+        out[c.op.name] = group_of.get(key, "checks")
+    return out
+
+
+STAGE_OF = _stages()
+
+
+def describe(step: str, error_type: str | None) -> str:
+    """What a failed step means, in plain words: the error's type name at most, never its text."""
+    if error_type and "AssetCheckFailed" in error_type:
+        return f"a blocking data check ({step}) found wrong numbers, so nothing downstream of it was computed"
+    return f"step {step} stopped with {error_type or 'an error'}, so nothing downstream of it was computed"
+
+
+def _error_type(event: dg.DagsterEvent | None) -> str | None:
+    data = getattr(event, "step_failure_data", None) if event is not None else None
+    error = getattr(data, "error", None)
+    # Dagster wraps an asset's own exception: the innermost cause is the one that says what went wrong.
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    return getattr(error, "cls_name", None)
+
+
+def _failures(context: dg.HookContext) -> list[StageFailure]:
+    """Every step of the run that failed so far (the current one included), in order."""
+    steps: dict[str, str | None] = {}
+    for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        event = record.dagster_event
+        if event is not None and event.step_key:
+            steps.setdefault(event.step_key, _error_type(event))
+    if context.step_key not in steps:
+        steps[context.step_key] = type(context.op_exception).__name__ if context.op_exception else None
+    return [StageFailure(STAGE_OF.get(step, "refresh"), step, describe(step, kind)) for step, kind in steps.items()]
+
+
+@dg.failure_hook(name="publish_data_quality_after_failure", required_resource_keys={"warehouse", "paths"})
+def publish_data_quality_after_failure(context: dg.HookContext) -> None:
+    warehouse, paths = context.resources.warehouse, context.resources.paths
+    try:
+        study = paths.study()
+        with warehouse.get_connection() as con:
+            provenance = build_provenance(con, study, context.run_id)
+            published = publish_after_failure(con, study, provenance, paths.reports_dir, context.run_id,
+                                              refresh_id_of(context.instance, context.run_id), _failures(context))
+        context.log.info(f"published the data-quality report of refresh {published.refresh_id} after a failure")
+    except Exception as exc:  # a hook must not hide the failure it reports; say only what kind of error
+        context.log.error(f"could not publish the data-quality report after the failure ({type(exc).__name__})")
