@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-SUPPRESSED = "<11"
+SUPPRESSED = "<11"  # the mark at the default threshold of 11
+
+
+def mark(threshold: int) -> str:
+    """How a suppressed count is published: "<threshold" (SAP 8: "<11" at the default threshold)."""
+    return f"<{threshold}"
 
 
 def is_small(count: int, threshold: int) -> bool:
@@ -20,7 +25,7 @@ def suppress_table(counts: pd.DataFrame, threshold: int) -> pd.DataFrame:
     small cell (totals included); complementary suppression then hides, in any row or column left with exactly
     one hidden cell, the smallest other non-zero cell, until no row or column has a lone hidden cell, so no
     hidden cell is the difference of published ones. Returns an object frame with the totals added, cells as
-    int or SUPPRESSED.
+    int or the suppression mark of `threshold`.
     """
     values = counts.astype(int)
     full = values.copy()
@@ -48,9 +53,11 @@ def suppress_table(counts: pd.DataFrame, threshold: int) -> pd.DataFrame:
                 break
             if changed:
                 break
-    return full.astype(object).where(~hidden, SUPPRESSED).map(lambda v: v if v == SUPPRESSED else int(v))
+    shown = mark(threshold)
+    return full.astype(object).where(~hidden, shown).map(lambda v: v if v == shown else int(v))
 
 
 def suppress_counts(series: pd.Series, threshold: int) -> pd.Series:
     """Primary suppression for counts published without totals (e.g. patients seen per visit)."""
-    return series.astype(int).map(lambda v: SUPPRESSED if is_small(v, threshold) else int(v)).astype(object)
+    shown = mark(threshold)
+    return series.astype(int).map(lambda v: shown if is_small(v, threshold) else int(v)).astype(object)

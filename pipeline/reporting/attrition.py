@@ -35,7 +35,7 @@ def attrition(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor, by_si
     if totals is not None:  # cells: read, quarantined, other, one per arm, analysed
         out["other"] = totals[2]
         out["analysed"] = dict(zip(study.arms, totals[3:3 + len(study.arms)], strict=True))
-    if not isinstance(out["other"], int) and out["other"] is not None:
+    if out["other"] == s.mark:  # accepted = other + analysed would reveal the hidden "other"
         out["accepted"] = s.mark
     ex = con.execute(load_sql("report_durable_exclusions")).df() \
         if table_exists(con, "durability.durable_response_dataset") else pd.DataFrame()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.disclosure import SUPPRESSED, is_small, suppress_table
+from pipeline.disclosure import SUPPRESSED, is_small, mark, suppress_table
 
 __all__ = ["SUPPRESSED", "Suppressor", "suppress_table"]
 
@@ -23,7 +23,7 @@ class Suppressor:
 
     @property
     def mark(self) -> str:
-        return SUPPRESSED if self.threshold == 11 else f"<{self.threshold}"
+        return mark(self.threshold)
 
     def small(self, n: Any) -> bool:
         return n is not None and not pd.isna(n) and is_small(int(n), self.threshold)
