@@ -45,11 +45,45 @@ def test_change_checks_pass_on_built_tables(built):
     assert checks.changes_within_window(built.con, STUDY).passed
 
 
-def test_rates_check_fails_for_an_empty_arm(world):
+def test_rates_check_holds_for_an_empty_arm(world):
     world.patient("A")
     world.build()
     outcome = checks.rates_valid(world.con, "outcomes.complication_rates")
+    assert (outcome.failures, outcome.checked) == (0, 2)
+    assert outcome.metadata["rows_not_estimable"] == 1
+
+
+@pytest.mark.parametrize("table", sorted(checks.RATE_TABLES))
+def test_rates_check_holds_on_a_landing_without_patients(world, table):
+    world.build()
+    assert checks.rates_valid(world.con, table).passed
+
+
+def test_summary_rates_check_holds_on_a_landing_without_patients(world):
+    world.build()
+    assert checks.summary_rates_valid(world.con).passed
+
+
+def test_rates_check_fails_for_a_rate_planted_in_an_empty_group(world):
+    world.build()
+    world.con.execute("UPDATE outcomes.complication_rates SET rate = 0.5, ci_lower = 0.1, ci_upper = 0.9 "
+                      "WHERE arm = 'MILD'")
+    outcome = checks.rates_valid(world.con, "outcomes.complication_rates")
     assert (outcome.failures, outcome.checked) == (1, 2)
+
+
+def test_rates_check_fails_for_a_rate_outside_its_interval(world):
+    world.patient("A")
+    world.build()
+    world.con.execute("UPDATE outcomes.complication_rates SET rate = 0.9 WHERE arm = 'MILD'")  # CI 0-0.79
+    assert not checks.rates_valid(world.con, "outcomes.complication_rates").passed
+
+
+def test_rates_check_fails_for_a_group_of_patients_without_its_rate(world):
+    world.patient("A")
+    world.build()
+    world.con.execute("UPDATE outcomes.complication_rates SET rate = NULL WHERE arm = 'MILD'")
+    assert not checks.rates_valid(world.con, "outcomes.complication_rates").passed
 
 
 def test_rates_check_fails_for_a_rate_outside_0_1(world):
@@ -128,3 +162,25 @@ def test_completeness_below_80_percent_in_one_arm_fails():
 def test_completeness_threshold_comes_from_the_study():
     w = completeness_world(10, 7)
     assert checks.completeness_at_primary_visit(w.con, load_study(overrides="completeness.minimum = 0.7")).passed
+
+
+def test_completeness_of_an_arm_without_patients_is_not_judged():
+    w = World()
+    for i in range(10):
+        w.patient(f"M{i}")
+        w.event(f"M{i}", 400, "LAST_CONTACT")
+        w.pro(f"M{i}", 365, "ODI", 20)
+    w.build()
+    outcome = checks.completeness_at_primary_visit(w.con, STUDY)
+    assert (outcome.failures, outcome.checked) == (0, 1)
+    assert outcome.metadata["LAMINECTOMY completeness not estimable"] == "no LAMINECTOMY patient reached the M12 window"
+
+
+def test_completeness_is_not_judged_when_no_follow_up_reached_the_window():
+    w = World()
+    for arm in ("MILD", "LAMINECTOMY"):
+        w.patient(f"{arm}1", arm)
+        w.pro(f"{arm}1", -5, "ODI", 40)  # follow-up end 0
+    w.build()
+    outcome = checks.completeness_at_primary_visit(w.con, STUDY)
+    assert (outcome.passed, outcome.checked) == (True, 0)

@@ -29,12 +29,14 @@ class CheckOutcome:
 
 
 def _counted(con: duckdb.DuckDBPyConnection, name: str, params: list) -> CheckOutcome:
-    failures, checked = con.execute(load_sql(name), params).fetchone()
-    return CheckOutcome(int(failures or 0), int(checked or 0))
+    failures, checked, *rest = con.execute(load_sql(name), params).fetchone()
+    metadata: dict[str, float | str] = {"rows_not_estimable": float(rest[0] or 0)} if rest else {}
+    return CheckOutcome(int(failures or 0), int(checked or 0), metadata)
 
 
 def rates_valid(con: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
-    """Every rate of `table` lies in [0, 1], comes from n > 0 and sits inside its CI."""
+    """Every rate of `table` lies in [0, 1] and inside its CI, or, where n = 0 (SAP 9: not estimable), is NULL
+    with its CI. An empty table holds: blocking checks block wrong numbers, not absent ones."""
     if table not in RATE_TABLES:
         raise ValueError(f"{table!r} is not an outcomes rate table")
     return _counted(con, "check_outcomes_rates_valid", [table])
@@ -59,20 +61,24 @@ def changes_within_window(con: duckdb.DuckDBPyConnection, study: Study) -> Check
 
 def completeness_at_primary_visit(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
     """Each arm's follow-up completeness at the primary visit reaches study.completeness_minimum (SAP section 2:
-    registries aim for 80% at M12). An arm without a row fails too: nobody reached the window."""
+    registries aim for 80% at M12). An arm without a row (no patient of the arm, or none whose follow-up reached
+    the window) has no completeness to judge (SAP 9): it is not counted and the metadata says so."""
     rows = con.execute(
         load_sql("check_outcomes_completeness_at_primary"), [study.primary_visit, study.completeness_instrument]
     ).fetchall()
     by_arm = {arm: (n, assessed, rate) for arm, n, assessed, rate in rows}
     metadata: dict[str, float | str] = {"minimum": study.completeness_minimum, "visit": study.primary_visit,
                                         "instrument": study.completeness_instrument}
-    failures = 0
+    failures = checked = 0
     for arm in study.arms:
         n, assessed, rate = by_arm.get(arm, (0, 0, None))
-        if rate is not None:
-            metadata[f"{arm} completeness"] = float(rate)
         metadata[f"{arm} reached window"] = float(n)
         metadata[f"{arm} assessed"] = float(assessed)
-        if rate is None or rate < study.completeness_minimum:
+        if not n or rate is None:
+            metadata[f"{arm} completeness not estimable"] = f"no {arm} patient reached the {study.primary_visit} window"
+            continue
+        metadata[f"{arm} completeness"] = float(rate)
+        checked += 1
+        if rate < study.completeness_minimum:
             failures += 1
-    return CheckOutcome(failures, len(study.arms), metadata)
+    return CheckOutcome(failures, checked, metadata)
