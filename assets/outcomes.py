@@ -2,8 +2,10 @@
 
 Every asset reads the study of the run from `paths.study()` (pipeline/study.toml with the run config's
 `study_overrides`), refuses to run when staging was built with other visit windows or arms, writes its table
-together with the parameters it used (outcomes.study_parameters), and returns the row count, the study hash
-and headline numbers (floats, so the UI plots them over time) as metadata.
+together with the parameters it used (outcomes.study_parameters) and the numbers it could not estimate
+(meta.not_estimable, SAP 9: an arm without patients, an instrument never recorded, ...), and returns the row
+count, the study hash, headline numbers (floats, so the UI plots them over time) and `not_estimable` (how many
+numbers could not be estimated, with their reasons) as metadata. Degenerate data never fails an asset.
 """
 
 from collections.abc import Callable
@@ -83,6 +85,13 @@ def _column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema
     return dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in columns])
 
 
+def _gap_metadata(built: Built) -> dict:
+    if not built.gaps:
+        return {"not_estimable": 0}
+    lines = "\n".join(f"- `{g.what}`: {g.reason}" for g in sorted(built.gaps, key=lambda g: g.what))
+    return {"not_estimable": len(built.gaps), "not_estimable_reasons": dg.MetadataValue.md(lines)}
+
+
 def _metadata(built: Built, study: Study, schema: dg.TableSchema) -> dict:
     return {
         "dagster/row_count": built.rows,
@@ -92,6 +101,7 @@ def _metadata(built: Built, study: Study, schema: dg.TableSchema) -> dict:
         "study_overrides": dg.MetadataValue.md(f"```toml\n{study.overrides}\n```") if study.overrides else "none",
         **built.headline,
         **built.build,
+        **_gap_metadata(built),
     }
 
 
@@ -131,7 +141,8 @@ def _rates(table: str) -> Callable[[duckdb.DuckDBPyConnection, Study], oc.CheckO
     return lambda con, study: oc.rates_valid(con, table)
 
 
-_RATES_DESCRIPTION = "Every rate lies in [0, 1], comes from n > 0, and lies inside its 95% CI within [0, 1]."
+_RATES_DESCRIPTION = ("Every rate lies in [0, 1] and inside its 95% CI within [0, 1]; a group with n = 0 (not "
+                      "estimable, SAP 9) has rate and CI NULL. Blocks wrong numbers, not absent ones.")
 
 OUTCOME_CHECK_SPECS = (
     OutcomeCheck("pro_changes", "changes_have_baseline",
@@ -150,7 +161,8 @@ OUTCOME_CHECK_SPECS = (
                  _rates("outcomes.follow_up_completeness")),
     OutcomeCheck("follow_up_completeness", "completeness_at_primary_visit",
                  "Follow-up completeness at the primary visit (M12) is at least the study's minimum (80%) in "
-                 "each arm. Warns, as registries do: low completeness is reported, not hidden.",
+                 "each arm that has patients who reached the window. Warns, as registries do: low completeness is "
+                 "reported, not hidden.",
                  oc.completeness_at_primary_visit, dg.AssetCheckSeverity.WARN),
 )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pipeline.estimable import Gap
 from pipeline.outcomes.intervals import wilson_interval
 
 
@@ -18,6 +19,8 @@ class Built:
     headline: dict[str, float] = field(default_factory=dict)
     # How a patient-level table was built (full or incremental, patients rebuilt); never an identifier.
     build: dict[str, str | int] = field(default_factory=dict)
+    # Numbers of the table's results.json members that the data cannot give (SAP 9), as recorded with it.
+    gaps: tuple[Gap, ...] = ()
 
 
 def estimate_with_ci(prefix: str, estimate: float, lower: float, upper: float) -> dict[str, float]:

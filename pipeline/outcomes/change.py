@@ -4,6 +4,9 @@
 in SQL (sql/outcomes_pro_changes.sql), with the responder flags of every MCID rule. `build_pro_change_summary`
 aggregates the pairs per arm, instrument and visit in SQL and adds, per group, the t-based 95% CI of the mean
 change, the Wilson CI of the responder rate and, for the skewed instruments, the Wilcoxon signed-rank p-value.
+A group exists only where there are complete pairs; an arm or instrument without any records a gap
+(`pro_change[ARM]`, `pro_change[ARM][INSTRUMENT]`, SAP 9; pipeline/outcomes/gaps.py). Within a group, numbers
+that need two pairs (SD, t interval) are NULL for a single pair.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import incremental
+from pipeline.estimable import Gap, record_gaps
 from pipeline.incremental import PatientTable, fingerprint
+from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
 from pipeline.outcomes.intervals import t_interval
 from pipeline.outcomes.responders import rule_params
@@ -101,10 +106,34 @@ def build_pro_change_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     """outcomes.pro_change_summary: per arm, instrument and visit, SAP section 3's descriptive statistics."""
     moments = query(con, "outcomes_pro_change_moments")
     frame = summarise(moments, skewed_group_p_values(con, study.skewed_instruments), study.skewed_instruments)
+    gaps = change_gaps(con, frame, study)
     with transaction(con):
         rows = replace_table(con, SUMMARY, frame)
         record_parameters(con, SUMMARY, study)
-    return Built(SUMMARY, f"outcomes.{SUMMARY}", rows, change_headline(frame, study))
+        record_gaps(con, SUMMARY, gaps)
+    return Built(SUMMARY, f"outcomes.{SUMMARY}", rows, change_headline(frame, study), gaps=tuple(gaps))
+
+
+def change_gaps(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: Study) -> list[Gap]:
+    """`pro_change[ARM]` for an arm without patients or without any complete pair; otherwise
+    `pro_change[ARM][INSTRUMENT]` for each change instrument without a complete pair in the arm."""
+    patients = g.arm_patients(con, study)
+    instruments = list(study.change_instruments)
+    paired = set(zip(frame["arm"], frame["instrument"], strict=True))
+    lacking = {arm: [i for i in instruments if (arm, i) not in paired] for arm in study.arms if patients.get(arm)}
+    # Only when something lacks pairs: which instruments were answered at all (one scan of pro_visits).
+    answered = g.answered(con, instruments) if any(lacking.values()) else set()
+    out = []
+    for arm in study.arms:
+        if arm not in lacking:
+            out.append(Gap(g.member("pro_change", arm), g.no_patients(arm)))
+        elif lacking[arm] and len(lacking[arm]) == len(instruments):
+            any_answer = any((arm, i) in answered for i in instruments)
+            out.append(Gap(g.member("pro_change", arm), g.NO_PAIRS if any_answer else g.NO_CHANGE_ANSWERS))
+        else:
+            out += [Gap(g.member("pro_change", arm, i), g.no_pairs(i) if (arm, i) in answered else g.not_answered(i))
+                    for i in lacking[arm]]
+    return out
 
 
 def change_headline(frame: pd.DataFrame, study: Study) -> dict[str, float]:

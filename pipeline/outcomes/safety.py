@@ -4,6 +4,10 @@
   patients of the arm, Wilson 95% CI; treatment − comparator difference with Newcombe's hybrid score 95% CI.
 - Same-day discharge: share with los_days = 0 among patients with los_days given (Wilson 95% CI); mean, SD,
   median and quartiles of the length of stay.
+
+Both tables keep one row per arm. An arm without patients (or, for discharge, without a los_days) has n = 0
+and its rate, CI and LOS statistics NULL, and the asset records why (pipeline/outcomes/gaps.py); the
+difference needs patients in both arms, else its estimate and CI are NULL with a recorded gap.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline.estimable import Gap, record_gaps
+from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import Built, estimate_with_ci, with_rates
 from pipeline.outcomes.intervals import newcombe_interval
 from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
@@ -34,6 +40,22 @@ def complication_difference(rates: pd.DataFrame, study: Study) -> pd.DataFrame:
     }])
 
 
+def complication_gaps(rates: pd.DataFrame) -> list[Gap]:
+    """An arm without patients has no rate; the difference needs patients in both arms."""
+    empty = [r.arm for r in rates.itertuples() if r.n == 0]
+    out = [Gap(g.member("complications.rates", arm), g.no_patients(arm)) for arm in empty]
+    if empty:
+        reason = g.no_patients(empty[0]) if len(empty) == 1 else g.NEITHER_ARM
+        out.append(Gap("complications.difference.unadjusted", reason))
+    return out
+
+
+def discharge_gaps(frame: pd.DataFrame) -> list[Gap]:
+    """An arm without patients, or whose patients all lack los_days, has no discharge numbers."""
+    return [Gap(g.member("discharge", r.arm), g.no_patients(r.arm) if r.patients == 0 else g.NO_LOS)
+            for r in frame.itertuples() if r.n == 0]
+
+
 def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.complication_rates (one row per arm) and outcomes.complication_difference (one row)."""
     counts = query(con, "outcomes_complication_counts",
@@ -41,10 +63,12 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     counts.insert(2, "window_days", study.complication_window_days)
     rates = with_rates(counts, "events")
     difference = complication_difference(rates, study)
+    gaps = complication_gaps(rates)
     with transaction(con):
         rows = replace_table(con, COMPLICATIONS, rates)
         replace_table(con, DIFFERENCE, difference)
         record_parameters(con, COMPLICATIONS, study)
+        record_gaps(con, COMPLICATIONS, gaps)
     headline: dict[str, float] = {}
     for r in rates.itertuples():
         headline |= estimate_with_ci(f"{r.arm} complication {r.window_days}d", r.rate, r.ci_lower, r.ci_upper)
@@ -52,18 +76,20 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     d = difference.iloc[0]
     headline |= estimate_with_ci(f"complication difference {study.treatment} - {study.comparator}",
                                  d["estimate"], d["ci_lower"], d["ci_upper"])
-    return Built(COMPLICATIONS, f"outcomes.{COMPLICATIONS}", rows, headline)
+    return Built(COMPLICATIONS, f"outcomes.{COMPLICATIONS}", rows, headline, gaps=tuple(gaps))
 
 
 def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.discharge_summary: one row per arm."""
     frame = with_rates(query(con, "outcomes_discharge", [study.treatment, study.comparator]), "same_day")
+    gaps = discharge_gaps(frame)
     with transaction(con):
         rows = replace_table(con, DISCHARGE, frame)
         record_parameters(con, DISCHARGE, study)
+        record_gaps(con, DISCHARGE, gaps)
     headline: dict[str, float] = {}
     for r in frame.itertuples():
         headline |= estimate_with_ci(f"{r.arm} same-day discharge", r.rate, r.ci_lower, r.ci_upper)
         headline |= {k: v for k, v in ((f"{r.arm} mean LOS", r.mean_los), (f"{r.arm} median LOS", r.median_los))
                      if pd.notna(v)}
-    return Built(DISCHARGE, f"outcomes.{DISCHARGE}", rows, headline)
+    return Built(DISCHARGE, f"outcomes.{DISCHARGE}", rows, headline, gaps=tuple(gaps))

@@ -3,6 +3,9 @@
 Satisfied = value <= satisfied_max of the definition (NASS index 1 or 2; secondary: ZCQ satisfaction <= 2.5).
 The primary definition at the primary visit (NASS, M12) is the headline and the claim "85% of patients are
 satisfied" (SAP section 7).
+
+Rows exist only for groups with respondents. An arm with no respondent of the primary definition at any
+follow-up visit gets no row and a recorded gap `satisfaction[ARM]` (SAP 9; pipeline/outcomes/gaps.py).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline.estimable import Gap, record_gaps
+from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
 from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
 from pipeline.study import Study
@@ -33,10 +38,25 @@ def build_satisfaction_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     counts = query(con, "outcomes_satisfaction_counts", [*definition_params(study), study.baseline_visit])
     frame = with_rates(counts, "satisfied")
     frame["primary_visit"] = frame["visit"] == study.primary_visit
+    gaps = satisfaction_gaps(frame, g.arm_patients(con, study), study)
     with transaction(con):
         rows = replace_table(con, ASSET, frame)
         record_parameters(con, ASSET, study)
-    return Built(ASSET, f"outcomes.{ASSET}", rows, satisfaction_headline(frame, study))
+        record_gaps(con, ASSET, gaps)
+    return Built(ASSET, f"outcomes.{ASSET}", rows, satisfaction_headline(frame, study), gaps=tuple(gaps))
+
+
+def satisfaction_gaps(frame: pd.DataFrame, patients: dict[str, int], study: Study) -> list[Gap]:
+    """`satisfaction[ARM]` for an arm without patients, or without a respondent of the primary definition."""
+    (primary,) = [d for d in study.satisfaction if d.name == study.primary_satisfaction]
+    answered = set(frame.loc[frame["primary_definition"].astype(bool), "arm"])
+    out = []
+    for arm in study.arms:
+        if not patients.get(arm):
+            out.append(Gap(g.member("satisfaction", arm), g.no_patients(arm)))
+        elif arm not in answered:
+            out.append(Gap(g.member("satisfaction", arm), g.not_answered_after_baseline(primary.instrument)))
+    return out
 
 
 def satisfaction_headline(frame: pd.DataFrame, study: Study) -> dict[str, float]:
