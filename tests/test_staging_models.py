@@ -15,6 +15,7 @@ from pipeline.contract import CANONICAL_UNIT, UNIT_FACTORS
 from pipeline.sql import load_sql
 from pipeline.staging import STAGING_MODELS, build_all, build_model
 from pipeline.study import load_study
+from tests.ingest_helpers import ingest, patient, pro, write_drop
 
 STUDY = load_study()
 _line = itertools.count(2)  # line 1 is a file's header
@@ -400,3 +401,38 @@ def test_failed_build_leaves_the_previous_tables(con):
     with pytest.raises(duckdb.CatalogException):
         build_model(con, "pro_assessments", one_visit)
     assert rows(con, windows) == before and len(before) == len(STUDY.visits)
+
+
+# --- degenerate landings (SAP 9): nothing to stage is not an error ---
+
+STAGING_CHECKS = ("patients_key_unique", "patients_within_contract", "pro_assessments_canonical",
+                  "pro_visits_one_per_visit", "pro_visits_within_window", "follow_up_one_per_patient",
+                  "events_name_known_patients")
+
+
+def _incremental_build(con) -> dict[str, tuple[str, int]]:
+    return {name: (r.mode, r.rows) for name in STAGING_MODELS for r in [build_model(con, name, STUDY)]}
+
+
+def test_an_empty_landing_stages_empty_tables_full_then_incrementally(tmp_path):
+    (tmp_path / "landing").mkdir()
+    with duckdb.connect() as c:
+        ingest(c, tmp_path / "landing")
+        first, second = _incremental_build(c), _incremental_build(c)
+        assert {rows for _, rows in first.values()} == {0}
+        assert second["patients"] == ("incremental", 0) and second["follow_up"] == ("incremental", 0)
+        assert all(run_check(c, check).passed for check in STAGING_CHECKS)
+
+
+def test_erasing_every_patient_empties_staging_incrementally(tmp_path):
+    landing = tmp_path / "landing"
+    write_drop(landing, "2026-01-01_S1", patients=[patient()], pros=[pro(days_from_index="-5"), pro()])
+    with duckdb.connect() as c:
+        ingest(c, landing)
+        assert _incremental_build(c)["pro_assessments"] == ("full", 2)
+        write_drop(landing, "2026-02-01_S1", patients=[], erasures=[{"site_id": "S1", "patient_id": "P0001"}])
+        ingest(c, landing)
+        after = _incremental_build(c)
+        assert {mode for name, (mode, _) in after.items() if name != "pro_visits"} == {"incremental"}
+        assert {rows for _, rows in after.values()} == {0}
+        assert all(run_check(c, check).passed for check in STAGING_CHECKS)
