@@ -32,6 +32,7 @@ class Metric:
     n: int | None = None  # patients behind the metric (None: unknown or withheld)
     p: float | None = None
     note: str = ""
+    what: tuple[str, ...] = ()  # the results.json member paths behind the metric (for not-estimable reasons)
 
 
 @dataclass(frozen=True)
@@ -92,30 +93,32 @@ def metric_value(results: dict, extras: dict, cond: Condition, study: Study) -> 
     m = cond.metric
     if m == "satisfaction_rate":
         r = _find(results["satisfaction"], arm=arm, visit=p["visit"]) or {}
-        return Metric(f"{arm} satisfaction rate at {p['visit']}", r.get("rate"), r.get("ci"), _n(r.get("n")))
+        return Metric(f"{arm} satisfaction rate at {p['visit']}", r.get("rate"), r.get("ci"), _n(r.get("n")),
+                      what=(f"satisfaction[{arm}]",))
     if m == "responder_rate":
         r = _find(results["pro_change"], arm=arm, instrument=p["instrument"], visit=p["visit"]) or {}
         return Metric(f"{arm} {p['instrument']} responder rate at {p['visit']}", r.get("responder_rate"),
-                      r.get("responder_ci"), _n(r.get("n")))
+                      r.get("responder_ci"), _n(r.get("n")), what=(f"pro_change[{arm}]",))
     if m == "mean_change":
         r = _find(results["pro_change"], arm=arm, instrument=p["instrument"], visit=p["visit"]) or {}
         return Metric(f"{arm} mean {p['instrument']} change at {p['visit']}", r.get("mean_change"), r.get("ci"),
-                      _n(r.get("n")))
+                      _n(r.get("n")), what=(f"pro_change[{arm}]",))
     if m == "reintervention_free":
         r = _find(results["reintervention"]["km"], arm=arm, day=int(p["day"])) or {}
         return Metric(f"{arm} freedom from reintervention at day {p['day']} (KM)", r.get("survival"), r.get("ci"),
-                      patients)
+                      patients, what=(f"reintervention.km[{arm}]",))
     if m == "reintervention_cif":
         r = _find(results["reintervention"]["cif"], arm=arm, day=int(p["day"])) or {}
         return Metric(f"{arm} cumulative incidence of reintervention at day {p['day']}", r.get("cumulative_incidence"),
-                      None, patients)
+                      None, patients, what=(f"reintervention.cif[{arm}]",))
     if m == "same_day_discharge":
         r = _find(results["discharge"], arm=arm) or {}
-        return Metric(f"{arm} same-day discharge share", r.get("rate"), r.get("ci"), _n(r.get("n")))
+        return Metric(f"{arm} same-day discharge share", r.get("rate"), r.get("ci"), _n(r.get("n")),
+                      what=(f"discharge[{arm}]",))
     if m == "returned_by_day":
         r = _find(results["return_to_activity"], arm=arm) or {}
         return Metric(f"{arm} share back to normal activity by day {p['day']} (1 − KM)", r.get(f"by_day_{p['day']}"),
-                      None, patients)
+                      None, patients, what=(f"return_to_activity[{arm}]",))
     if m == "return_median_faster":
         med = extras.get("return_weighted_median") or {}
         t, c = med.get(study.treatment), med.get(study.comparator)
@@ -124,13 +127,15 @@ def metric_value(results: dict, extras: dict, cond: Condition, study: Study) -> 
         n = min(ns) if all(x is not None for x in ns) else None
         note = "" if med else "weighted curves not available in this refresh"
         return Metric(f"weighted KM median days to return, {study.treatment} − {study.comparator}", diff, None, n,
-                      extras.get("return_logrank_p"), note)
+                      extras.get("return_logrank_p"), note,
+                      what=tuple(f"return_to_activity[{a}]" for a in study.arms))
     if m == "complication_difference":
         d = ((results["complications"].get("difference") or {}).get(p.get("adjustment", "adjusted"))) or {}
         ns = [_n(r.get("n")) for r in results["complications"]["rates"]]
         n = min(ns) if ns and all(x is not None for x in ns) else None
         return Metric(f"{p.get('adjustment', 'adjusted')} 90-day complication risk difference, "
-                      f"{study.treatment} − {study.comparator}", d.get("estimate"), d.get("ci"), n)
+                      f"{study.treatment} − {study.comparator}", d.get("estimate"), d.get("ci"), n,
+                      what=(f"complications.difference.{p.get('adjustment', 'adjusted')}",))
     raise ValueError(f"unknown metric {m!r}")
 
 
@@ -161,6 +166,23 @@ def verdict(cond: Condition, metric: Metric, minimum_n: int) -> str:
     raise ValueError(f"unknown rule {cond.rule!r}")
 
 
+def inconclusive_reason(cond: Condition, metric: Metric, minimum_n: int, gaps: dict[str, str]) -> str:
+    """Why a condition is inconclusive, in plain words (SAP 7 and 9): the metric could not be estimated (the
+    analysis's own reason), too few patients, a withheld number, or a CI that straddles the threshold."""
+    for what in metric.what:
+        if what in gaps:
+            return f"not estimable: {gaps[what]}"
+    if metric.n is not None and metric.n < minimum_n:
+        return f"fewer than {minimum_n} patients behind the metric"
+    if metric.value is None or metric.n is None:
+        return "the number is withheld or not available in this refresh"
+    if cond.rule == "shorter_and_significant":
+        return f"the log-rank test is not significant (p ≥ {cond.alpha}) or not available"
+    if metric.ci is None:
+        return "no confidence interval is available"
+    return "the 95% CI straddles the threshold"
+
+
 def combine(verdicts: list[str]) -> str:
     if all(v == REPORTED for v in verdicts):
         return REPORTED
@@ -188,18 +210,24 @@ RULE_TEXT = {
 def evaluate(results: dict, study: Study, extras: dict | None = None, path: Path = CLAIMS_FILE) -> list[dict]:
     """results.json `claims`: [{id, claim, metric, value, ci, verdict}] plus `conditions` with the detail."""
     minimum_n, claims = load_claims(path)
+    gaps = {g["what"]: g["reason"] for g in results.get("not_estimable", [])}
     out = []
     for claim in claims:
         parts = []
         for cond in claim.conditions:
             m = metric_value(results, extras or {}, cond, study)
             v = verdict(cond, m, minimum_n)
+            reason = inconclusive_reason(cond, m, minimum_n, gaps) if v == INCONCLUSIVE else None
             parts.append({"metric": m.label, "value": m.value, "ci": m.ci, "p": m.p, "n_ok": m.n is not None
                           and m.n >= minimum_n, "rule": RULE_TEXT[cond.rule].format(t=cond.threshold, a=cond.alpha),
-                          "verdict": v, "note": m.note, "proportion": cond.metric in PROPORTION_METRICS})
+                          "verdict": v, "reason": reason, "note": m.note,
+                          "proportion": cond.metric in PROPORTION_METRICS})
         first = parts[0]
+        verdict_ = combine([p["verdict"] for p in parts])
+        reasons = [p["reason"] for p in parts if p["reason"]]
         out.append({"id": claim.id, "claim": claim.claim, "metric": "; ".join(p["metric"] for p in parts),
-                    "value": first["value"], "ci": first["ci"], "verdict": combine([p["verdict"] for p in parts]),
+                    "value": first["value"], "ci": first["ci"], "verdict": verdict_,
+                    "reason": "; ".join(dict.fromkeys(reasons)) if verdict_ == INCONCLUSIVE else None,
                     "conditions": parts})
     return out
 

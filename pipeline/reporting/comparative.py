@@ -140,6 +140,18 @@ def limitations(results: dict, study: Study, completeness: list[dict]) -> list[s
     return out
 
 
+def comparison_empty_reason(results: dict, study: Study) -> str | None:
+    """Why the between-arm sections are empty (SAP 9: a single-arm landing), or None when both arms have patients."""
+    missing = [arm for arm in study.arms if results["population"][arm]["patients"] == 0]
+    if not missing:
+        return None
+    if len(missing) == len(study.arms):
+        return "This landing holds no analysable patient in either arm: nothing can be compared."
+    return (f"This landing holds no {missing[0]} patients: the comparison of {study.treatment} with "
+            f"{study.comparator} is not estimable, and every between-arm number below is empty. The sections on "
+            f"{[a for a in study.arms if a not in missing][0]} alone are complete.")
+
+
 def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: dict, completeness: list[dict]) -> str:
     s = Suppressor(study.suppression_threshold)
     arms = study.arms
@@ -186,7 +198,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
     sites = attrition_by_site(con, study, s)
     figs["forest"] = fs.html(figures.forest(subs), "fig-forest", height=480) if subs else None
     context = {
-        "title": f"Comparative effectiveness: {study.treatment} vs {study.comparator}",
+        "comparison_empty": comparison_empty_reason(results, study),
         "study": study, "arms": arms, "results": results, "prov": results["provenance"],
         "summary": summary_sentences(results, study),
         "attrition": attrition(con, study, s, sites), "attrition_sites": sites,
@@ -197,5 +209,6 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         "plotlyjs": fs.script,
         "pro_primary": [r for r in results["pro_change"] if r["visit"] == study.primary_visit],
         "km_days": sorted({r["day"] for r in results["reintervention"]["km"]}),
+        "title": f"Comparative effectiveness: {study.treatment} vs {study.comparator}",
     }
     return environment().get_template("comparative.html.j2").render(**context)

@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.reporting.common import clean, count, interval, number, read
+from pipeline.estimable import read_gaps
+from pipeline.reporting.common import clean, count, interval, number, read, table_exists
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
@@ -21,12 +22,23 @@ CONTRACT_VERSION = "1"
 KM_DAYS = (365, 730, 1095, 1461, 1826)
 DURABLE_DAYS = (365, 730, 1826)
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
-             "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims")
+             "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
+             "not_estimable")
+# Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
+PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
+                   "durable_response", "return_to_activity", "complications.rates", "discharge")
+# Members that compare the arms: they need patients in both.
+BETWEEN_ARM_MEMBERS = ("reintervention.logrank_p", "reintervention.cox_hr", "reintervention.ph_test_p",
+                       "reintervention.rmst_difference", "reintervention.adjusted_cox_hr", "reintervention.e_value",
+                       "complications.difference.unadjusted", "complications.difference.adjusted", "balance",
+                       "adjusted.pro_change_difference")
 PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_config_sha256",
               "suppression_threshold")
 
 
 def population_counts(con: duckdb.DuckDBPyConnection, study: Study) -> dict[str, int]:
+    if not table_exists(con, "staging.patients"):
+        return {arm: 0 for arm in study.arms}
     rows = dict(con.execute(
         "SELECT procedure, count(*) FROM staging.patients WHERE in_analysis GROUP BY procedure"
     ).fetchall())
@@ -281,7 +293,27 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "adjusted": _adjusted_section(con, s),
         "claims": claims or [],
     }
+    doc["not_estimable"] = not_estimable(con, study, population)
     return doc
+
+
+def not_estimable(con: duckdb.DuckDBPyConnection, study: Study, population: dict[str, int]) -> list[dict]:
+    """results.json `not_estimable` (SAP 9): [{what, reason}], one per member path.
+
+    The analyses record their own gaps with the reason they met (pipeline/estimable.py); an arm without patients
+    adds the generic ones here: its per-arm members, and every between-arm member. A number withheld by
+    disclosure control is not listed: it was estimated, and is only not shown."""
+    gaps = {g.what: g.reason for g in read_gaps(con)}
+    empty = [arm for arm in study.arms if not population.get(arm)]
+    for arm in empty:
+        for member in PER_ARM_MEMBERS:
+            gaps.setdefault(f"{member}[{arm}]", f"no {arm} patients")
+    if empty:
+        reason = ("no patients in either arm" if len(empty) == len(study.arms)
+                  else f"no {empty[0]} patients: a comparison needs both arms")
+        for member in BETWEEN_ARM_MEMBERS:
+            gaps.setdefault(member, reason)
+    return [{"what": what, "reason": reason} for what, reason in sorted(gaps.items())]
 
 
 # The contract's members, for validation: top-level keys, nested object keys, and the keys of list rows.
@@ -308,6 +340,7 @@ CONTRACT_ROWS = {
     ("balance", "covariates"): ("name", "smd_before", "smd_after"),
     ("adjusted", "pro_change_difference"): ("instrument", "visit", "estimate", "ci"),
     ("claims",): ("id", "claim", "metric", "value", "ci", "verdict"),
+    ("not_estimable",): ("what", "reason"),
 }
 CONTRACT_NESTED = {
     ("reintervention", "cox_hr"): ("estimate", "ci", "p"),

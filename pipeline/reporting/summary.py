@@ -23,6 +23,13 @@ def summary_sentences(results: dict, study: Study) -> list[str]:
     out = []
     pop = results["population"]
     out.append(f"The analysis includes {pop[t]['patients']} {t} and {pop[c]['patients']} {c} patients.")
+    present = [arm for arm in (t, c) if pop[arm]["patients"] != 0]
+    if len(present) == 1:
+        out.append(f"This landing holds no {c if present == [t] else t} patients: the report describes "
+                   f"{present[0]} alone, and every between-arm comparison is not estimable.")
+    elif not present:
+        out.append("This landing holds no analysable patient: no number can be estimated (see the data-quality "
+                   "report for what happened to the delivered rows).")
     for arm in (t, c):
         s = _find(results["satisfaction"], arm=arm, visit=pv)
         if s.get("rate") is not None:
@@ -96,7 +103,7 @@ def claim_sentences(claims: list[dict]) -> list[str]:
         elif c["verdict"] == "inconclusive":
             open_ = [x for x in conds if x["verdict"] == "inconclusive"]
             out.append(f"The data can neither confirm nor refute {name}: " + "; ".join(
-                f"{x['metric']} is withheld (disclosure control) or not available (rule: {x['rule']})"
+                f"{x['metric']}: {x.get('reason') or 'withheld or not available'} (rule: {x['rule']})"
                 if x.get("value") is None else f"{_evidence(x)}, and {_why_open(x)} (rule: {x['rule']})"
                 for x in open_) + ".")
         else:
