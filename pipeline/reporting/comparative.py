@@ -199,6 +199,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
     figs["forest"] = fs.html(figures.forest(subs), "fig-forest", height=480) if subs else None
     context = {
         "comparison_empty": comparison_empty_reason(results, study),
+        "gaps": {g["what"]: g["reason"] for g in results.get("not_estimable", [])},
         "study": study, "arms": arms, "results": results, "prov": results["provenance"],
         "summary": summary_sentences(results, study),
         "attrition": attrition(con, study, s, sites), "attrition_sites": sites,
