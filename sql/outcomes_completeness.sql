@@ -1,6 +1,9 @@
 -- Follow-up completeness per arm, visit and instrument (SAP section 2): n = patients of the arm whose
 -- follow-up end reached the window's start; assessed = those of them with an assessment in the window, per
 -- instrument and for instrument 'ANY' (an assessment of any instrument). Wilson CIs are added in Python.
+-- 'ANY' and the study's completeness instrument get a row for every arm and visit reached even when nobody
+-- was assessed (a completeness of 0 is a number; only a visit nobody reached has none).
+-- Parameter: the study's completeness instrument.
 WITH analysed AS (
     SELECT p.site_id, p.patient_id, p.procedure AS arm, p.arm AS arm_role, f.follow_up_end_day
     FROM staging.patients p
@@ -31,7 +34,7 @@ numerators AS (
     GROUP BY ALL
 ),
 instruments AS (
-    SELECT DISTINCT instrument FROM numerators
+    SELECT 'ANY' AS instrument UNION SELECT ?::VARCHAR UNION SELECT instrument FROM numerators
 )
 SELECT d.arm, d.arm_role, d.visit, d.visit_ordinal, i.instrument, d.n,
        coalesce(m.assessed, 0) AS assessed

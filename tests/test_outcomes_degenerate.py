@@ -176,6 +176,18 @@ def test_every_follow_up_ending_on_day_0_builds_and_checks_hold(world):
     assert checks_hold(world)
 
 
+def test_patients_followed_without_any_questionnaire_have_a_completeness_of_0(world):
+    for i in range(3):
+        world.patient(f"M{i}")
+        world.event(f"M{i}", 400, "LAST_CONTACT")
+    world.build()
+    assert world.rows("SELECT instrument, n, assessed, rate FROM outcomes.follow_up_completeness "
+                      "WHERE arm = 'MILD' AND visit = 'M12'") == [("ANY", 3, 0, 0.0)]
+    outcome = checks.completeness_at_primary_visit(world.con, STUDY)  # a warning, not a gap: 0% is a number
+    assert (outcome.failures, outcome.checked) == (1, 1)
+    assert checks.rates_valid(world.con, "outcomes.follow_up_completeness").passed
+
+
 def test_a_handful_of_patients_gives_what_one_pair_can_give(world):
     world.pair("M1", baseline=100, value=150, instrument="WALK_DISTANCE")
     world.pair("L1", baseline=50, value=30, procedure="LAMINECTOMY")

@@ -16,7 +16,7 @@ ASSET = "follow_up_completeness"
 
 def build_follow_up_completeness(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.follow_up_completeness: one row per arm, visit and instrument (and 'ANY')."""
-    frame = with_rates(query(con, "outcomes_completeness"), "assessed")
+    frame = with_rates(query(con, "outcomes_completeness", [study.completeness_instrument]), "assessed")
     with transaction(con):
         rows = replace_table(con, ASSET, frame)
         record_parameters(con, ASSET, study)
