@@ -5,13 +5,14 @@ fits live in pipeline.survival.analyses, and every estimator is checked against 
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
+from pipeline.estimable import Gap
 from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.survival import analyses
-from pipeline.survival.checks import ph_test, run_durability_check
+from pipeline.survival.checks import ph_test, ph_test_gap, run_durability_check
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
     build_reintervention_dataset,
@@ -23,11 +24,18 @@ GROUP = "durability"
 PH_ALPHA = 0.05  # the PH test "rejects" below this p-value (issue 4: then WARN, the HR is a time average)
 
 
-def _result(rows: int, numbers: Mapping[str, float]) -> dg.MaterializeResult:
-    """Row count plus the key numbers; a number that does not exist (e.g. a median never reached) is left out."""
+def _result(rows: int, numbers: Mapping[str, float], gaps: Sequence[Gap] = ()) -> dg.MaterializeResult:
+    """Row count plus the key numbers; a number that does not exist (e.g. a median never reached) is left out.
+    Numbers the data cannot give (SAP 9) are listed with their reason under `not_estimable`."""
     metadata: dict[str, object] = {"dagster/row_count": int(rows)}
     metadata |= {k: float(v) for k, v in numbers.items() if v is not None and math.isfinite(float(v))}
+    if gaps:
+        metadata["not_estimable"] = dg.MetadataValue.json({gap.what: gap.reason for gap in gaps})
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _fitted(out: analyses.Materialized) -> dg.MaterializeResult:
+    return _result(out.rows, out.numbers, out.gaps)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"}, deps=["patients", "events", "follow_up"])
@@ -40,13 +48,13 @@ def reintervention_dataset(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mate
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[reintervention_dataset])
-def reintervention_km(warehouse: Warehouse) -> dg.MaterializeResult:
+def reintervention_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Freedom from reintervention per arm: KM with log(−log) 95% CIs at days 365…1826, patients at risk,
     events and censored per year (durability.reintervention_km), and the whole curve
     (durability.reintervention_km_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.reintervention_km(con)
-    return _result(out.rows, out.numbers)
+        out = analyses.reintervention_km(con, study=paths.study())
+    return _fitted(out)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[reintervention_dataset])
@@ -54,18 +62,19 @@ def reintervention_comparison(warehouse: Warehouse, paths: RefreshPaths) -> dg.M
     """Treatment vs comparator: log-rank test, Cox hazard ratio (Efron ties, Wald CI), proportional-hazards
     test (R's cox.zph), RMST to the horizon per arm and its difference (durability.reintervention_comparison)."""
     with warehouse.get_connection() as con:
-        out = analyses.reintervention_comparison(con, tau=paths.study().horizon_days)
-    return _result(out.rows, out.numbers)
+        study = paths.study()
+        out = analyses.reintervention_comparison(con, tau=study.horizon_days, study=study)
+    return _fitted(out)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[reintervention_dataset])
-def reintervention_cif(warehouse: Warehouse) -> dg.MaterializeResult:
+def reintervention_cif(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Cumulative incidence of reintervention with death as competing risk, per arm at days 365…1826
     (deterministic Aalen–Johansen; durability.reintervention_cif), and the whole curve with delta-method
     log(−log) 95% CIs, one row per distinct time (durability.reintervention_cif_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.reintervention_cif(con)
-    return _result(out.rows, out.numbers)
+        out = analyses.reintervention_cif(con, study=paths.study())
+    return _fitted(out)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"}, deps=["patients", "events", "pro_visits"])
@@ -79,13 +88,13 @@ def durable_response_dataset(warehouse: Warehouse, paths: RefreshPaths) -> dg.Ma
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[durable_response_dataset])
-def durable_response_turnbull(warehouse: Warehouse) -> dg.MaterializeResult:
+def durable_response_turnbull(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Probability of durable ODI response per arm at days 365, 730 and 1826, by Turnbull's NPMLE
     (durability.durable_response_turnbull), and the whole curve, one row per support point
     (durability.durable_response_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.durable_response_turnbull(con)
-    return _result(out.rows, out.numbers)
+        out = analyses.durable_response_turnbull(con, study=paths.study())
+    return _fitted(out)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"}, deps=["patients", "events", "follow_up"])
@@ -98,12 +107,12 @@ def return_to_activity_dataset(warehouse: Warehouse, paths: RefreshPaths) -> dg.
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, deps=[return_to_activity_dataset])
-def return_to_activity_km(warehouse: Warehouse) -> dg.MaterializeResult:
+def return_to_activity_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
     """Recovery per arm: KM median days with 95% CI, share back by day 14 and 28 (1 − KM) with CIs
     (durability.return_to_activity_km), and the whole curve (durability.return_to_activity_km_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.return_to_activity_km(con)
-    return _result(out.rows, out.numbers)
+        out = analyses.return_to_activity_km(con, study=paths.study())
+    return _fitted(out)
 
 
 def _sql_check(asset: dg.AssetsDefinition, name: str, description: str) -> dg.AssetChecksDefinition:
@@ -125,9 +134,11 @@ def _sql_check(asset: dg.AssetsDefinition, name: str, description: str) -> dg.As
 def proportional_hazards(warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.get_connection() as con:
         test = ph_test(con)
+        reason = ph_test_gap(con)
     if test is None:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   description="no proportional-hazards test in durability.reintervention_comparison")
+        # Not estimable (SAP 9): nothing to warn about, an absent number is not a wrong one.
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                   description=f"no proportional-hazards test: {reason or 'not estimable'}")
     return dg.AssetCheckResult(
         passed=bool(test.p_value >= PH_ALPHA), severity=dg.AssetCheckSeverity.WARN,
         metadata={"chisq": test.chisq, "df": test.df, "p_value": test.p_value, "alpha": PH_ALPHA},

@@ -166,3 +166,9 @@ def test_full_curves_have_one_row_per_distinct_time_and_agree_with_the_reporting
     assert len(pairs) == 6
     for day_value, curve_value in pairs:
         assert curve_value == pytest.approx(day_value, abs=1e-12)
+
+
+def test_a_landing_of_both_arms_with_events_records_nothing_as_not_estimable(run, warehouse):
+    assert query(warehouse, "SELECT what, reason FROM meta.not_estimable WHERE asset IN ('reintervention_km',"
+                            " 'reintervention_comparison', 'reintervention_cif', 'durable_response_turnbull',"
+                            " 'return_to_activity_km')") == []

@@ -2,6 +2,12 @@
 
 No Dagster here: each function takes a DuckDB connection, writes its durability.* tables (typed by
 sql/durability_<table>.sql) and returns the row count and the key numbers for asset metadata.
+
+Numbers the data cannot give (SAP 9) are not written: the analysis records them as gaps (pipeline/estimable.py,
+reasons in pipeline/survival/gaps.py) in the same transaction as its tables, and never raises for data that
+is valid but degenerate (no patient, one arm, a handful of patients, no events, no follow-up). Per-arm numbers
+are written for every arm that has patients; between-arm numbers need both arms. A curve table keeps the rows
+of every arm with patients (the at-risk check counts each patient once), even when its summary is a gap.
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.estimable import Gap, record_gaps
+from pipeline.study import Study, load_study
+from pipeline.survival import gaps as g
 from pipeline.survival.cif import CumulativeIncidence, aalen_johansen
 from pipeline.survival.cox import cox_efron
-from pipeline.survival.datasets import load, write
+from pipeline.survival.datasets import RECOVERY_EVENT, load, write
 from pipeline.survival.km import KaplanMeier, kaplan_meier
 from pipeline.survival.logrank import logrank
 from pipeline.survival.rmst import rmst, rmst_difference
@@ -40,152 +49,284 @@ TURNBULL_COLUMNS = ("arm", "procedure", "day", "probability", "patients", "exact
                     "right_censored", "iterations", "converged")
 RECOVERY_COLUMNS = ("arm", "procedure", "measure", "day", "estimate", "ci_lower", "ci_upper", "patients", "events",
                     "at_risk")
+COMPARISON_COLUMNS = ("measure", "arm", "procedure", "estimate", "se", "ci_lower", "ci_upper", "statistic", "df",
+                      "p_value", "tau")
+# A numerical fit that fails on degenerate data (a singular information matrix): a gap, not an error.
+NUMERICAL_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
 @dataclass(frozen=True)
 class Materialized:
     rows: int
     numbers: dict[str, float] = field(default_factory=dict)
+    gaps: tuple[Gap, ...] = ()
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of the study: role (treatment / comparator), procedure code, and its rows of a data set."""
+
+    role: str
+    code: str
+    sel: np.ndarray
+
+    @property
+    def patients(self) -> int:
+        return int(self.sel.sum())
 
 
 def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
-                      level: float = 0.95) -> Materialized:
+                      level: float = 0.95, study: Study | None = None) -> Materialized:
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
-    summary, curves, numbers = [], [], {}
-    for arm, procedure, sel in _arms(data):
-        km = kaplan_meier(data["time"][sel], data["event"][sel])
+    summary, curves, numbers, gaps = [], [], {}, []
+    for arm in _arms(data, study):
+        what = g.member("reintervention.km", arm.code)
+        if not arm.patients:
+            gaps.append(Gap(what, g.no_patients(arm.code)))
+            continue
+        time, event = data["time"][arm.sel], data["event"][arm.sel]
+        km = kaplan_meier(time, event)
+        curves.append(_curve_frame(arm.role, arm.code, km, level))
+        if _no_follow_up(time, event):
+            gaps.append(Gap(what, g.NO_FOLLOW_UP))
+            continue
         at = km.at(days, level)
         summary.append(pd.DataFrame({
-            "arm": arm, "procedure": procedure, "day": at.day, "survival": at.surv, "se": at.se,
+            "arm": arm.role, "procedure": arm.code, "day": at.day, "survival": at.surv, "se": at.se,
             "ci_lower": at.lower, "ci_upper": at.upper, "at_risk": at.at_risk, "events": at.events,
             "censored": at.censored}))
-        curves.append(_curve_frame(arm, procedure, km, level))
-        numbers |= {f"freedom_{int(days[-1])}_{procedure}": at.surv[-1],
-                    f"freedom_{int(days[-1])}_{procedure}_ci_lower": at.lower[-1],
-                    f"freedom_{int(days[-1])}_{procedure}_ci_upper": at.upper[-1]}
+        numbers |= {f"freedom_{int(days[-1])}_{arm.code}": at.surv[-1],
+                    f"freedom_{int(days[-1])}_{arm.code}_ci_lower": at.lower[-1],
+                    f"freedom_{int(days[-1])}_{arm.code}_ci_upper": at.upper[-1]}
     with _transaction(con):
         rows = write(con, "reintervention_km", _concat(summary, KM_COLUMNS))
         write(con, "reintervention_km_curve", _concat(curves, CURVE_COLUMNS))
-    return Materialized(rows, numbers)
+        record_gaps(con, "reintervention_km", gaps)
+    return Materialized(rows, numbers, tuple(gaps))
 
 
-def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level: float = 0.95) -> Materialized:
+def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level: float = 0.95,
+                              study: Study | None = None) -> Materialized:
     """Log-rank, Cox HR (treatment vs comparator) with the PH test, RMST to tau per arm and difference."""
+    study = load_study() if study is None else study
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
-    arms = _arms(data)
-    if [a for a, _, _ in arms] != list(ARMS):
-        raise ValueError("the comparison needs patients in both arms")
+    arms = _arms(data, study)
     time, event = data["time"], data["event"]
-    x = (data["arm"] == "treatment").astype(float)
-    test = logrank(time, event, data["arm"])
-    cox = cox_efron(time, event, x)
-    if not cox.converged:
-        raise ValueError("the Cox model did not converge (e.g. no events in one arm)")
-    zph = cox_zph(time, event, x, cox)
-    lower, upper = cox.ci(level)
-    rows = [
-        _row("logrank", statistic=test.chisq, df=test.df, p_value=test.p_value),
-        _row("cox_hr", estimate=cox.hazard_ratio[0], se=cox.se[0], ci_lower=lower[0], ci_upper=upper[0],
-             statistic=cox.coef[0] / cox.se[0], p_value=cox.p_value[0]),
-        _row("ph_test", statistic=zph.global_chisq, df=zph.global_df, p_value=zph.global_p),
-    ]
+    rows, numbers, gaps = [], {}, []
     by_arm = {}
-    for arm, procedure, sel in arms:
-        by_arm[arm] = rmst(kaplan_meier(time[sel], event[sel]), tau)
-        lo, hi = by_arm[arm].ci(level)
-        rows.append(_row("rmst", arm=arm, procedure=procedure, estimate=by_arm[arm].estimate,
-                         se=by_arm[arm].se, ci_lower=lo, ci_upper=hi, tau=tau))
-    diff = rmst_difference(by_arm["treatment"], by_arm["comparator"], level)
-    rows.append(_row("rmst_difference", estimate=diff.estimate, se=diff.se, ci_lower=diff.lower,
-                     ci_upper=diff.upper, p_value=diff.p_value, tau=tau))
-    n = write(con, "reintervention_comparison", pd.DataFrame(rows))
-    return Materialized(n, {
-        "hazard_ratio": cox.hazard_ratio[0], "hazard_ratio_ci_lower": lower[0], "hazard_ratio_ci_upper": upper[0],
-        "cox_p": cox.p_value[0], "logrank_p": test.p_value, "ph_test_p": zph.global_p,
-        "rmst_difference_days": diff.estimate, "rmst_difference_ci_lower": diff.lower,
-        "rmst_difference_ci_upper": diff.upper})
+    for arm in arms:
+        what = g.member("reintervention.rmst", arm.code)
+        if not arm.patients:
+            gaps.append(Gap(what, g.no_patients(arm.code)))
+        elif _no_follow_up(time[arm.sel], event[arm.sel]):
+            gaps.append(Gap(what, g.NO_FOLLOW_UP))
+        else:
+            by_arm[arm.role] = fit = rmst(kaplan_meier(time[arm.sel], event[arm.sel]), tau)
+            lo, hi = fit.ci(level)
+            rows.append(_row("rmst", arm=arm.role, procedure=arm.code, estimate=fit.estimate, se=fit.se,
+                             ci_lower=lo, ci_upper=hi, tau=tau))
+    reason = _between_arms_reason(arms, time, event, study.suppression_threshold)
+    if reason is not None:
+        gaps += [Gap(what, reason) for what in g.BETWEEN_ARMS]
+    else:
+        tests, numbers, test_gaps = _between_arm_tests(arms, time, event, level)
+        rows = tests + rows
+        gaps += test_gaps
+        if event.any():
+            diff = rmst_difference(by_arm["treatment"], by_arm["comparator"], level)
+            rows.append(_row("rmst_difference", estimate=diff.estimate, se=diff.se, ci_lower=diff.lower,
+                             ci_upper=diff.upper, p_value=diff.p_value, tau=tau))
+            numbers |= {"rmst_difference_days": diff.estimate, "rmst_difference_ci_lower": diff.lower,
+                        "rmst_difference_ci_upper": diff.upper}
+        else:  # both curves flat at 1: a difference of 0 with a zero-width interval is no estimate
+            gaps.append(Gap(g.RMST_DIFFERENCE, g.NO_REINTERVENTION))
+    with _transaction(con):
+        n = write(con, "reintervention_comparison", pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)))
+        record_gaps(con, "reintervention_comparison", gaps)
+    return Materialized(n, numbers, tuple(gaps))
+
+
+def _between_arms_reason(arms: list[Arm], time: np.ndarray, event: np.ndarray, minimum: int) -> str | None:
+    """Why the two arms cannot be compared at all, or None when they can."""
+    if not any(a.patients for a in arms):
+        return g.NO_PATIENTS
+    for arm in arms:
+        if not arm.patients:
+            return g.no_patients(arm.code)
+    if min(a.patients for a in arms) < minimum:
+        return g.too_few(minimum)
+    unfollowed = [a.code for a in arms if _no_follow_up(time[a.sel], event[a.sel])]
+    if unfollowed:
+        return g.NO_FOLLOW_UP if len(unfollowed) == len(arms) else g.no_follow_up(unfollowed[0])
+    return None
+
+
+def _between_arm_tests(arms: list[Arm], time: np.ndarray, event: np.ndarray,
+                       level: float) -> tuple[list[dict], dict[str, float], list[Gap]]:
+    """Log-rank, Cox HR and PH test of two arms that both have followed patients: stored rows, key numbers and
+    the gaps of whatever the events do not support."""
+    if not event.any():
+        return [], {}, [Gap(what, g.NO_REINTERVENTION) for what in (g.LOGRANK, g.COX_HR, g.PH_TEST)]
+    rows, numbers, gaps = [], {}, []
+    role = np.where(arms[0].sel, arms[0].role, arms[1].role)
+    try:
+        with np.errstate(all="ignore"):
+            test = logrank(time, event, role)
+        tested = bool(np.isfinite(test.chisq) and np.isfinite(test.p_value))
+    except NUMERICAL_ERRORS:
+        tested = False
+    if tested:
+        rows.append(_row("logrank", statistic=test.chisq, df=test.df, p_value=test.p_value))
+        numbers["logrank_p"] = test.p_value
+    else:
+        gaps.append(Gap(g.LOGRANK, g.NO_SHARED_RISK))
+    without = [a.code for a in arms if not event[a.sel].any()]
+    if without:
+        return rows, numbers, [*gaps, Gap(g.COX_HR, g.no_events_in(without[0])), Gap(g.PH_TEST, g.PH_NEEDS_EVENTS)]
+    x = arms[0].sel.astype(float)  # 1 = treatment
+    try:
+        with np.errstate(all="ignore"):  # a fit that overflows shows as non-finite numbers, checked below
+            cox = cox_efron(time, event, x)
+            lower, upper = cox.ci(level)
+            z = cox.coef[0] / cox.se[0]
+        fitted = cox.converged and bool(np.all(np.isfinite([cox.coef[0], cox.se[0], lower[0], upper[0]])))
+    except NUMERICAL_ERRORS:
+        fitted = False
+    if not fitted:
+        return rows, numbers, [*gaps, Gap(g.COX_HR, g.COX_NOT_FITTED), Gap(g.PH_TEST, g.COX_NOT_FITTED)]
+    rows.append(_row("cox_hr", estimate=cox.hazard_ratio[0], se=cox.se[0], ci_lower=lower[0], ci_upper=upper[0],
+                     statistic=z, p_value=cox.p_value[0]))
+    numbers |= {"hazard_ratio": cox.hazard_ratio[0], "hazard_ratio_ci_lower": lower[0],
+                "hazard_ratio_ci_upper": upper[0], "cox_p": cox.p_value[0]}
+    try:
+        with np.errstate(all="ignore"):
+            zph = cox_zph(time, event, x, cox)
+        tested = bool(np.isfinite(zph.global_chisq) and np.isfinite(zph.global_p))
+    except NUMERICAL_ERRORS:
+        tested = False
+    if tested:
+        rows.append(_row("ph_test", statistic=zph.global_chisq, df=zph.global_df, p_value=zph.global_p))
+        numbers["ph_test_p"] = zph.global_p
+    else:
+        gaps.append(Gap(g.PH_TEST, g.PH_NOT_COMPUTED))
+    return rows, numbers, gaps
 
 
 def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
-                       level: float = 0.95) -> Materialized:
+                       level: float = 0.95, study: Study | None = None) -> Materialized:
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event", "competing_event"])
     status = data["event"] + 2 * data["competing_event"]
-    frames, curves, numbers = [], [], {}
-    for arm, procedure, sel in _arms(data):
-        fit = aalen_johansen(data["time"][sel], status[sel], causes=2)
+    frames, curves, numbers, gaps = [], [], {}, []
+    for arm in _arms(data, study):
+        what = g.member("reintervention.cif", arm.code)
+        if not arm.patients:
+            gaps.append(Gap(what, g.no_patients(arm.code)))
+            continue
+        fit = aalen_johansen(data["time"][arm.sel], status[arm.sel], causes=2)
+        curves.append(_cif_curve_frame(arm.role, arm.code, fit, level))
+        if _no_follow_up(data["time"][arm.sel], status[arm.sel]):
+            gaps.append(Gap(what, g.NO_FOLLOW_UP))
+            continue
         incidence, at_risk = fit.at(days)
         frames.append(pd.DataFrame({
-            "arm": arm, "procedure": procedure, "day": list(days), "cumulative_incidence": incidence[:, 0],
+            "arm": arm.role, "procedure": arm.code, "day": list(days), "cumulative_incidence": incidence[:, 0],
             "death_cumulative_incidence": incidence[:, 1], "at_risk": at_risk}))
-        curves.append(_cif_curve_frame(arm, procedure, fit, level))
-        numbers[f"cumulative_incidence_{int(days[-1])}_{procedure}"] = incidence[-1, 0]
+        numbers[f"cumulative_incidence_{int(days[-1])}_{arm.code}"] = incidence[-1, 0]
     with _transaction(con):
         rows = write(con, "reintervention_cif", _concat(frames, CIF_COLUMNS))
         write(con, "reintervention_cif_curve", _concat(curves, CIF_CURVE_COLUMNS))
-    return Materialized(rows, numbers)
+        record_gaps(con, "reintervention_cif", gaps)
+    return Materialized(rows, numbers, tuple(gaps))
 
 
-def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] = DURABLE_DAYS) -> Materialized:
-    data = load(con, "durable_response_dataset", ["arm", "procedure", "included", "left_day", "right_day"])
-    frames, curves, numbers = [], [], {}
-    for arm, procedure, sel in _arms(data):
-        use = sel & np.asarray(data["included"], dtype=bool)
+def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] = DURABLE_DAYS,
+                              study: Study | None = None) -> Materialized:
+    data = load(con, "durable_response_dataset",
+                ["arm", "procedure", "included", "exclusion", "left_day", "right_day"])
+    included = np.asarray(data["included"], dtype=bool)
+    frames, curves, numbers, gaps = [], [], {}, []
+    for arm in _arms(data, study):
+        what = g.member("durable_response", arm.code)
+        use = arm.sel & included
+        if not arm.patients:
+            gaps.append(Gap(what, g.no_patients(arm.code)))
+            continue
+        if not use.any():
+            no_baseline = np.all(np.ma.getdata(data["exclusion"])[arm.sel] == "no_baseline_odi")
+            gaps.append(Gap(what, g.NO_BASELINE_ODI if no_baseline else g.NO_ODI_SIGNAL))
+            continue
         left = _floats(data["left_day"])[use]
         right = _floats(data["right_day"])[use]
-        if left.size == 0:
-            continue
         fit = turnbull(left, right)
         probability = fit.surv_at(days)
         exact, censored = int(np.sum(left == right)), int(np.sum(np.isnan(right)))
         frames.append(pd.DataFrame({
-            "arm": arm, "procedure": procedure, "day": list(days), "probability": probability,
+            "arm": arm.role, "procedure": arm.code, "day": list(days), "probability": probability,
             "patients": left.size, "exact": exact, "interval_censored": left.size - exact - censored,
             "right_censored": censored, "iterations": fit.iterations, "converged": fit.converged}))
         # Still observed in durable response at t: left bound ≥ t (exact failures, intervals and censorings).
         still = left.size - np.searchsorted(np.sort(left), fit.time, side="left")
         curves.append(pd.DataFrame({
-            "arm": arm, "procedure": procedure, "time": fit.time, "probability": fit.surv, "at_risk": still,
+            "arm": arm.role, "procedure": arm.code, "time": fit.time, "probability": fit.surv, "at_risk": still,
             "patients": left.size}))
-        numbers[f"durable_response_{int(days[-1])}_{procedure}"] = probability[-1]
+        numbers[f"durable_response_{int(days[-1])}_{arm.code}"] = probability[-1]
     with _transaction(con):
         rows = write(con, "durable_response_turnbull", _concat(frames, TURNBULL_COLUMNS))
         write(con, "durable_response_curve", _concat(curves, DURABLE_CURVE_COLUMNS))
-    return Materialized(rows, numbers)
+        record_gaps(con, "durable_response_turnbull", gaps)
+    return Materialized(rows, numbers, tuple(gaps))
 
 
 def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = RECOVERY_DAYS,
-                          level: float = 0.95) -> Materialized:
+                          level: float = 0.95, study: Study | None = None) -> Materialized:
     data = load(con, "return_to_activity_dataset", ["arm", "procedure", "time", "event"])
-    rows, curves, numbers = [], [], {}
-    for arm, procedure, sel in _arms(data):
-        km = kaplan_meier(data["time"][sel], data["event"][sel])
-        patients, events = int(sel.sum()), int(data["event"][sel].sum())
+    recorded = bool(np.any(data["event"]))  # some patient of either arm returned: the event type is recorded
+    rows, curves, numbers, gaps = [], [], {}, []
+    for arm in _arms(data, study):
+        what = g.member("return_to_activity", arm.code)
+        if not arm.patients:
+            gaps.append(Gap(what, g.no_patients(arm.code)))
+            continue
+        time, event = data["time"][arm.sel], data["event"][arm.sel]
+        if _no_follow_up(time, event):
+            gaps.append(Gap(what, g.NO_FOLLOW_UP))
+            continue
+        if not recorded:
+            gaps.append(Gap(what, g.no_events_of(RECOVERY_EVENT)))
+            continue
+        km = kaplan_meier(time, event)
+        patients, events = arm.patients, int(event.sum())
         median, lo, hi = km.median(level)
-        rows.append({"arm": arm, "procedure": procedure, "measure": "median_days", "day": None, "estimate": median,
-                     "ci_lower": lo, "ci_upper": hi, "patients": patients, "events": events, "at_risk": None})
+        rows.append({"arm": arm.role, "procedure": arm.code, "measure": "median_days", "day": None,
+                     "estimate": median, "ci_lower": lo, "ci_upper": hi, "patients": patients, "events": events,
+                     "at_risk": None})
         at = km.at(days, level)
         for i, day in enumerate(at.day):
             # Share back = 1 − KM; its CI is 1 − the curve's CI limits (upper limit ↔ lower share).
-            rows.append({"arm": arm, "procedure": procedure, "measure": "share_back", "day": int(day),
+            rows.append({"arm": arm.role, "procedure": arm.code, "measure": "share_back", "day": int(day),
                          "estimate": 1.0 - at.surv[i], "ci_lower": 1.0 - at.upper[i], "ci_upper": 1.0 - at.lower[i],
                          "patients": patients, "events": events, "at_risk": int(at.at_risk[i])})
-            numbers[f"back_by_day_{int(day)}_{procedure}"] = 1.0 - at.surv[i]
-        numbers[f"median_days_{procedure}"] = median
-        curves.append(_curve_frame(arm, procedure, km, level))
+            numbers[f"back_by_day_{int(day)}_{arm.code}"] = 1.0 - at.surv[i]
+        numbers[f"median_days_{arm.code}"] = median
+        curves.append(_curve_frame(arm.role, arm.code, km, level))
     with _transaction(con):
         n = write(con, "return_to_activity_km", pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS)))
         write(con, "return_to_activity_km_curve", _concat(curves, CURVE_COLUMNS))
-    return Materialized(n, numbers)
+        record_gaps(con, "return_to_activity_km", gaps)
+    return Materialized(n, numbers, tuple(gaps))
 
 
-def _arms(data: dict[str, np.ndarray]) -> list[tuple[str, str, np.ndarray]]:
-    """(arm, procedure code, row mask) for each arm with patients, treatment first."""
-    out = []
-    for arm in ARMS:
-        sel = data["arm"] == arm
-        if sel.any():
-            out.append((arm, str(data["procedure"][sel][0]), sel))
-    return out
+def _arms(data: dict[str, np.ndarray], study: Study | None) -> list[Arm]:
+    """Both arms of the study, treatment first, each with its rows of the data set (none when it has no
+    patients): the procedure codes come from the study, so an arm without patients can still be named."""
+    study = load_study() if study is None else study
+    return [Arm(role, code, np.asarray(data["arm"] == role, dtype=bool)) for role, code in zip(ARMS, study.arms,
+                                                                                                strict=True)]
+
+
+def _no_follow_up(time: np.ndarray, status: np.ndarray) -> bool:
+    """Every patient censored on day 0: no event of any kind and no time after the index day."""
+    return not np.any(np.asarray(time) > 0) and not np.any(status)
 
 
 def _curve_frame(arm: str, procedure: str, km: KaplanMeier, level: float) -> pd.DataFrame:

@@ -56,7 +56,8 @@ class CumulativeIncidence:
         second = np.cumsum(before**2 * dk * (y - dk) / y**3)
         c3 = before * dk / y**2
         third = np.cumsum(c3) * f - np.cumsum(c3 * f)
-        var = f * f * a - 2 * f * b + c + second - 2 * third
+        with np.errstate(invalid="ignore"):  # inf − inf once Y = d: NaN, as documented
+            var = f * f * a - 2 * f * b + c + second - 2 * third
         return np.where(np.isfinite(var), np.maximum(var, 0.0), np.nan)
 
     def confidence_interval(self, cause: int = 1, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
