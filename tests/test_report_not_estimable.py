@@ -70,3 +70,12 @@ def test_claims_on_a_missing_arm_are_inconclusive_with_the_reason(study):
     assert fewer["reason"] == "not estimable: no LAMINECTOMY patients: a comparison needs both arms"
     # A MILD claim with no MILD number recorded is inconclusive for its own reason, not the comparator's.
     assert "LAMINECTOMY" not in (claims["satisfaction_85"]["reason"] or "")
+
+
+def test_a_claim_on_an_instrument_never_answered_gives_that_reason(study):
+    con = _warehouse({"MILD": 40, "LAMINECTOMY": 50})
+    gap = Gap("pro_change[MILD][WALK_DISTANCE]", "no patient answered WALK_DISTANCE")
+    record_gaps(con, "pro_change_summary", [gap])
+    claims = {c["id"]: c for c in evaluate(assemble_results(con, study, PROVENANCE), study)}
+    assert claims["stand_walk"]["verdict"] == INCONCLUSIVE
+    assert "not estimable: no patient answered WALK_DISTANCE" in claims["stand_walk"]["reason"]

@@ -98,11 +98,12 @@ def metric_value(results: dict, extras: dict, cond: Condition, study: Study) -> 
     if m == "responder_rate":
         r = _find(results["pro_change"], arm=arm, instrument=p["instrument"], visit=p["visit"]) or {}
         return Metric(f"{arm} {p['instrument']} responder rate at {p['visit']}", r.get("responder_rate"),
-                      r.get("responder_ci"), _n(r.get("n")), what=(f"pro_change[{arm}]",))
+                      r.get("responder_ci"), _n(r.get("n")),
+                      what=(f"pro_change[{arm}][{p['instrument']}]", f"pro_change[{arm}]"))
     if m == "mean_change":
         r = _find(results["pro_change"], arm=arm, instrument=p["instrument"], visit=p["visit"]) or {}
         return Metric(f"{arm} mean {p['instrument']} change at {p['visit']}", r.get("mean_change"), r.get("ci"),
-                      _n(r.get("n")), what=(f"pro_change[{arm}]",))
+                      _n(r.get("n")), what=(f"pro_change[{arm}][{p['instrument']}]", f"pro_change[{arm}]"))
     if m == "reintervention_free":
         r = _find(results["reintervention"]["km"], arm=arm, day=int(p["day"])) or {}
         return Metric(f"{arm} freedom from reintervention at day {p['day']} (KM)", r.get("survival"), r.get("ci"),
