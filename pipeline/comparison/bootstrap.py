@@ -13,6 +13,8 @@ from collections.abc import Callable, Hashable
 
 import numpy as np
 
+from pipeline.estimable import NotEstimable
+
 
 def bootstrap_intervals(n: int, weights_for: Callable[[np.ndarray], np.ndarray],
                         estimates_for: Callable[[np.ndarray], dict[Hashable, float]], replicates: int,
@@ -25,8 +27,8 @@ def bootstrap_intervals(n: int, weights_for: Callable[[np.ndarray], np.ndarray],
         counts = rng.multinomial(n, np.full(n, 1.0 / n)).astype(float)
         try:
             w = weights_for(counts)
-        except (np.linalg.LinAlgError, ValueError):
-            continue  # a degenerate resample (e.g. one arm lost a category entirely): skip it
+        except (NotEstimable, np.linalg.LinAlgError, ValueError):
+            continue  # a degenerate resample (e.g. separated, one arm lost a category entirely): skip it
         for key, value in estimates_for(counts * w).items():
             draws.setdefault(key, []).append(value)
     alpha = (1 - level) / 2

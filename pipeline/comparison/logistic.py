@@ -7,6 +7,28 @@ concave log-likelihood, stopped after a step below 1e-8 standard errors of every
 is quadratic, so the error left is of the order of 1e-16 standard errors). A starting value (e.g. the
 whole population's coefficients for a subgroup) only saves iterations: the maximum is unique.
 Frequency weights (bootstrap resample counts) count a row that many times, as statsmodels' freq_weights.
+
+Separation: when a combination of the covariates separates y = 1 from y = 0 (completely, or quasi-completely:
+with ties on the boundary) the MLE does not exist; Newton's iterates drift off to infinity, the fitted values
+reach 0 or 1 and the standard errors grow as fast as the steps, so the step criterion is met anyway (R's glm
+and statsmodels then also report "converged" coefficients of 30 or 100). The fit therefore watches the linear
+predictor: once some |η| exceeds ETA_LIMIT (fitted values within 1e-13 of 0 or 1, R's "fitted probabilities
+numerically 0 or 1") or Newton runs out of iterations, a linear program decides whether the data are
+separated (Konis 2007: max Σ s_i x_i'β subject to s_i x_i'β ≥ 0, s_i = ±1 for y = 1 / 0, β in a box; a
+positive optimum is a separating direction; separated_rows).
+
+* Complete separation (no row left on the boundary with both outcomes, e.g. a covariate that predicts y
+  exactly, or y of one value only): no fit; `separated` set, `converged` false, coef and fitted NaN.
+* Quasi-complete separation (some rows strictly on one side, the others on the boundary with both
+  outcomes, e.g. a rare missing indicator present in one arm only): the supremum of the likelihood is the
+  limit in which the separated rows (the largest separable set, from the LP) get fitted values exactly 0 or 1
+  and the rest, which is not separable, the MLE of their own fit on a full-rank set of columns. That limit is
+  returned with `separated` set, `converged` true and `boundary` marking the rows fitted exactly 0 or 1;
+  `separating` marks the columns left out of the rest's fit (their true coefficient is infinite or not
+  identified; stored as 0). Overlap weights of the separated rows are exactly 0, which callers may accept.
+
+An empty input returns a fit that has not converged. None of these reaches BLAS or LAPACK with an empty
+matrix.
 """
 
 from __future__ import annotations
@@ -15,11 +37,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy import sparse
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, qr
 from scipy.linalg.blas import dsyrk
+from scipy.optimize import linprog
 from scipy.special import expit
 
 STEP_TOLERANCE = 1e-8  # stop after a step with every |step| < this many standard errors
+ETA_LIMIT = 30.0  # |linear predictor| beyond which a fitted value is within 1e-13 of 0 or 1: check separation
+ETA_CHECK = 12.0  # a converged fit with some |η| beyond this (fitted value within 6e-6 of 0 or 1): check too
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,9 @@ class LogisticFit:
     fitted: np.ndarray  # P(y = 1 | x) per row
     converged: bool
     iterations: int
+    separated: bool = False  # some direction separates y: complete (converged false) or quasi-complete
+    boundary: np.ndarray | None = None  # quasi-complete: rows fitted exactly 0 or 1
+    separating: np.ndarray | None = None  # quasi-complete: columns of the separating direction
 
     @property
     def se(self) -> np.ndarray:
@@ -42,13 +71,49 @@ def _deviance(y: np.ndarray, eta: np.ndarray, fw: np.ndarray) -> float:
 
 
 def _solve(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(info⁻¹ rhs, info⁻¹); pseudo-inverse when the information is singular (separation, as statsmodels)."""
+    """(info⁻¹ rhs, info⁻¹); pseudo-inverse when the information is singular (collinear columns, as
+    statsmodels)."""
     try:
         factor = cho_factor(info)
         return cho_solve(factor, rhs), cho_solve(factor, np.eye(info.shape[0]))
     except LinAlgError:
         inverse = np.linalg.pinv(info)
         return inverse @ rhs, inverse
+
+
+def separated_rows(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = None) -> np.ndarray | None:
+    """The rows that some direction separates strictly (the largest such set), or None when no direction
+    separates y (the MLE exists). A linear program in the spirit of Konis (2007): maximize Σ t_i subject to
+    t_i ≤ s_i z_i'β, s_i z_i'β ≥ 0 for every row with weight, 0 ≤ t_i ≤ 1, β free; z the columns
+    standardized (an invertible change of coordinates: separability is kept, the solver is helped),
+    s_i = +1 / −1 for y = 1 / 0. Directions add up (the cone is convex) and scale, so at the optimum t_i = 1
+    exactly on the largest separable set, and the rows left are not separable among themselves."""
+    X = np.asarray(x, dtype=float)
+    yv = np.asarray(y, dtype=float)
+    keep = np.ones(yv.size, dtype=bool) if freq_weights is None else np.asarray(freq_weights, dtype=float) > 0
+    m = int(keep.sum())
+    if m == 0:
+        return None
+    Xk, yk = X[keep], yv[keep]
+    mean, scale = Xk.mean(axis=0), Xk.std(axis=0)
+    varying = scale > 0
+    Z = np.where(varying, (Xk - mean) / np.where(varying, scale, 1.0), Xk)
+    A = sparse.csr_matrix(Z * (2 * yk - 1)[:, None])
+    p = X.shape[1]
+    eye = sparse.identity(m, format="csr")
+    constraints = sparse.vstack([sparse.hstack([-A, eye]), sparse.hstack([-A, sparse.csr_matrix((m, m))])])
+    result = linprog(np.concatenate([np.zeros(p), -np.ones(m)]), A_ub=constraints.tocsc(), b_ub=np.zeros(2 * m),
+                     bounds=[(None, None)] * p + [(0.0, 1.0)] * m, method="highs")
+    if result.status != 0 or not -result.fun > 0.5:
+        return None
+    rows = np.zeros(yv.size, dtype=bool)
+    rows[np.flatnonzero(keep)[result.x[p:] > 0.5]] = True
+    return rows
+
+
+def _unfitted(n: int, p: int, iterations: int, separated: bool) -> LogisticFit:
+    return LogisticFit(np.full(p, np.nan), np.full((p, p), np.nan), np.full(n, np.nan), False, iterations,
+                       separated)
 
 
 def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = None, max_iter: int = 100,
@@ -58,6 +123,33 @@ def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = No
     yv = np.asarray(y, dtype=float)
     fw = np.ones(yv.size) if freq_weights is None else np.asarray(freq_weights, dtype=float)
     n, p = X.shape
+    active = fw > 0
+    if not active.any():  # nothing to fit (and BLAS refuses an empty matrix: guard before any call)
+        return _unfitted(n, p, 0, False)
+    if np.all(yv[active] == yv[active][0]):  # one outcome value: the intercept separates, no MLE
+        return _unfitted(n, p, 0, True)
+    beta = np.zeros(p) if start is None else np.asarray(start, dtype=float).copy()
+    beta, eta, inverse, converged, iterations, drifting = _newton(X, yv, fw, beta, max_iter, watch=True)
+    # Separation shows as drifting (|η| beyond ETA_LIMIT), no convergence, or fitted values near 0 or 1 at a
+    # "converged" fit (the step criterion can be met on the way to infinity): the LP decides.
+    if drifting or not converged or np.max(np.abs(eta[active])) > ETA_CHECK:
+        outside = separated_rows(X, yv, fw)
+        if outside is not None:
+            return _limit(X, yv, fw, outside, iterations, max_iter)
+        if drifting:  # large but finite: the MLE exists, carry on from here
+            beta, eta, inverse, converged, more, _ = _newton(X, yv, fw, beta, max_iter - iterations, watch=False)
+            iterations += more
+    # The covariance is the inverse information of the last iteration: its step was below 1e-8 standard
+    # errors, so the information at the final coefficients differs by ~1e-10 relative.
+    return LogisticFit(beta, inverse, expit(eta), converged, iterations)
+
+
+def _newton(X: np.ndarray, yv: np.ndarray, fw: np.ndarray, beta: np.ndarray, max_iter: int, watch: bool
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, bool]:
+    """Newton–Raphson with step halving from `beta`: (coef, η, inverse information, converged, iterations,
+    drifting). `watch`: stop as soon as some |η| of a row with weight exceeds ETA_LIMIT (drifting)."""
+    n, p = X.shape
+    active = fw > 0
     # √W·X, reused by every iteration: X'WX = (√W X)'(√W X) by syrk (one triangle, half a general product),
     # and a fresh n × p temporary per iteration costs more in page faults than the product itself.
     work = np.empty((n, p), order="F")
@@ -67,7 +159,6 @@ def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = No
         upper = dsyrk(1.0, work, trans=1)
         return np.triu(upper) + np.triu(upper, 1).T, X.T @ (fw * (yv - mu))
 
-    beta = np.zeros(p) if start is None else np.asarray(start, dtype=float).copy()
     eta = X @ beta
     deviance: float | None = None  # evaluated only while a step could overshoot
     converged, iterations = False, 0
@@ -91,6 +182,40 @@ def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = No
         else:
             deviance = None
         beta, eta = beta + step, new_eta
-    # The covariance is the inverse information of the last iteration: its step was below 1e-8 standard
-    # errors, so the information at the final coefficients differs by ~1e-10 relative.
-    return LogisticFit(beta, inverse, expit(eta), converged, iterations)
+        if watch and np.max(np.abs(eta[active])) > ETA_LIMIT:  # fitted values numerically 0 or 1
+            return beta, eta, inverse, False, iterations, True
+    return beta, eta, inverse, converged, iterations, False
+
+
+def _limit(X: np.ndarray, y: np.ndarray, fw: np.ndarray, outside: np.ndarray, iterations: int,
+           max_iter: int) -> LogisticFit:
+    """The supremum of the likelihood under separation: the separated rows fitted exactly (0 or 1), the rest
+    (not separable, so their MLE exists) by their own fit on a full-rank set of columns (on the rest the
+    columns are collinear: the separating direction is 0 there); columns left out get coefficient 0."""
+    n, p = X.shape
+    rest = (fw > 0) & ~outside
+    if not rest.any() or np.all(y[rest] == y[rest][0]):
+        return _unfitted(n, p, iterations, True)  # complete separation: nothing left to fit
+    Xr = X[rest]
+    # Columns in order (the intercept first), each kept when it adds to the rank: the rank of X_rest's
+    # columns is that of the same columns of its R factor (p × p, cheap to test).
+    r = qr(Xr, mode="r")[0][:p]
+    chosen: list[int] = []
+    for j in range(p):
+        if np.linalg.matrix_rank(r[:, [*chosen, j]], tol=1e-9 * max(1.0, float(np.abs(r).max()))) > len(chosen):
+            chosen.append(j)
+    columns = np.asarray(chosen, dtype=np.int64)
+    beta, _, inverse, converged, more, _ = _newton(np.asfortranarray(Xr[:, columns]), y[rest], fw[rest],
+                                                   np.zeros(columns.size), max_iter, watch=False)
+    if not converged:
+        return _unfitted(n, p, iterations + more, True)
+    coef = np.zeros(p)
+    coef[columns] = beta
+    cov = np.full((p, p), np.nan)
+    cov[np.ix_(columns, columns)] = inverse
+    fitted = expit(X @ coef)
+    fitted[outside] = y[outside]
+    separating = np.ones(p, dtype=bool)
+    separating[columns] = False
+    separating[0] = False  # the intercept is not a covariate
+    return LogisticFit(coef, cov, fitted, True, iterations + more, True, outside, separating)

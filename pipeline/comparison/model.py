@@ -8,9 +8,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.comparison import reasons
 from pipeline.comparison.balance import Balance, balance_table
 from pipeline.comparison.propensity import Design, PropensityFit, build_design, fit_propensity
 from pipeline.comparison.weights import propensity_weights
+from pipeline.estimable import NotEstimable
+
+
+def _usable(fit: PropensityFit, scheme: str) -> None:
+    """Under quasi-complete separation some patients have a score of exactly 0 or 1: overlap weights give
+    them weight 0 (they are outside the overlap population the scheme targets) and stay valid; ATE and ATT
+    would weight patients who have no counterpart in the other arm (positivity fails): not estimable."""
+    if fit.separated_patients and scheme != "overlap":
+        raise NotEstimable(reasons.SEPARATION)
 
 
 @dataclass(frozen=True)
@@ -26,10 +36,13 @@ class Weighting:
 def weigh(patients: pd.DataFrame, scheme: str = "overlap", truncation: tuple[float, float] = (1.0, 99.0),
           start: dict[str, float] | None = None) -> Weighting:
     """SAP 6 from covariates to balance: design (imputation, indicators, constants dropped), logistic model,
-    weights, balance table. `start`: starting coefficients of the model (saves iterations only)."""
+    weights, balance table. `start`: starting coefficients of the model (saves iterations only).
+    Raises NotEstimable when the model cannot be fitted (pipeline/comparison/propensity.py) or the scheme
+    cannot use it (`_usable`)."""
     treated = patients["treated"].to_numpy(dtype=bool)
     design = build_design(patients)
     fit = fit_propensity(design.x, treated, start=start)
+    _usable(fit, scheme)
     w = propensity_weights(fit.score, treated, scheme, truncation)
     return Weighting(design, fit, fit.score, w, balance_table(design.x, treated, w, fit.score), scheme)
 
@@ -43,6 +56,7 @@ def refit_weights(design: Design, treated: np.ndarray, counts: np.ndarray, schem
                   truncation: tuple[float, float]) -> np.ndarray:
     """Weights from the propensity model re-fitted on a bootstrap resample (counts = times drawn)."""
     fit = fit_propensity(design.x, treated, freq_weights=counts)
+    _usable(fit, scheme)
     drawn = counts > 0
     w = np.zeros(treated.size)
     # Truncation percentiles from the patients in the resample, as if it were the data.

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from pipeline.comparison import reasons
 from pipeline.comparison.logistic import logistic_mle
+from pipeline.estimable import NotEstimable
 
 CONTINUOUS = ("age_at_index", "bmi", "symptom_months", "levels_treated", "asa_class",
               "baseline_odi", "baseline_nrs_back", "baseline_nrs_leg")
@@ -76,6 +78,10 @@ class PropensityFit:
     coef: pd.Series  # intercept first
     se: pd.Series
     converged: bool
+    # Quasi-complete separation (logistic.py): patients whose covariates place them in one arm for certain
+    # (score exactly 0 or 1) and the terms of the separating direction (coefficient infinite); empty otherwise.
+    separated_patients: int = 0
+    separating: tuple[str, ...] = ()
 
 
 def fit_propensity(x: pd.DataFrame, treated: ArrayLike, freq_weights: ArrayLike | None = None,
@@ -86,14 +92,28 @@ def fit_propensity(x: pd.DataFrame, treated: ArrayLike, freq_weights: ArrayLike 
     `freq_weights` (bootstrap resample counts) count a patient that many times. The tight tolerance matters:
     overlap weights balance the model's covariates exactly only at the maximum of the likelihood.
     `start`: term -> starting coefficient (terms not named start at 0); it only saves iterations.
+    Raises NotEstimable when the covariates (or one arm alone) separate the arms completely, or Newton does
+    not converge; no empty design reaches numpy's linear algebra. Under quasi-complete separation the limit
+    fit is returned (scores of the separated patients exactly 0 or 1, `separated_patients`, `separating`).
     """
+    t = np.asarray(treated, dtype=float)
+    counted = t if freq_weights is None else t[np.asarray(freq_weights, dtype=float) > 0]
+    if counted.size == 0:
+        raise NotEstimable(reasons.NO_PATIENTS)
     design = np.empty((len(x), x.shape[1] + 1), order="F")  # column order, as logistic_mle wants it
     design[:, 0] = 1.0
     design[:, 1:] = x.to_numpy(dtype=float)
     names = ["intercept", *x.columns]
-    initial = None if start is None else [start.get(t, 0.0) for t in names]
-    fit = logistic_mle(design, np.asarray(treated, dtype=float), freq_weights, start=initial)
-    # Under (quasi-)separation the MLE does not exist: the fit drifts and some scores reach 0 or 1.
+    initial = None if start is None else [start.get(term, 0.0) for term in names]
+    fit = logistic_mle(design, t, freq_weights, start=initial)
+    if fit.separated and not fit.converged:  # complete separation: no fit at all
+        raise NotEstimable(reasons.SEPARATION)
+    if not fit.converged:
+        raise NotEstimable(reasons.NOT_CONVERGED)
     score = np.clip(fit.fitted, 0.0, 1.0)
-    return PropensityFit(score, pd.Series(fit.coef, index=names), pd.Series(fit.se, index=names), fit.converged)
+    coef, se = pd.Series(fit.coef, index=names), pd.Series(fit.se, index=names)
+    if not fit.separated:
+        return PropensityFit(score, coef, se, True)
+    separating = tuple(n for n, flag in zip(names, fit.separating, strict=True) if flag)
+    return PropensityFit(score, coef, se, True, int(fit.boundary.sum()), separating)
 

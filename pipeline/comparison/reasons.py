@@ -1,0 +1,46 @@
+"""The plain reasons of the comparison stage for a number it cannot estimate (SAP 9; pipeline/estimable.py).
+
+Fixed phrases chosen here, never a library message or a data value (the arm name and the suppression
+threshold are study settings, not data). `arms_reason` is the one rule for "are there enough patients to
+compare": both arms must hold at least the suppression threshold of patients, as the SAP's site analysis
+asks, because below it every between-arm number would be withheld anyway (SAP 8) and a propensity model of
+a dozen covariates on a handful of patients is separated almost surely.
+"""
+
+from __future__ import annotations
+
+NO_PATIENTS = "no patients in the analysis population"
+NO_COMPARATOR = "no comparator patients"
+SEPARATION = "the propensity model cannot be fitted: the covariates separate the arms"
+NOT_CONVERGED = "the propensity model cannot be fitted: it did not converge"
+ALL_CONSTANT = "every covariate of the propensity model is constant in the analysis population"
+NO_CHANGES = "no change from baseline in both arms"
+NO_COMPLICATIONS = "no complications"
+NO_REINTERVENTION = "no reintervention events"
+NO_REINTERVENTION_ARM = "no reintervention events in one arm"
+NO_REINTERVENTION_DATA = "no patient in the reintervention data set"
+NO_RISK_DIFFERENCE = "the adjusted complication risk difference is not estimable"
+NO_HAZARD_RATIO = "the adjusted reintervention hazard ratio is not estimable"
+NO_LEVEL_PATIENTS = "no patients in this subgroup level"
+NO_SUBGROUP = "no subgroup level holds enough patients in both arms"
+
+
+def no_treatment(treatment: str) -> str:
+    return f"no {treatment} patients"
+
+
+def too_few(minimum: int) -> str:
+    return f"fewer than {minimum} patients in an arm"
+
+
+def arms_reason(n_treatment: int, n_comparator: int, minimum: int, treatment: str) -> str | None:
+    """Why two arms of these sizes cannot be compared, or None when they can."""
+    if n_treatment == 0 and n_comparator == 0:
+        return NO_PATIENTS
+    if n_comparator == 0:
+        return NO_COMPARATOR
+    if n_treatment == 0:
+        return no_treatment(treatment)
+    if min(n_treatment, n_comparator) < minimum:
+        return too_few(minimum)
+    return None
