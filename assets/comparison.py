@@ -4,6 +4,10 @@
 The checks `balance` (ERROR when any |SMD| after weighting > 0.1) and `equipoise` (WARN below 20%) are not
 blocking: SAP 6 says a failed gate must not hide results. Instead every adjusted estimate row carries
 `balance_achieved`, which the report shows.
+
+Numbers the data cannot give (SAP 9: no patients in an arm, separation, no events) never fail an asset: each
+asset stores what it can and records its gaps (`pipeline.estimable.record_gaps`, replaced every run). The
+checks tell wrong numbers (fail) from no numbers (pass: nothing to check, the reason in the description).
 """
 
 import math
@@ -14,6 +18,7 @@ import pandas as pd
 
 from pipeline.comparison import analysis
 from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
+from pipeline.estimable import record_gaps
 from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 
@@ -22,9 +27,12 @@ KINDS = {"duckdb", "python"}
 
 
 def _result(built: analysis.Built, study_sha: str, extra: Mapping[str, object] | None = None) -> dg.MaterializeResult:
-    """Row count, table name, study hash and the finite key numbers (NaN cannot be plotted)."""
+    """Row count, table name, study hash, the finite key numbers (NaN cannot be plotted) and what could not
+    be estimated (member: reason)."""
     metadata: dict[str, object] = {"dagster/row_count": int(built.rows), "dagster/table_name": built.table,
                                    "study_sha256": study_sha}
+    if built.gaps:
+        metadata["not_estimable"] = dg.MetadataValue.json({g.what: g.reason for g in built.gaps})
     metadata |= {k: float(v) for k, v in built.numbers.items()
                  if v is not None and not pd.isna(v) and math.isfinite(float(v))}
     metadata |= dict(extra or {})
@@ -43,6 +51,7 @@ def propensity_weights(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_propensity(con, study)
+        record_gaps(con, "propensity_weights", built.gaps)
     return _result(built, study.sha256, {"weights": study.comparison_weights})
 
 
@@ -54,6 +63,7 @@ def covariate_balance(warehouse: Warehouse, paths: RefreshPaths) -> dg.Materiali
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_balance(con, study)
+        record_gaps(con, "covariate_balance", built.gaps)
     table = built.frame
     records = [dg.TableRecord({"covariate": r.covariate, "smd_before": round(float(r.smd_before), 4),
                                "smd_after": round(float(r.smd_after), 4),
@@ -79,6 +89,7 @@ def adjusted_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_adjusted_estimates(con, study)
+        record_gaps(con, "adjusted_estimates", built.gaps)
     return _result(built, study.sha256, {"ci": study.comparison_ci})
 
 
@@ -90,6 +101,7 @@ def adjusted_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResu
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_adjusted_km(con, study)
+        record_gaps(con, "adjusted_km", built.gaps)
     return _result(built, study.sha256)
 
 
@@ -101,6 +113,7 @@ def reintervention_e_value(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mate
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_e_value(con, study)
+        record_gaps(con, "reintervention_e_value", built.gaps)
     return _result(built, study.sha256)
 
 
@@ -112,6 +125,7 @@ def subgroup_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     study = paths.study()
     with warehouse.get_connection() as con:
         built = analysis.build_subgroups(con, study)
+        record_gaps(con, "subgroup_estimates", built.gaps)
     return _result(built, study.sha256)
 
 
@@ -121,13 +135,26 @@ def _summary(warehouse: Warehouse) -> dict | None:
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
+def _nothing_to_check(s: dict) -> dg.AssetCheckResult | None:
+    """No weights, hence no balance to check (SAP 9): the check holds and says why. None when there are."""
+    reason = s.get("not_estimable")
+    if not isinstance(reason, str):
+        return None
+    return dg.AssetCheckResult(passed=True, description=f"Nothing to check, not estimable: {reason}",
+                               metadata={"not_estimable": reason})
+
+
 @dg.asset_check(asset=covariate_balance, name="balance", blocking=False,
                 description=f"Every |SMD| after weighting ≤ {SMD_LIMIT} (SAP 6 gate). Fails with ERROR otherwise; "
-                            "results stay available, marked balance_achieved = false.")
+                            "results stay available, marked balance_achieved = false. Holds when there is "
+                            "nothing to check (the comparison is not estimable).")
 def balance(warehouse: Warehouse) -> dg.AssetCheckResult:
     s = _summary(warehouse)
     if s is None:
         return dg.AssetCheckResult(passed=False, description="comparison.balance_summary is empty")
+    held = _nothing_to_check(s)
+    if held is not None:
+        return held
     return dg.AssetCheckResult(
         passed=bool(s["balance_passed"]), severity=dg.AssetCheckSeverity.ERROR,
         metadata={"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": SMD_LIMIT, "weights": s["weights"]},
@@ -136,12 +163,16 @@ def balance(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=covariate_balance, name="equipoise", blocking=False,
                 description=f"Share of patients with preference score in {list(EQUIPOISE_BAND)} ≥ "
-                            f"{EQUIPOISE_MINIMUM:.0%} (Walker et al. 2013). Warns otherwise.")
+                            f"{EQUIPOISE_MINIMUM:.0%} (Walker et al. 2013). Warns otherwise; holds when there is "
+                            "nothing to check.")
 def equipoise(warehouse: Warehouse) -> dg.AssetCheckResult:
     s = _summary(warehouse)
     if s is None:
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                    description="comparison.balance_summary is empty")
+    held = _nothing_to_check(s)
+    if held is not None:
+        return held
     return dg.AssetCheckResult(
         passed=bool(s["equipoise_passed"]), severity=dg.AssetCheckSeverity.WARN,
         metadata={"equipoise": float(s["equipoise"]), "minimum": EQUIPOISE_MINIMUM},

@@ -13,6 +13,12 @@ Tables (rebuilt in full each time):
     adjusted_km_curve     the whole weighted KM curve per arm
     e_value               the E-value of the adjusted reintervention HR and of its CI limit nearest 1
     subgroups             forest-plot rows
+
+Numbers the data cannot give (SAP 9) do not fail a step: propensity_weights stores the cohort without
+weights and the reason in propensity_inputs.not_estimable (no patients, one arm, fewer patients in an arm
+than the suppression threshold, separation); every later step then stores what it can (the unadjusted rows,
+empty tables with their columns) and returns its `Gap`s (results.json member, plain reason), which the asset
+records (pipeline/estimable.py). Every table keeps its columns and types whatever the data (TYPES).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.comparison import reasons
 from pipeline.comparison.balance import preference_score
 from pipeline.comparison.bootstrap import bootstrap_intervals
 from pipeline.comparison.cohort import (
@@ -38,11 +45,13 @@ from pipeline.comparison.cohort import (
     truncation_label,
     write_cohort,
 )
-from pipeline.comparison.estimates import ComparisonData, estimates_table, point_estimates
+from pipeline.comparison.estimates import ESTIMATE_COLUMNS, estimates_table, point_estimates
 from pipeline.comparison.evalue import COMMON_OUTCOME, evalue_hr
 from pipeline.comparison.model import Weighting, refit_weights, weigh, weighed
 from pipeline.comparison.propensity import build_design
+from pipeline.comparison.subgroups import COLUMNS as SUBGROUP_COLUMNS
 from pipeline.comparison.subgroups import subgroup_estimates
+from pipeline.estimable import Gap, NotEstimable, read_gaps
 from pipeline.sql import load_sql
 from pipeline.study import Study
 from pipeline.survival import kaplan_meier
@@ -51,6 +60,33 @@ SCHEMA = "comparison"
 TABLES = frozenset({"cohort", "propensity", "propensity_inputs", "propensity_model", "balance", "balance_summary",
                     "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"})
 KM_DAYS = {"reintervention": (365, 730, 1095, 1461, 1826), "return_to_activity": (14, 28, 90, 365)}
+_S, _F, _I, _B = "string", "float64", "Int64", "boolean"
+# Column types of every table written (what a full run writes), so that an empty or degenerate table has
+# the same columns and types as a full one: the reporting stage reads them either way.
+TYPES: dict[str, dict[str, str]] = {
+    "propensity_inputs": {"weights": _S, "truncation_percentiles": _S, "patients": _I, "not_estimable": _S},
+    "propensity_model": {"term": _S, "status": _S, "coef": _F, "se": _F, "imputed_value": _F, "missing": _I},
+    "balance": {"covariate": _S, "mean_treatment_before": _F, "mean_comparator_before": _F,
+                "mean_treatment_after": _F, "mean_comparator_after": _F, "smd_before": _F, "smd_after": _F,
+                "weights": _S, "abs_smd_after_ok": _B},
+    "balance_summary": {"weights": _S, "max_abs_smd_after": _F, "balance_passed": _B, "equipoise": _F,
+                        "equipoise_passed": _B, "ess_treatment": _F, "ess_comparator": _F, "n_treatment": _I,
+                        "n_comparator": _I, "dropped_covariates": _S, "not_estimable": _S},
+    "adjusted_estimates": dict(zip(ESTIMATE_COLUMNS, (_S, _S, _S, _F, _S, _S, _F, _F, _F, _F, _F, _I, _I, _F, _F,
+                                                      _S, _S, _B), strict=True)),
+    "adjusted_km": {"outcome": _S, "arm": _S, "arm_role": _S, "adjustment": _S, "day": _F, "survival": _F,
+                    "ci_lower": _F, "ci_upper": _F, "at_risk": _I, "weights": _S, "balance_achieved": _B},
+    "adjusted_km_curve": {"outcome": _S, "arm": _S, "arm_role": _S, "time": _F, "survival": _F, "ci_lower": _F,
+                          "ci_upper": _F},
+    "e_value": {"hazard_ratio": _F, "ci_lower": _F, "ci_upper": _F, "cumulative_incidence_horizon": _F,
+                "outcome_common": _B, "conversion": _S, "rr": _F, "rr_lower": _F, "rr_upper": _F, "e_value": _F,
+                "e_value_ci_limit": _F, "balance_achieved": _B},
+    "subgroups": dict(zip(SUBGROUP_COLUMNS, (_S, _S, _S, _S, _F, _F, _F, _I, _I, _F, _F, _F, _B, _S, _S),
+                          strict=True)),
+}
+# results.json members (results-contract.md) each step answers for.
+ADJUSTED_MEMBERS = ("adjusted.pro_change_difference", "complications.difference.adjusted",
+                    "reintervention.adjusted_cox_hr")
 
 
 @dataclass(frozen=True)
@@ -59,6 +95,16 @@ class Built:
     rows: int
     numbers: dict[str, float] = field(default_factory=dict)
     frame: pd.DataFrame | None = None
+    gaps: tuple[Gap, ...] = ()  # what this step could not estimate, and why (the asset records them)
+
+
+def typed(table: str, frame: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
+    """`frame` (or rows, or nothing) with the columns and types of comparison.<table> (TYPES)."""
+    types = TYPES[table]
+    frame = pd.DataFrame(frame if frame is not None else [], columns=list(types))
+    # Text stays object (None, not pd.NA, in the returned frame; replace_table writes it as VARCHAR).
+    frame = frame.astype({c: ("object" if t in (_S, _B) else t) for c, t in types.items()})
+    return frame.astype({c: t for c, t in types.items() if t == _B})
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
@@ -83,56 +129,144 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     return len(frame)
 
 
-def _weighting(con: duckdb.DuckDBPyConnection, patients: pd.DataFrame, study: Study) -> Weighting:
+def _weighting(patients: pd.DataFrame, study: Study) -> Weighting:
     """The weights stored with comparison.cohort (the model is fitted once per run, by propensity_weights);
     the design as entered is rebuilt from the stored covariates (milliseconds, no re-fit)."""
-    check_inputs(con, study)
     treated = patients["treated"].to_numpy(dtype=bool)
     return weighed(build_design(patients), treated, patients["propensity_score"].to_numpy(dtype=float),
                    patients["weight"].to_numpy(dtype=float), study.comparison_weights)
 
 
+def _arms(patients: pd.DataFrame) -> tuple[int, int]:
+    treated = patients["treated"].to_numpy(dtype=bool)
+    return int(treated.sum()), int((~treated).sum())
+
+
 def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     patients = load_input(con, study)
-    wt = weigh(patients, study.comparison_weights, study.truncation_percentiles)
     treated = patients["treated"].to_numpy(dtype=bool)
+    n = treated.size
+    reason = reasons.arms_reason(*_arms(patients), study.suppression_threshold, study.treatment)
+    wt = None
+    if reason is None:
+        try:
+            wt = weigh(patients, study.comparison_weights, study.truncation_percentiles)
+        except NotEstimable as exc:
+            reason = exc.reason
+    design = build_design(patients) if wt is None and n else (wt.design if wt is not None else None)
     del patients
-    rows = write_cohort(con, wt.score, preference_score(wt.score, treated), wt.weights, wt.scheme)
-    terms = [{"term": t, "status": "fitted", "coef": float(wt.fit.coef[t]), "se": float(wt.fit.se[t]),
-              "imputed_value": wt.design.imputed.get(t), "missing": wt.design.missing.get(t, 0)}
-             for t in wt.fit.coef.index]
-    terms += [{"term": t, "status": "dropped_constant", "coef": None, "se": None, "imputed_value": None,
-               "missing": wt.design.missing.get(t, 0)} for t in wt.design.dropped]
-    replace_table(con, "propensity_model", pd.DataFrame(terms))
-    replace_table(con, "propensity_inputs", pd.DataFrame([{
-        "weights": wt.scheme, "truncation_percentiles": truncation_label(study.truncation_percentiles),
-        "patients": rows}]))
-    numbers = {"model_converged": float(wt.fit.converged), "terms": float(len(wt.fit.coef)),
-               "dropped_constant": float(len(wt.design.dropped))}
+    if wt is not None:
+        rows = write_cohort(con, wt.score, preference_score(wt.score, treated), wt.weights, wt.scheme)
+        separating = set(wt.fit.separating)
+        terms = [{"term": t, "status": "separating" if t in separating else "fitted",
+                  "coef": None if t in separating else float(wt.fit.coef[t]),
+                  "se": None if t in separating else float(wt.fit.se[t]),
+                  "imputed_value": wt.design.imputed.get(t), "missing": wt.design.missing.get(t, 0)}
+                 for t in wt.fit.coef.index]
+    else:
+        empty = np.full(n, np.nan)
+        rows = write_cohort(con, empty, empty, empty, study.comparison_weights)
+        terms = [{"term": t, "status": "not_estimable", "coef": None, "se": None,
+                  "imputed_value": design.imputed.get(t), "missing": design.missing.get(t, 0)}
+                 for t in (["intercept", *design.names] if design is not None else [])]
+    if design is not None:
+        terms += [{"term": t, "status": "dropped_constant", "coef": None, "se": None, "imputed_value": None,
+                   "missing": design.missing.get(t, 0)} for t in design.dropped]
+    replace_table(con, "propensity_model", typed("propensity_model", terms))
+    replace_table(con, "propensity_inputs", typed("propensity_inputs", [{
+        "weights": study.comparison_weights, "truncation_percentiles": truncation_label(study.truncation_percentiles),
+        "patients": rows, "not_estimable": reason}]))
+    numbers = {"patients": float(rows), "model_fitted": float(wt is not None)}
+    if wt is not None:
+        numbers |= {"terms": float(len(wt.fit.coef)), "dropped_constant": float(len(wt.design.dropped)),
+                    "separated_patients": float(wt.fit.separated_patients)}
     return Built("comparison.propensity", rows, numbers)
 
 
 def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    wt = _weighting(con, load_cohort(con), study)
+    reason = check_inputs(con, study)
+    patients = load_cohort(con)
+    n_treatment, n_comparator = _arms(patients)
+    dropped = ",".join(build_design(patients).dropped) if len(patients) else ""
+    if reason is not None:
+        summary = typed("balance_summary", [{
+            "weights": study.comparison_weights, "n_treatment": n_treatment, "n_comparator": n_comparator,
+            "dropped_covariates": dropped, "not_estimable": reason}])
+        replace_table(con, "balance", typed("balance"))
+        replace_table(con, "balance_summary", summary)
+        return Built("comparison.balance", 0, {}, typed("balance"), (Gap("balance", reason),))
+    wt = _weighting(patients, study)
     b = wt.balance
-    table = b.table.assign(weights=wt.scheme, abs_smd_after_ok=b.table["smd_after"].abs() <= 0.1)
-    summary = pd.DataFrame([{
+    table = typed("balance", b.table.assign(weights=wt.scheme, abs_smd_after_ok=b.table["smd_after"].abs() <= 0.1))
+    summary = typed("balance_summary", [{
         "weights": wt.scheme, "max_abs_smd_after": b.max_abs_smd_after, "balance_passed": b.passed,
         "equipoise": b.equipoise, "equipoise_passed": b.equipoise_passed,
         "ess_treatment": b.ess["treatment"], "ess_comparator": b.ess["comparator"],
         "n_treatment": b.n["treatment"], "n_comparator": b.n["comparator"],
-        "dropped_covariates": ",".join(wt.design.dropped),
+        "dropped_covariates": ",".join(wt.design.dropped), "not_estimable": None,
     }])
     rows = replace_table(con, "balance", table)
     replace_table(con, "balance_summary", summary)
-    numbers = {"max_abs_smd_after": b.max_abs_smd_after, "max_abs_smd_before": float(b.table["smd_before"].abs().max()),
-               "equipoise": b.equipoise, "ess_treatment": b.ess["treatment"], "ess_comparator": b.ess["comparator"]}
-    return Built("comparison.balance", rows, numbers, table)
+    numbers = {"max_abs_smd_after": b.max_abs_smd_after, "equipoise": b.equipoise, "ess_treatment": b.ess["treatment"],
+               "ess_comparator": b.ess["comparator"]}
+    if len(table):
+        numbers["max_abs_smd_before"] = float(table["smd_before"].abs().max())
+    # No covariate varies: nothing to balance and no balance table to publish (the weights are still valid).
+    gaps = () if len(table) else (Gap("balance", reasons.ALL_CONSTANT),)
+    return Built("comparison.balance", rows, numbers, table, gaps)
+
+
+def _estimate_gaps(frame: pd.DataFrame, patients: pd.DataFrame) -> tuple[Gap, ...]:
+    """The adjusted members that came out without a number, with the reason read off the data."""
+    adjusted = frame[frame["adjustment"] == "adjusted"]
+
+    def finite(outcome: str, ci: bool = True) -> bool:
+        rows = adjusted[adjusted["outcome"] == outcome]
+        values = rows[["estimate", "ci_lower", "ci_upper"] if ci else ["estimate"]].to_numpy(dtype=float)
+        return bool(len(rows)) and bool(np.isfinite(values).all(axis=1).any())
+
+    gaps = []
+    if not finite("pro_change"):
+        gaps.append(Gap("adjusted.pro_change_difference", reasons.NO_CHANGES))
+    if not finite("complication"):
+        complications = np.nansum(patients["complication"].to_numpy(dtype=float))
+        gaps.append(Gap("complications.difference.adjusted",
+                        reasons.NO_COMPLICATIONS if complications == 0 else reasons.NO_RISK_DIFFERENCE))
+    if not finite("reintervention"):
+        time = patients["reintervention_time"].to_numpy(dtype=float)
+        event = patients["reintervention_event"].to_numpy(dtype=float)
+        known = ~np.isnan(time) & ~np.isnan(event)
+        treated = patients["treated"].to_numpy(dtype=bool)
+        if not known.any():
+            reason = reasons.NO_REINTERVENTION_DATA
+        elif event[known].sum() == 0:
+            reason = reasons.NO_REINTERVENTION
+        elif event[known & treated].sum() == 0 or event[known & ~treated].sum() == 0:
+            reason = reasons.NO_REINTERVENTION_ARM
+        else:
+            reason = reasons.NO_HAZARD_RATIO
+        gaps.append(Gap("reintervention.adjusted_cox_hr", reason))
+    return tuple(gaps)
 
 
 def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
+    reason = check_inputs(con, study)
     patients = load_cohort(con)
-    wt = _weighting(con, patients, study)
+    n_treatment, n_comparator = _arms(patients)
+    if reason is not None:
+        # No weights: the unadjusted twins only (when both arms have patients), every adjusted member a gap.
+        frame = typed("adjusted_estimates")
+        if n_treatment and n_comparator:
+            data = load_data(con, study, patients, with_changes=False)
+            sums = change_differences(con)
+            ones = np.ones(len(patients))
+            twice = {"unadjusted": sums["unadjusted"], "adjusted": sums["unadjusted"]}
+            rows = estimates_table(data, ones, scheme="none", balance_achieved=False, change_differences=twice)
+            frame = typed("adjusted_estimates", rows[rows["adjustment"] == "unadjusted"].reset_index(drop=True))
+        rows_written = replace_table(con, "adjusted_estimates", frame)
+        return Built("comparison.adjusted_estimates", rows_written, {}, frame,
+                     tuple(Gap(m, reason) for m in ADJUSTED_MEMBERS))
+    wt = _weighting(patients, study)
     bootstrap, sums = None, None
     if study.comparison_ci == "bootstrap":
         data = load_data(con, study, patients)  # the bootstrap re-weights every change row: fetch them
@@ -145,8 +279,9 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     else:
         data = load_data(con, study, patients, with_changes=False)
         sums = change_differences(con)
-    frame = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed,
-                            bootstrap=bootstrap, change_differences=sums)
+    frame = typed("adjusted_estimates", estimates_table(data, wt.weights, scheme=wt.scheme,
+                                                        balance_achieved=wt.balance.passed, bootstrap=bootstrap,
+                                                        change_differences=sums))
     rows = replace_table(con, "adjusted_estimates", frame)
     numbers: dict[str, float] = {"balance_achieved": float(wt.balance.passed)}
     for r in frame.itertuples():
@@ -154,24 +289,30 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
                                              and r.outcome == "pro_change"):
             label = f"{r.adjustment} {r.outcome} {r.measure}".strip()
             numbers |= {label: r.estimate, f"{label} lower 95%": r.ci_lower, f"{label} upper 95%": r.ci_upper}
-    return Built("comparison.adjusted_estimates", rows, numbers, frame)
+    return Built("comparison.adjusted_estimates", rows, numbers, frame, _estimate_gaps(frame, patients))
 
 
 def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
+    """Weighted (and unweighted) KM per arm with patients; without weights (propensity_inputs.not_estimable)
+    the unweighted rows only and no weighted curve. No results.json member reads these tables directly, so
+    this step records no gaps."""
+    reason = check_inputs(con, study)
     p = load_cohort(con)
-    data = ComparisonData(p, pd.DataFrame(), pd.DataFrame())
-    wt = _weighting(con, p, study)
+    treated = p["treated"].to_numpy(dtype=bool)
+    wt = _weighting(p, study) if reason is None else None
     at_days, curves = [], []
     for outcome, days in KM_DAYS.items():
         time, event = p[f"{outcome}_time"].to_numpy(dtype=float), p[f"{outcome}_event"].to_numpy(dtype=float)
-        for role, arm_mask in (("treatment", data.treated), ("comparator", ~data.treated)):
-            ok = arm_mask & ~np.isnan(time)
+        for role, arm_mask in (("treatment", treated), ("comparator", ~treated)):
+            ok = arm_mask & ~np.isnan(time) & ~np.isnan(event)
             if not ok.any():
                 continue
             arm = str(p.loc[ok, "procedure"].iloc[0])
-            for adjustment, w in (("unadjusted", None), ("adjusted", wt.weights[ok])):
+            for adjustment, w in (("unadjusted", None), ("adjusted", None if wt is None else wt.weights[ok])):
+                if adjustment == "adjusted" and (w is None or not np.isfinite(w).all() or not w.sum() > 0):
+                    continue
                 km = kaplan_meier(time[ok], event[ok], w)  # weighted: robust (IJ) variance, as R's survfit
-                at = km.at([d for d in days if d <= max(days)])
+                at = km.at(list(days))
                 at_days.append(pd.DataFrame({
                     "outcome": outcome, "arm": arm, "arm_role": role, "adjustment": adjustment, "day": at.day,
                     "survival": at.surv, "ci_lower": at.lower, "ci_upper": at.upper, "at_risk": at.at_risk,
@@ -181,9 +322,10 @@ def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
                     lower, upper = km.confidence_interval()
                     curves.append(pd.DataFrame({"outcome": outcome, "arm": arm, "arm_role": role, "time": km.time,
                                                 "survival": km.surv, "ci_lower": lower, "ci_upper": upper}))
-    frame = pd.concat(at_days, ignore_index=True)
+    frame = typed("adjusted_km", pd.concat(at_days, ignore_index=True) if at_days else None)
     rows = replace_table(con, "adjusted_km", frame)
-    replace_table(con, "adjusted_km_curve", pd.concat(curves, ignore_index=True))
+    replace_table(con, "adjusted_km_curve",
+                  typed("adjusted_km_curve", pd.concat(curves, ignore_index=True) if curves else None))
     numbers = {f"{r.adjustment} {r.outcome} {r.arm} day {int(r.day)}": r.survival for r in frame.itertuples()
                if r.day == max(KM_DAYS[r.outcome])}
     return Built("comparison.adjusted_km", rows, numbers, frame)
@@ -191,19 +333,25 @@ def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
 
 def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """E-value of the adjusted HR in comparison.adjusted_estimates; common outcome when the pooled KM
-    cumulative incidence of reintervention at the horizon exceeds 15%."""
+    cumulative incidence of reintervention at the horizon exceeds 15%. Without an adjusted HR the row holds
+    no E-value and the gap repeats the HR's reason (recorded by adjusted_estimates)."""
     hr = con.execute(load_sql("comparison_adjusted_hr")).fetchone()
     time, event = reintervention_times(con)
-    km = kaplan_meier(time, event)
-    incidence = float(1 - km.at([study.horizon_days]).surv[0]) if time.size else math.nan
+    known = ~np.isnan(time) & ~np.isnan(event)
+    incidence = math.nan
+    if known.any():
+        incidence = float(1 - kaplan_meier(time[known], event[known]).at([study.horizon_days]).surv[0])
     common = bool(incidence > COMMON_OUTCOME)
     estimate, lower, upper, balanced = hr if hr else (math.nan,) * 3 + (None,)
-    if estimate is not None and math.isfinite(estimate):
+    gaps: tuple[Gap, ...] = ()
+    if estimate is not None and math.isfinite(estimate) and estimate > 0:
         ev = evalue_hr(estimate, lower, upper, common)
         values = (ev.rr, ev.rr_lower, ev.rr_upper, ev.estimate, ev.ci_limit)
     else:
         values = (math.nan,) * 5
-    frame = pd.DataFrame([{
+        why = {g.what: g.reason for g in read_gaps(con)}.get("reintervention.adjusted_cox_hr", reasons.NO_HAZARD_RATIO)
+        gaps = (Gap("reintervention.e_value", why),)
+    frame = typed("e_value", [{
         "hazard_ratio": estimate, "ci_lower": lower, "ci_upper": upper, "cumulative_incidence_horizon": incidence,
         "outcome_common": common, "conversion": "sqrt_transform" if common else "rare_outcome_rr_equals_hr",
         "rr": values[0], "rr_lower": values[1], "rr_upper": values[2], "e_value": values[3],
@@ -211,15 +359,23 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     }])
     rows = replace_table(con, "e_value", frame)
     return Built("comparison.e_value", rows, {"e_value": values[3], "e_value_ci_limit": values[4],
-                                              "cumulative_incidence_horizon": incidence}, frame)
+                                              "cumulative_incidence_horizon": incidence}, frame, gaps)
 
 
 def build_subgroups(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    check_inputs(con, study)
+    reason = check_inputs(con, study)
+    if reason is not None:
+        frame = typed("subgroups")
+        replace_table(con, "subgroups", frame)
+        return Built("comparison.subgroups", 0, {}, frame, (Gap("subgroups", reason),))
     patients = load_cohort(con)
     change_row, change = load_changes_of(con, "ODI", study.primary_visit)
-    frame = subgroup_estimates(patients, change_row, change, study.comparison_weights, study.truncation_percentiles,
-                               f"ODI change {study.primary_visit}", model_terms(con))
+    frame = typed("subgroups", subgroup_estimates(
+        patients, change_row, change, study.comparison_weights, study.truncation_percentiles,
+        f"ODI change {study.primary_visit}", model_terms(con), minimum=study.suppression_threshold,
+        treatment=study.treatment))
     rows = replace_table(con, "subgroups", frame)
-    return Built("comparison.subgroups", rows, {"subgroups_balanced": float(frame["balance_achieved"].eq(True).sum())},
-                 frame)
+    estimated = np.isfinite(frame["estimate"].to_numpy(dtype=float))
+    gaps = () if estimated.any() else (Gap("subgroups", reasons.NO_SUBGROUP),)
+    return Built("comparison.subgroups", rows, {"subgroups_balanced": float(frame["balance_achieved"].eq(True).sum()),
+                                                "subgroup_estimates": float(estimated.sum())}, frame, gaps)

@@ -61,16 +61,18 @@ def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: 
     return score.size
 
 
-def check_inputs(con: duckdb.DuckDBPyConnection, study: Study) -> None:
-    """Refuse comparison.cohort weighted under other settings than the study's (or missing)."""
+def check_inputs(con: duckdb.DuckDBPyConnection, study: Study) -> str | None:
+    """Refuse comparison.cohort weighted under other settings than the study's (or missing). Returns why the
+    cohort has no weights (a plain reason: no patients in an arm, separation, ...), None when it has them."""
     try:
         inputs = con.execute(load_sql("comparison_propensity_inputs")).fetchall()
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.BinderException):  # missing, or written by an older version
         inputs = []
     expected = (study.comparison_weights, truncation_label(study.truncation_percentiles))
     if len(inputs) != 1 or inputs[0][:2] != expected or inputs[0][2] != inputs[0][3]:
         raise StaleWeightsError("comparison.cohort was weighted under other settings (or is missing): "
                                 "materialize propensity_weights first")
+    return inputs[0][4]
 
 
 def truncation_label(percentiles: tuple[float, ...]) -> str:
@@ -166,7 +168,7 @@ def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[K
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
     for r in con.execute(load_sql("comparison_change_sums")).fetchall():
         by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
-    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)  # an arm without rows
     for (instrument, visit, ordinal) in sorted(by_group):
         arms = [by_group[(instrument, visit, ordinal)].get(flag, empty) for flag in (True, False)]
         # n, Σy, Σy², Σw, Σwy, Σw², Σw²y, Σw²y²; responder: n, Σy, Σw, Σwy, Σw², Σw²y (y² = y for 0/1)

@@ -107,7 +107,12 @@ class HazardRatio:
 
 def hazard_ratio(time: np.ndarray, event: np.ndarray, treated: np.ndarray, weights: np.ndarray | None,
                  robust: bool) -> HazardRatio:
-    """Cox HR of treatment (Efron ties); robust: Lin–Wei sandwich SE, else model-based."""
+    """Cox HR of treatment (Efron ties); robust: Lin–Wei sandwich SE, else model-based. NaN (not estimable)
+    without patients or events in an arm; patients without a time (not in the data set) are left out."""
+    known = ~np.isnan(time) & ~np.isnan(event)  # patients outside the time-to-event data set
+    if not known.all():
+        time, event, treated = time[known], event[known], treated[known]
+        weights = None if weights is None else weights[known]
     nt, nc = int(treated.sum()), int((~treated).sum())
     w = np.ones(time.size) if weights is None else weights
     events_t, events_c = float(np.sum((w * event)[treated])), float(np.sum((w * event)[~treated]))

@@ -112,5 +112,7 @@ def _difference(mean_t: float, mean_c: float, var: float, nt: int, nc: int, hc: 
     elif hc != "HC0":
         raise ValueError(f"hc must be 'HC0' or 'HC1', not {hc!r}")
     estimate = mean_t - mean_c
-    se = math.sqrt(var) if var >= 0 else math.nan
+    # A variance of 0 (every outcome equal within both arms, e.g. no complication at all) gives no CI: the
+    # sandwich is degenerate at the boundary, and a CI [d, d] would claim certainty.
+    se = math.sqrt(var) if var > 0 else math.nan
     return Difference(estimate, se, estimate - Z95 * se, estimate + Z95 * se, nt, nc, mean_t, mean_c)

@@ -7,6 +7,9 @@ such as `female` within a sex, are dropped by the usual rule), so that the weigh
 within the subgroup, which a model fitted on everyone does not promise (Dong, Zhang, Zeng & Li 2020; Yang et
 al. 2021). Each row carries its own balance (max |SMD| after weighting) and `balance_achieved`. A patient
 whose subgrouping variable is missing is in neither level of that subgroup.
+
+A level that cannot be estimated keeps its rows with the reason in `note` (fixed phrases of reasons.py: no
+patients of an arm, fewer than the suppression threshold in an arm, separation within the level).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from pipeline.comparison import reasons
 from pipeline.comparison.balance import SMD_LIMIT
 from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.model import weigh
 from pipeline.comparison.propensity import COVARIATES
 from pipeline.comparison.robust import weighted_difference
+from pipeline.estimable import NotEstimable
 
 Level = tuple[str, str, Callable[[pd.DataFrame], pd.Series]]
 SUBGROUPS: tuple[Level, ...] = (
@@ -40,9 +45,12 @@ COLUMNS = ("subgroup", "level", "outcome", "measure", "estimate", "ci_lower", "c
 
 def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: np.ndarray, scheme: str,
                        truncation: tuple[float, float], outcome_name: str = "ODI change M12",
-                       start: dict[str, float] | None = None) -> pd.DataFrame:
+                       start: dict[str, float] | None = None, minimum: int = 2,
+                       treatment: str = "treatment") -> pd.DataFrame:
     """Forest-plot rows. change_row/change: the primary ODI change per patient who has one (`row` into
-    patients). start: the whole population's coefficients, a starting value of each subgroup's fit."""
+    patients). start: the whole population's coefficients, a starting value of each subgroup's fit.
+    minimum: the fewest patients per arm for a level to be estimated (the study's suppression threshold);
+    treatment: the treatment arm's name, for the reason of a level without it."""
     rows = []
     covariates = patients[[*COVARIATES, "treated"]]  # what each subgroup's model needs, copied per subgroup
     time = patients["reintervention_time"].to_numpy(dtype=float)
@@ -52,16 +60,19 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
         part = covariates[mask].reset_index(drop=True)
         treated = part["treated"].to_numpy(dtype=bool)
         base = {"subgroup": name, "level": level, "weights": scheme}
-        if treated.sum() < 2 or (~treated).sum() < 2:
+        why = reasons.arms_reason(int(treated.sum()), int((~treated).sum()), max(minimum, 2), treatment)
+        if why == reasons.NO_PATIENTS:
+            why = reasons.NO_LEVEL_PATIENTS
+        weighting = None
+        if why is None:
+            try:
+                weighting = weigh(part, scheme, truncation, start)
+            except NotEstimable as exc:
+                why = exc.reason
+        if weighting is None:
             for outcome, measure in ((outcome_name, "mean_change_difference"), ("reintervention", "hazard_ratio")):
                 rows.append(base | {"outcome": outcome, "measure": measure, "n_treatment": int(treated.sum()),
-                                    "n_comparator": int((~treated).sum()), "note": "too few patients in an arm"})
-            continue
-        try:
-            weighting = weigh(part, scheme, truncation, start)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            rows.append(base | {"outcome": outcome_name, "measure": "mean_change_difference",
-                                "note": f"propensity model failed: {exc}"})
+                                    "n_comparator": int((~treated).sum()), "note": why})
             continue
         w = weighting.weights
         max_smd = weighting.balance.max_abs_smd_after
@@ -72,13 +83,16 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
         d = weighted_difference(change[inside], treated[r], w[r])
         rows.append(base | {"outcome": outcome_name, "measure": "mean_change_difference", "estimate": d.estimate,
                             "ci_lower": d.lower, "ci_upper": d.upper, "n_treatment": d.n_treatment,
-                            "n_comparator": d.n_comparator, "note": None})
+                            "n_comparator": d.n_comparator,
+                            "note": None if np.isfinite(d.estimate) else reasons.NO_CHANGES})
         hr = hazard_ratio(time[mask], event[mask], treated, w, robust=True)
         # Unweighted event counts per arm: the report withholds the HR when one is small (SAP 8).
         events = np.nan_to_num(event[mask])
+        note = None
+        if not np.isfinite(hr.estimate):
+            note = reasons.NO_REINTERVENTION if events.sum() == 0 else reasons.NO_REINTERVENTION_ARM
         rows.append(base | {"outcome": "reintervention", "measure": "hazard_ratio", "estimate": hr.estimate,
                             "ci_lower": hr.lower, "ci_upper": hr.upper, "n_treatment": hr.n_treatment,
                             "n_comparator": hr.n_comparator, "events_treatment": int(events[treated].sum()),
-                            "events_comparator": int(events[~treated].sum()),
-                            "note": None if np.isfinite(hr.estimate) else "no events in an arm"})
+                            "events_comparator": int(events[~treated].sum()), "note": note})
     return pd.DataFrame(rows, columns=list(COLUMNS))
