@@ -73,7 +73,7 @@ def test_one_arm_only_keeps_its_own_curves(comparison_warehouse, tmp_path):  # n
     db, result = refresh(comparison_warehouse, tmp_path,
                          "UPDATE staging.patients SET in_analysis = false WHERE arm = 'comparator'")
     assert_shapes(db)
-    assert {w: gaps(db)[w] for w in NOT_ESTIMABLE} == dict.fromkeys(NOT_ESTIMABLE, reasons.NO_COMPARATOR)
+    assert {w: gaps(db)[w] for w in NOT_ESTIMABLE} == dict.fromkeys(NOT_ESTIMABLE, "no LAMINECTOMY patients")
     km = query(db, "SELECT DISTINCT arm, adjustment FROM comparison.adjusted_km")
     assert km == [("MILD", "unadjusted")]
     assert all(c.passed for c in checks(result).values())
@@ -142,7 +142,7 @@ def test_quasi_separation_in_the_population_is_weighted_and_a_level_without_comp
     assert separated[0] > 0 and separated[1] == 0.0
     notes = dict(query(db, "SELECT level, note FROM comparison.subgroups WHERE subgroup = 'diabetes' "
                            "AND measure = 'mean_change_difference'"))
-    assert notes == {"yes": reasons.NO_COMPARATOR, "no": None}
+    assert notes == {"yes": "no LAMINECTOMY patients", "no": None}
     assert query(db, "SELECT status FROM comparison.propensity_model WHERE term = 'diabetes'") == [("separating",)]
     # ATE would weight patients who have no counterpart: not estimable.
     db, _ = refresh(comparison_warehouse, tmp_path, "UPDATE staging.patients SET diabetes = 0 WHERE arm = 'comparator'",

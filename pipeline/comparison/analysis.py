@@ -146,7 +146,7 @@ def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     patients = load_input(con, study)
     treated = patients["treated"].to_numpy(dtype=bool)
     n = treated.size
-    reason = reasons.arms_reason(*_arms(patients), study.suppression_threshold, study.treatment)
+    reason = reasons.arms_reason(*_arms(patients), study.suppression_threshold, study.arms)
     wt = None
     if reason is None:
         try:
@@ -373,7 +373,7 @@ def build_subgroups(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     frame = typed("subgroups", subgroup_estimates(
         patients, change_row, change, study.comparison_weights, study.truncation_percentiles,
         f"ODI change {study.primary_visit}", model_terms(con), minimum=study.suppression_threshold,
-        treatment=study.treatment))
+        arms=study.arms))
     rows = replace_table(con, "subgroups", frame)
     estimated = np.isfinite(frame["estimate"].to_numpy(dtype=float))
     gaps = () if estimated.any() else (Gap("subgroups", reasons.NO_SUBGROUP),)

@@ -10,7 +10,6 @@ a dozen covariates on a handful of patients is separated almost surely.
 from __future__ import annotations
 
 NO_PATIENTS = "no patients in the analysis population"
-NO_COMPARATOR = "no comparator patients"
 SEPARATION = "the propensity model cannot be fitted: the covariates separate the arms"
 NOT_CONVERGED = "the propensity model cannot be fitted: it did not converge"
 ALL_CONSTANT = "every covariate of the propensity model is constant in the analysis population"
@@ -25,22 +24,23 @@ NO_LEVEL_PATIENTS = "no patients in this subgroup level"
 NO_SUBGROUP = "no subgroup level holds enough patients in both arms"
 
 
-def no_treatment(treatment: str) -> str:
-    return f"no {treatment} patients"
+def no_arm(arm: str) -> str:
+    """The arm is named, as in every stage: "no LAMINECTOMY patients"."""
+    return f"no {arm} patients"
 
 
 def too_few(minimum: int) -> str:
     return f"fewer than {minimum} patients in an arm"
 
 
-def arms_reason(n_treatment: int, n_comparator: int, minimum: int, treatment: str) -> str | None:
-    """Why two arms of these sizes cannot be compared, or None when they can."""
+def arms_reason(n_treatment: int, n_comparator: int, minimum: int, arms: tuple[str, str]) -> str | None:
+    """Why two arms of these sizes (treatment, comparator) cannot be compared, or None when they can."""
     if n_treatment == 0 and n_comparator == 0:
         return NO_PATIENTS
     if n_comparator == 0:
-        return NO_COMPARATOR
+        return no_arm(arms[1])
     if n_treatment == 0:
-        return no_treatment(treatment)
+        return no_arm(arms[0])
     if min(n_treatment, n_comparator) < minimum:
         return too_few(minimum)
     return None

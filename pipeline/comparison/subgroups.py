@@ -46,11 +46,11 @@ COLUMNS = ("subgroup", "level", "outcome", "measure", "estimate", "ci_lower", "c
 def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: np.ndarray, scheme: str,
                        truncation: tuple[float, float], outcome_name: str = "ODI change M12",
                        start: dict[str, float] | None = None, minimum: int = 2,
-                       treatment: str = "treatment") -> pd.DataFrame:
+                       arms: tuple[str, str] = ("treatment", "comparator")) -> pd.DataFrame:
     """Forest-plot rows. change_row/change: the primary ODI change per patient who has one (`row` into
     patients). start: the whole population's coefficients, a starting value of each subgroup's fit.
     minimum: the fewest patients per arm for a level to be estimated (the study's suppression threshold);
-    treatment: the treatment arm's name, for the reason of a level without it."""
+    arms: the (treatment, comparator) names, for the reason of a level without one of them."""
     rows = []
     covariates = patients[[*COVARIATES, "treated"]]  # what each subgroup's model needs, copied per subgroup
     time = patients["reintervention_time"].to_numpy(dtype=float)
@@ -60,7 +60,7 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
         part = covariates[mask].reset_index(drop=True)
         treated = part["treated"].to_numpy(dtype=bool)
         base = {"subgroup": name, "level": level, "weights": scheme}
-        why = reasons.arms_reason(int(treated.sum()), int((~treated).sum()), max(minimum, 2), treatment)
+        why = reasons.arms_reason(int(treated.sum()), int((~treated).sum()), max(minimum, 2), arms)
         if why == reasons.NO_PATIENTS:
             why = reasons.NO_LEVEL_PATIENTS
         weighting = None
