@@ -3,6 +3,7 @@ test_comparison_assets, altered in staging or durability, then the real comparis
 asset materializes, every table keeps its columns, gaps are recorded with plain reasons, and what is
 estimated is checked against an independent route (statsmodels GLM, hand formulas)."""
 
+import math
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +16,7 @@ from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from pipeline.comparison import reasons
 from pipeline.comparison.analysis import TYPES
 from pipeline.comparison.cohort import load_cohort
+from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.logistic import logistic_mle
 from pipeline.comparison.propensity import build_design
 from tests.test_comparison_assets import resources
@@ -200,3 +202,15 @@ def test_no_events_leave_the_hazard_ratio_e_value_and_complication_difference_as
                      "WHERE outcome = 'return_to_activity'")[0][0] == 1.0
     notes = {r[0] for r in query(db, "SELECT note FROM comparison.subgroups WHERE measure = 'hazard_ratio'")}
     assert notes == {reasons.NO_REINTERVENTION}
+
+
+def test_a_hazard_ratio_without_a_finite_estimate_is_not_estimable_instead_of_raising():
+    # Every treated patient fails before any comparator: the Cox likelihood grows without bound (R's coxph
+    # warns "coefficient may be infinite"); Newton's information matrix goes singular on the way.
+    time, event = np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4)
+    treated = np.array([True, True, False, False])
+    for robust in (False, True):
+        hr = hazard_ratio(time, event, treated, None, robust)
+        assert math.isnan(hr.estimate) and math.isnan(hr.lower) and (hr.n_treatment, hr.n_comparator) == (2, 2)
+    # The same arms with interleaved failures have a finite estimate.
+    assert math.isfinite(hazard_ratio(np.array([1.0, 3.0, 2.0, 4.0]), event, treated, None, False).estimate)

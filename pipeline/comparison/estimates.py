@@ -120,9 +120,17 @@ def hazard_ratio(time: np.ndarray, event: np.ndarray, treated: np.ndarray, weigh
         # No event in an arm: the HR is 0 or infinite (no finite MLE); report it as not estimable.
         return HazardRatio(math.nan, math.nan, math.nan, math.nan, math.nan, nt, nc, events_t, events_c)
     x = treated.astype(float).reshape(-1, 1)
-    fit = cox_efron(time, event, x, weights)
-    var = robust_variance(fit, time, event, x, weights)[0, 0] if robust else fit.var[0, 0]
-    b, se = float(fit.coef[0]), math.sqrt(var)
+    try:
+        fit = cox_efron(time, event, x, weights)
+        var = robust_variance(fit, time, event, x, weights)[0, 0] if robust else fit.var[0, 0]
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+        # A singular information matrix: no event time has both arms at risk (the HR is 0 or infinite).
+        return HazardRatio(math.nan, math.nan, math.nan, math.nan, math.nan, nt, nc, events_t, events_c)
+    b = float(fit.coef[0])
+    if not (fit.converged and math.isfinite(b) and math.isfinite(var) and var > 0):
+        # Monotone likelihood (R: "coefficient may be infinite"): no finite MLE to report.
+        return HazardRatio(math.nan, math.nan, math.nan, math.nan, math.nan, nt, nc, events_t, events_c)
+    se = math.sqrt(var)
     return HazardRatio(math.exp(b), se, math.exp(b - Z95 * se), math.exp(b + Z95 * se),
                        float(2 * norm.sf(abs(b / se))), nt, nc, events_t, events_c)
 
