@@ -18,7 +18,8 @@ def _spec(key: str, description: str) -> dg.AssetSpec:
 
 
 INGEST_SPECS = [
-    _spec("drop_reconciliation", "Every drop seen, its status (ingested, rejected, skipped) and, per file, "
+    _spec("drop_reconciliation", "Every drop seen, its status (ingested, rejected, skipped; waiting while still "
+          "being copied) and, per file, "
           "rows read = accepted + quarantined + duplicates (ingest.drop_versions, drop_files, drop_log)."),
     _spec("quarantined_rows", "Input rows refused by the contract, with reason code, drop, file and line; "
           "no data value."),
@@ -36,8 +37,8 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
         counts = dict(con.execute(load_sql("ingest_table_counts")).fetchall())
     totals = summary_totals(summary)
     context.log.info(
-        "ingest: %d drops ingested, %d rejected, %d skipped; %d rows read, %d quarantined",
-        totals["drops_ingested"], totals["drops_rejected"], totals["drops_skipped"],
+        "ingest: %d drops ingested, %d rejected, %d skipped, %d still being copied; %d rows read, %d quarantined",
+        totals["drops_ingested"], totals["drops_rejected"], totals["drops_skipped"], totals["drops_waiting"],
         totals["rows_read"], totals["rows_quarantined"],
     )
     yield dg.MaterializeResult(
@@ -70,6 +71,7 @@ def summary_totals(summary: IngestSummary) -> dict[str, int]:
         "drops_ingested": sum(d.status == "ingested" for d in summary.drops),
         "drops_rejected": sum(d.status == "rejected" for d in summary.drops),
         "drops_skipped": sum(d.status == "skipped" for d in summary.drops),
+        "drops_waiting": sum(d.status == "waiting" for d in summary.drops),
         "rows_read": sum(f.rows_read for f in files),
         "rows_accepted": sum(f.accepted for f in files),
         "rows_quarantined": sum(f.quarantined for f in files),

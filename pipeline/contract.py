@@ -152,8 +152,39 @@ IDENTIFIER_TEXT_PATTERNS: dict[str, str] = {
     ),
     "ip": r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b",
     "zip": r"\b\d{5}(-\d{4})?\b",
-    # "MRN 123", "mrn:AB12" or a bare run of 7-10 digits; pseudonymous ids must avoid such runs.
+    # "MRN 123", "mrn:AB12" or a bare run of 7-10 digits (in free text; key columns are not scanned so).
     "mrn": r"(?i)\bmrn\s*[:#]?\s*[A-Za-z0-9-]+|\b\d{7,10}\b",
+}
+
+# The key columns (site_id, patient_id) are checked against their own patterns, not the free-text scan
+# above: a run of digits in a pseudonymous id is a study number, not a ZIP code or an MRN. Only an id whose
+# WHOLE value has the shape of a US social security number, a phone number or a calendar date is an
+# identifier (contract revision 2). Shapes are those the key pattern [A-Za-z0-9._-] can spell; a bare run of
+# digits is always a study number (0012345678, 078051120 and 20240305 are accepted). See docs/ingest.md.
+KEY_COLUMNS = ("site_id", "patient_id")
+# Where rows are counted per site (ingest.drop_file_sites) but their site_id is invalid, itself an identifier,
+# or unreadable (a malformed record): such a value is never echoed.
+INVALID_SITE = "(invalid site id)"
+_SEP = r"[-._]"
+_YEAR = r"(1[89][0-9]{2}|2[0-9]{3})"
+_MONTH = r"(0?[1-9]|1[0-2])"
+_DAY = r"(0?[1-9]|[12][0-9]|3[01])"
+_MONTH_NAME = (
+    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?"
+    r"|nov(ember)?|dec(ember)?)"
+)
+KEY_IDENTIFIER_PATTERNS: dict[str, str] = {
+    # 078-05-1120, 078.05.1120
+    "ssn": r"^[0-9]{3}[-.][0-9]{2}[-.][0-9]{4}$",
+    # 555-867-5309, 555.867.5309, 1-555-867-5309 (separators required: 5558675309 is a study number)
+    "phone": r"^(1[-.])?[0-9]{3}[-.][0-9]{3}[-.][0-9]{4}$",
+    # 2024-03-05, 2024.3.5, 2024_03_05; 03-05-2024, 25.12.1950 (day and month either way round, 4-digit
+    # year); 5-Mar-2024, 5march2024, Mar-5-2024, 2024-mar-05
+    "date": (
+        rf"(?i)^({_YEAR}{_SEP}{_MONTH}{_SEP}{_DAY}|{_DAY}{_SEP}{_DAY}{_SEP}{_YEAR}"
+        rf"|{_DAY}{_SEP}?{_MONTH_NAME}{_SEP}?{_YEAR}|{_MONTH_NAME}{_SEP}?{_DAY}{_SEP}?{_YEAR}"
+        rf"|{_YEAR}{_SEP}?{_MONTH_NAME}{_SEP}?{_DAY})$"
+    ),
 }
 
 # Row-level quarantine reason codes (a row gets the first that applies, in this order).

@@ -1,5 +1,6 @@
 -- Each distinct (site_id, patient_id) of the file being applied, checked once: are the ids valid, does
--- either look like a direct identifier, and is the patient erased or unknown? Checking the distinct pairs
+-- either look like a direct identifier (its whole value shaped like an SSN, a phone number or a date:
+-- contract.KEY_IDENTIFIER_PATTERNS, not the free-text scan), and is the patient erased or unknown? Checking the distinct pairs
 -- and joining them back is far cheaper than running the expressions on every row of a large file.
 CREATE OR REPLACE TEMP TABLE ingest_ids AS
 WITH pairs AS (
@@ -24,8 +25,8 @@ SELECT
     pairs.patient_id,
     coalesce(regexp_matches(pairs.site_id, $site_pattern), false) AS site_ok,
     coalesce(regexp_matches(pairs.patient_id, $patient_pattern), false) AS patient_ok,
-    coalesce(regexp_matches(pairs.site_id, $ident_any), false) AS site_hit,
-    coalesce(regexp_matches(pairs.patient_id, $ident_any), false) AS patient_hit,
+    coalesce(regexp_matches(pairs.site_id, $key_ident_any), false) AS site_hit,
+    coalesce(regexp_matches(pairs.patient_id, $key_ident_any), false) AS patient_hit,
     CASE
         WHEN $check_erased AND erased.site_id IS NOT NULL THEN 'erased_patient'
         WHEN $check_orphan AND known.site_id IS NULL THEN 'orphan'

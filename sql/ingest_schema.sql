@@ -27,6 +27,16 @@ CREATE TABLE IF NOT EXISTS ingest.drop_log (
     reason   VARCHAR
 );
 
+-- The drops the latest ingest left for later because they were still being copied (no manifest.json and a
+-- file changed within the settling time). Not a drop version: replaced whole by every ingest run.
+-- drop_id as public_drop_id gives it (a folder name that is not a valid drop id is never held).
+CREATE TABLE IF NOT EXISTS ingest.waiting_drops (
+    drop_id  VARCHAR   NOT NULL,
+    seen_at  TIMESTAMP NOT NULL,
+    run_id   VARCHAR,
+    reason   VARCHAR   NOT NULL          -- ages in seconds only; never a name or a value
+);
+
 -- Reconciliation per drop version and file: rows_read = accepted + quarantined + duplicates.
 CREATE TABLE IF NOT EXISTS ingest.drop_files (
     drop_id     VARCHAR NOT NULL,
@@ -41,6 +51,21 @@ CREATE TABLE IF NOT EXISTS ingest.drop_files (
     duplicates  BIGINT  NOT NULL,        -- identical to a row already held
     superseded  BIGINT  NOT NULL,        -- rows of earlier drops (or versions) this file replaced
     PRIMARY KEY (drop_id, version, file)
+);
+
+-- The same reconciliation split by the rows' site_id (a drop may hold the rows of many sites; the folder
+-- name says nothing about them). Rows whose site_id is invalid, itself an identifier or unreadable are
+-- counted under contract.INVALID_SITE. Summed over a file's sites: its drop_files counts.
+CREATE TABLE IF NOT EXISTS ingest.drop_file_sites (
+    drop_id     VARCHAR NOT NULL,
+    version     INTEGER NOT NULL,
+    file        VARCHAR NOT NULL,
+    site_id     VARCHAR NOT NULL,
+    rows_read   BIGINT  NOT NULL,
+    accepted    BIGINT  NOT NULL,
+    quarantined BIGINT  NOT NULL,
+    duplicates  BIGINT  NOT NULL,
+    PRIMARY KEY (drop_id, version, file, site_id)
 );
 
 -- One row per quarantined input row. Holds no data value: only where the row was and why.

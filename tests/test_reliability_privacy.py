@@ -27,8 +27,9 @@ PLANTED_ROWS = {
         patient(site_id=SITE, patient_id="PV02", sex="SSN 219-09-9999"),
         patient(site_id=SITE, patient_id="PV03", procedure="https://portal.example.org/chart/zq"),
         patient(site_id=SITE, patient_id="PV04", anesthesia="seen 5 March 2024"),
-        patient(site_id=SITE, patient_id="MRN4471X"),
-        patient(site_id="9876543", patient_id="PV05"),
+        # Keys are judged by their whole value (contract revision 2): a phone number, a date.
+        patient(site_id=SITE, patient_id="212-555-0147"),
+        patient(site_id="1961.07.04", patient_id="PV05"),
         patient(site_id=SITE, patient_id="PV06", bmi="zeb.quack2@example.org"),
         patient(site_id=SITE, patient_id="PV07", smoker="10.20.30.41"),
     ],
@@ -51,7 +52,7 @@ IDENTIFIER_HEADER = "Quackenbush name"  # an identifier column: the drop is reje
 EMAIL_FOLDER = "2026-12-03_zebulon.quackenbush@example.org"
 # Short digit runs are searched with their context: "55123" alone turns up inside unrelated numbers.
 NEEDLES = [
-    "219-09-9999", "portal.example.org", "5 March 2024", "MRN4471X", "9876543", "zeb.quack2", "10.20.30.41",
+    "219-09-9999", "portal.example.org", "5 March 2024", "212-555-0147", "1961.07.04", "zeb.quack2", "10.20.30.41",
     "ottoline@example.net", "QX77812", "617-555-0199", "at 02139", "zq-home", "2024-03-05", "Quackenbush",
     "Zebulon", "Ottoline", "Featherstonehaugh", "03/05/2024", "MRN 55123", "Bartholomew",
 ]

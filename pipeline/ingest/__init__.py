@@ -1,9 +1,9 @@
 """Ingest stage: landing drops -> ingest.* warehouse tables, with quarantine and reconciliation.
 
-See docs/ingest.md. No Dagster here: the asset calls ingest_landing, the sensor landing_fingerprint.
+See docs/ingest.md. No Dagster here: the asset calls ingest_landing, the sensor drop_digests (complete drops only).
 """
 
-from .discover import landing_fingerprint
+from .discover import drop_digests, landing_fingerprint, waiting_reason
 from .errors import DropRejected, IngestError
 from .results import DropOutcome, FileReconciliation, IngestSummary
 from .run import ingest_landing
@@ -14,6 +14,8 @@ __all__ = [
     "FileReconciliation",
     "IngestError",
     "IngestSummary",
+    "drop_digests",
     "ingest_landing",
     "landing_fingerprint",
+    "waiting_reason",
 ]

@@ -16,6 +16,7 @@ from pipeline.contract import (
     EVENTS,
     IDENTIFIER_TEXT_PATTERNS,
     INSTRUMENTS,
+    KEY_IDENTIFIER_PATTERNS,
     PATIENT_ID_PATTERN,
     PATIENT_RANGES,
     PRO_DAY_RANGE,
@@ -31,6 +32,8 @@ from .sql import run
 # One pattern matching wherever any identifier pattern matches: a single scan per value; the kind is
 # worked out afterwards, for the few values that match.
 IDENTIFIER_ANY = "|".join(f"(?:{p})" for p in IDENTIFIER_TEXT_PATTERNS.values())
+# The same for the key columns, whose whole value is judged (contract.KEY_IDENTIFIER_PATTERNS).
+KEY_IDENTIFIER_ANY = "|".join(f"(?:{p})" for p in KEY_IDENTIFIER_PATTERNS.values())
 
 
 def contract_params(current_year: int) -> dict[str, Any]:
@@ -40,6 +43,7 @@ def contract_params(current_year: int) -> dict[str, Any]:
         "patient_pattern": PATIENT_ID_PATTERN,
         "procedure_pattern": PROCEDURE_PATTERN,
         "ident_any": IDENTIFIER_ANY,
+        "key_ident_any": KEY_IDENTIFIER_ANY,
         "sexes": list(SEXES),
         "anesthesia_codes": list(ANESTHESIA),
         "event_codes": list(EVENTS),

@@ -69,6 +69,19 @@ def reconcile(
             f"{plan.file} of drop {drop_id} does not reconcile: read {rec.rows_read}, accepted {accepted}, "
             f"quarantined {quarantined}, duplicates {rec.duplicates} (a bug; the drop was rolled back)"
         )
+    sites = checked.sites.values()
+    if (
+        sum(c.rows_read for c in sites) != rec.rows_read
+        or sum(c.accepted for c in sites) != accepted
+        or sum(c.quarantined for c in sites) != quarantined
+        or sum(c.duplicates for c in sites) != rec.duplicates
+    ):
+        raise IngestError(
+            f"{plan.file} of drop {drop_id}: the counts per site do not add up to the file's (a bug; the drop "
+            "was rolled back)"
+        )
+    if checked.sites:
+        _insert_sites(con, checked, drop_id=drop_id, version=version)
     run(
         con,
         "ingest_drop_file_insert",
@@ -85,6 +98,22 @@ def reconcile(
         superseded=rec.superseded,
     )
     return rec
+
+
+def _insert_sites(con: duckdb.DuckDBPyConnection, checked: CheckedFile, *, drop_id: str, version: int) -> None:
+    sites = checked.sites.values()
+    run(
+        con,
+        "ingest_drop_file_sites_insert",
+        drop_id=drop_id,
+        version=version,
+        file=checked.plan.file,
+        site_ids=list(checked.sites),
+        rows_read=[c.rows_read for c in sites],
+        accepted=[c.accepted for c in sites],
+        quarantined=[c.quarantined for c in sites],
+        duplicates=[c.duplicates for c in sites],
+    )
 
 
 def _count(result: duckdb.DuckDBPyConnection) -> int:

@@ -28,7 +28,7 @@ class FileReconciliation:
 class DropOutcome:
     drop_id: str
     version: int | None
-    status: str  # 'ingested' | 'rejected' | 'skipped'
+    status: str  # 'ingested' | 'rejected' | 'skipped' | 'waiting' (still being copied: left for later)
     reason_code: str | None
     reason: str | None
     files: list[FileReconciliation]
@@ -57,6 +57,10 @@ class IngestSummary:
     @property
     def skipped(self) -> int:
         return self._count("skipped")
+
+    @property
+    def waiting(self) -> int:
+        return self._count("waiting")
 
     @property
     def rows_read(self) -> int:

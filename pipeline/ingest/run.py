@@ -8,15 +8,19 @@ once) for temporary tables created outside a transaction. Phase 2 writes the out
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
+from pipeline.contract import public_drop_id
+from pipeline.settings import settle_seconds as default_settle_seconds
 from pipeline.warehouse import transaction
 
 from .context import RunContext, contract_params, setup_session
-from .discover import Drop, discover_drops
+from .discover import Drop, discover_drops, waiting_reason
 from .erase import apply_erasures
 from .errors import DropRejected, IngestError, SqlModelError
 from .inspect import FilePlan, inspect_drop
@@ -36,17 +40,30 @@ def ingest_landing(
     *,
     run_id: str | None = None,
     current_year: int | None = None,
+    settle_seconds: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> IngestSummary:
-    """Apply every drop under `landing` to the ingest.* tables of `con` and report what happened.
+    """Apply every complete drop under `landing` to the ingest.* tables of `con` and report what happened.
 
     Must not be called inside an open transaction: each drop is applied in its own. current_year (default:
-    today's) bounds index_year.
+    today's) bounds index_year. A drop without manifest.json whose files changed within `settle_seconds`
+    (default: pipeline.settings.settle_seconds(), from OUTCOMES_SETTLE_SECONDS) of `clock()` is still being
+    copied: it is left for a later run, reported as `waiting` and listed in ingest.waiting_drops only.
     """
     setup_session(con)
     ctx = RunContext(run_id, contract_params(current_year or date.today().year))
+    settle = default_settle_seconds() if settle_seconds is None else settle_seconds
+    now = clock()
     outcomes = []
     try:
-        for drop in discover_drops(Path(landing)):
+        drops = discover_drops(Path(landing))
+        waiting = {d.drop_id: waiting_reason(d.path, settle_seconds=settle, now=now) for d in drops}
+        _record_waiting(con, ctx, drops, waiting)
+        for drop in drops:
+            if waiting[drop.drop_id] is not None:
+                outcomes.append(DropOutcome(drop.drop_id, None, "waiting", None, waiting[drop.drop_id], []))
+                log.info("drop %s: waiting (still being copied)", _loggable(drop))
+                continue
             outcome = _apply_drop(con, drop, ctx)
             outcomes.append(outcome)
             rows = sum(f.rows_read for f in outcome.files)
@@ -56,6 +73,26 @@ def ingest_landing(
     finally:
         run(con, "ingest_session_cleanup")
     return IngestSummary(outcomes)
+
+
+def _record_waiting(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, drops: list[Drop], waiting: dict[str, str | None]
+) -> None:
+    """ingest.waiting_drops := the drops this run leaves for later (the data-quality report lists them)."""
+    with transaction(con):
+        run(con, "ingest_waiting_reset")
+        at = ctx.now()
+        for drop in drops:
+            reason = waiting[drop.drop_id]
+            if reason is not None:
+                run(
+                    con,
+                    "ingest_waiting_insert",
+                    drop_id=public_drop_id(drop.drop_id),
+                    at=at,
+                    run_id=ctx.run_id,
+                    reason=reason,
+                )
 
 
 def _loggable(drop: Drop) -> str:

@@ -11,12 +11,22 @@ from typing import Any
 
 import duckdb
 
-from pipeline.contract import IDENTIFIER_TEXT_PATTERNS
+from pipeline.contract import IDENTIFIER_TEXT_PATTERNS, INVALID_SITE, KEY_COLUMNS, KEY_IDENTIFIER_PATTERNS
 
 from .errors import IngestError
 from .inspect import FilePlan
 from .read import Staged, stage_file
 from .sql import run, scalar
+
+
+@dataclass
+class SiteCounts:
+    """The part of a file's reconciliation that falls to one site."""
+
+    rows_read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
 
 
 @dataclass
@@ -33,6 +43,8 @@ class CheckedFile:
     duplicates: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     top_coded: int = 0
+    # site_id (or contract.INVALID_SITE) -> SiteCounts; the file's counts are the sums
+    sites: dict[str, SiteCounts] = field(default_factory=dict)
 
     @property
     def result_table(self) -> str:
@@ -63,8 +75,10 @@ def check_file(
     )
     run(con, spec.check_model, **params)
     run(con, "ingest_drop_stage")
-    for kind, pattern in IDENTIFIER_TEXT_PATTERNS.items():
-        run(con, "ingest_identifier_kind", kind=kind, pattern=pattern)
+    if scalar(con, "ingest_identifier_hits"):
+        for keys, patterns in ((True, KEY_IDENTIFIER_PATTERNS), (False, IDENTIFIER_TEXT_PATTERNS)):
+            for kind, pattern in patterns.items():
+                run(con, "ingest_identifier_kind", kind=kind, pattern=pattern, keys=keys, key_columns=list(KEY_COLUMNS))
     columns = dict(key_cols=list(spec.key), all_cols=list(spec.columns))
     run(con, "ingest_file_duplicates", **columns)
     run(con, "ingest_mark_file_duplicates")
@@ -97,7 +111,20 @@ def check_file(
 
 
 def _tally(con: duckdb.DuckDBPyConnection, checked: CheckedFile) -> None:
-    parsed, duplicates, accepted, quarantined = run(con, "ingest_file_counts").fetchone()
+    # One pass gives the counts per site; the file's counts are their sums.
+    sites: dict[str, SiteCounts] = {}
+    for site, n, dup, acc, quar in run(con, "ingest_file_counts", invalid_site=INVALID_SITE).fetchall():
+        sites[site] = SiteCounts(rows_read=int(n), accepted=int(acc), quarantined=int(quar), duplicates=int(dup))
+    if checked.staged.malformed:
+        # A malformed record has no readable site.
+        bad = sites.setdefault(INVALID_SITE, SiteCounts())
+        bad.rows_read += checked.staged.malformed
+        bad.quarantined += checked.staged.malformed
+    parsed = sum(c.rows_read for c in sites.values()) - checked.staged.malformed
+    duplicates = sum(c.duplicates for c in sites.values())
+    accepted = sum(c.accepted for c in sites.values())
+    quarantined = sum(c.quarantined for c in sites.values()) - checked.staged.malformed
+    checked.sites = dict(sorted(sites.items()))
     if parsed != checked.staged.rows:
         raise IngestError(
             f"{checked.plan.file}: {parsed} rows checked of {checked.staged.rows} parsed (a bug)"
