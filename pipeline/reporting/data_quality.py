@@ -25,10 +25,18 @@ def safe_drop_id(drop_id: str) -> str:
     return drop_id if re.fullmatch(DROP_ID_PATTERN.strip("^$"), drop_id or "") else HIDDEN_NAME
 
 
-def site_of(drop_id: str) -> str | None:
-    """The site a drop comes from, by the landing convention `<date>_<SITE>` (None when not so named)."""
-    m = re.fullmatch(r"\d{4}-\d{2}-\d{2}_([A-Za-z0-9.-]+)", drop_id)
-    return m.group(1) if m else None
+def site_of(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
+    """The sites of each drop version, (drop_id, version) -> "SITE01" or "3 sites: SITE01, SITE02, SITE03".
+
+    A row's site is its own site_id (ingest.drop_file_sites): a drop may hold the rows of many sites and its
+    folder name says nothing about them. Rows whose site_id is invalid count as "(invalid site id)". A drop
+    version without rows (rejected, or ingested before per-site counts existed) has no entry."""
+    if not table_exists(con, "ingest.drop_file_sites"):
+        return {}
+    out = {}
+    for drop_id, version, sites in con.execute(load_sql("report_drop_sites")).fetchall():
+        out[(drop_id, int(version))] = sites[0] if len(sites) == 1 else f"{len(sites)} sites: {', '.join(sites)}"
+    return out
 
 
 def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -37,6 +45,7 @@ def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     versions = con.execute(load_sql("report_drops")).df()
     files = con.execute(load_sql("report_drop_files")).df()
     reasons = con.execute(load_sql("report_quarantine_by_file")).df()
+    sites = site_of(con)
     by_file: dict[tuple, dict[str, int]] = {}
     for r in reasons.itertuples():
         by_file.setdefault((r.drop_id, int(r.version), r.file), {})[r.reason_code] = int(r.rows)
@@ -49,7 +58,8 @@ def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             if v.reason_code == "invalid_drop_id":
                 reason = DROP_REJECTION_CODES.get("invalid_drop_id", "invalid drop folder name")
         out.append({
-            "drop_id": safe_drop_id(v.drop_id), "version": int(v.version), "site": site_of(v.drop_id),
+            "drop_id": safe_drop_id(v.drop_id), "version": int(v.version),
+            "site": sites.get((v.drop_id, int(v.version))),
             "status": v.status, "reason": reason,
             "reason_code": v.reason_code if isinstance(v.reason_code, str) else None,
             "superseded_by": count(v.superseded_by),
@@ -62,9 +72,16 @@ def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     if table_exists(con, "ingest.drop_log"):
         for r in con.execute(load_sql("report_skipped_drops")).df().itertuples():
             matched = "rejected" if r.matched_status == "rejected" else f"replaced by version {count(r.superseded_by)}"
-            out.append({"drop_id": safe_drop_id(r.drop_id), "version": None, "site": site_of(r.drop_id),
+            out.append({"drop_id": safe_drop_id(r.drop_id), "version": None,
+                        "site": sites.get((r.drop_id, count(r.matched_version))),
                         "status": "skipped", "reason": f"identical to version {count(r.matched_version)}, which was "
                         f"{matched}: not applied again", "reason_code": None, "superseded_by": None, "files": []})
+    if table_exists(con, "ingest.waiting_drops"):
+        # Still being copied when the refresh looked (no manifest.json, a file changed within the settling
+        # time): left for a later refresh, not a drop version.
+        for drop_id, reason in con.execute(load_sql("report_waiting_drops")).fetchall():
+            out.append({"drop_id": safe_drop_id(drop_id), "version": None, "site": None, "status": "waiting",
+                        "reason": reason, "reason_code": None, "superseded_by": None, "files": []})
     return out
 
 
