@@ -49,7 +49,7 @@ def attrition_by_site(con: duckdb.DuckDBPyConnection, study: Study, s: Suppresso
     patients with another procedure, records read and records quarantined are each a column with its total,
     suppressed on their own. Patients accepted per site (= other + analysed) is not shown: with the other
     cells published it would reveal a hidden "other" count (the flow shows the overall number)."""
-    if not (table_exists(con, "ingest.drop_files") and table_exists(con, "staging.patients")):
+    if not (table_exists(con, "ingest.drop_file_sites") and table_exists(con, "staging.patients")):
         return {"columns": [], "rows": []}
     t = con.execute(load_sql("report_attrition_by_site")).df()
     sites = sorted(t["site"].unique())
