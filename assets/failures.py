@@ -39,7 +39,8 @@ def describe(step: str, error_type: str | None) -> str:
     """What a failed step means, in plain words: the error's type name at most, never its text."""
     if error_type and "AssetCheckFailed" in error_type:
         return f"a blocking data check ({step}) found wrong numbers, so nothing downstream of it was computed"
-    return f"step {step} stopped with {error_type or 'an error'}, so nothing downstream of it was computed"
+    kind = f" ({error_type})" if error_type else ""
+    return f"step {step} stopped with an unexpected error{kind}, so nothing downstream of it was computed"
 
 
 def _error_type(event: dg.DagsterEvent | None) -> str | None:

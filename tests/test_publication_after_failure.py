@@ -43,7 +43,8 @@ def test_the_data_quality_report_is_published_and_names_the_failed_stage(failed_
     latest = root / "site" / "latest"
     dq = json.loads((latest / "data_quality.json").read_text())
     assert {"stage": "durability", "step": "reintervention_km",
-            "what": "step reintervention_km stopped with RuntimeError, so nothing downstream of it was computed",
+            "what": "step reintervention_km stopped with an unexpected error (RuntimeError), so nothing "
+                    "downstream of it was computed",
             } in dq["stage_failures"]
     assert any(d["status"] == "ingested" for d in dq["drops"])
     page = (latest / "data_quality.html").read_text()
