@@ -21,7 +21,7 @@ def failed_refresh(tmp_path_factory):
     landing = generate(root, patients=150, seed=31)
     settings = Settings(landing=landing, warehouse=root / "w.duckdb", reports=root / "site", timezone="UTC")
 
-    def broken(con):
+    def broken(*args, **kwargs):
         raise RuntimeError(LEAKY_MESSAGE)
 
     with pytest.MonkeyPatch.context() as mp:
