@@ -31,9 +31,9 @@ HISTORY = {"ingest.drop_log"}
 
 
 def _child(root: Path, landing: Path, point: str = "none", hold: float = 0.0, **popen) -> subprocess.Popen:
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True} | popen
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.hostile.child", str(root), str(landing), point, str(hold)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+        [sys.executable, "-m", "tests.hostile.child", str(root), str(landing), point, str(hold)], cwd=REPO, **popen,
     )
 
 
@@ -125,8 +125,14 @@ def test_sigkill_leaves_a_consistent_warehouse_and_the_next_run_completes_the_sa
 def test_two_refreshes_launched_at_once_serialise_on_the_writer_lock(world):
     root = world["root"] / "concurrent"
     root.mkdir()
-    a, b = _child(root, world["landing"]), _child(root, world["landing"])
-    (_out_a, err_a), (_out_b, err_b) = a.communicate(timeout=180), b.communicate(timeout=180)
+    # Each child logs to a file: a child writing into a full pipe that nobody reads would block while it holds
+    # the writer lock, and the other would time out for a reason that has nothing to do with the lock.
+    logs = [root / f"{name}.log" for name in "ab"]
+    children = [_child(root, world["landing"], stdout=log.open("w"), stderr=subprocess.STDOUT) for log in logs]
+    for child in children:
+        child.wait(timeout=180)
+    a, b = children
+    err_a, err_b = (log.read_text() for log in logs)
     # With the default 30 s wait both finish: the second waits for the first, then finds nothing new.
     assert (a.returncode, b.returncode) == (0, 0), (err_a[-1500:], err_b[-1500:])
     check_consistent(settings_for(root, world["landing"]).warehouse)
