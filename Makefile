@@ -25,13 +25,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml: pipeline/dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: assets/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	@test -f $@ && ! cmp -s $< $@ && echo "note: keeping your $@ (differs from pipeline/dagster.yaml)" || cp $< $@
+	@test -f $@ && ! cmp -s $< $@ && echo "note: keeping your $@ (differs from assets/dagster.yaml)" || cp $< $@
 
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg launch --job nightly_refresh
-	@$(BIN)/python -m pipeline.where
+	@$(BIN)/python -m pipeline.reporting.locations
 
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg dev --host $(UI_HOST) --port $(UI_PORT)

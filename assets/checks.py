@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from assets.resources import Warehouse
 from pipeline.checks import run_check
-from pipeline.resources import Warehouse
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,18 @@ from collections.abc import Mapping
 import dagster as dg
 import pandas as pd
 
-from pipeline.comparison import analysis
+from assets.resources import RefreshPaths, Warehouse
+from pipeline.comparison import adjusted_tables
 from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
 from pipeline.estimable import record_gaps
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 
 GROUP = "comparison"
 KINDS = {"duckdb", "python"}
 
 
-def _result(built: analysis.Built, study_sha: str, extra: Mapping[str, object] | None = None) -> dg.MaterializeResult:
+def _result(built: adjusted_tables.Built, study_sha: str,
+            extra: Mapping[str, object] | None = None) -> dg.MaterializeResult:
     """Row count, table name, study hash, the finite key numbers (NaN cannot be plotted) and what could not
     be estimated (member: reason)."""
     metadata: dict[str, object] = {"dagster/row_count": int(built.rows), "dagster/table_name": built.table,
@@ -50,7 +51,7 @@ def propensity_weights(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     the population with its score and weight is stored as comparison.cohort, which the later steps read."""
     study = paths.study()
     with warehouse.get_connection() as con:
-        built = analysis.build_propensity(con, study)
+        built = adjusted_tables.build_propensity(con, study)
         record_gaps(con, "propensity_weights", built.gaps)
     return _result(built, study.sha256, {"weights": study.comparison_weights})
 
@@ -62,7 +63,7 @@ def covariate_balance(warehouse: Warehouse, paths: RefreshPaths) -> dg.Materiali
     (comparison.balance, comparison.balance_summary)."""
     study = paths.study()
     with warehouse.get_connection() as con:
-        built = analysis.build_balance(con, study)
+        built = adjusted_tables.build_balance(con, study)
         record_gaps(con, "covariate_balance", built.gaps)
     table = built.frame
     records = [dg.TableRecord({"covariate": r.covariate, "smd_before": round(float(r.smd_before), 4),
@@ -88,7 +89,7 @@ def adjusted_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     propensity model (study comparison.ci). Each adjusted row carries balance_achieved."""
     study = paths.study()
     with warehouse.get_connection() as con:
-        built = analysis.build_adjusted_estimates(con, study)
+        built = adjusted_tables.build_adjusted_estimates(con, study)
         record_gaps(con, "adjusted_estimates", built.gaps)
     return _result(built, study.sha256, {"ci": study.comparison_ci})
 
@@ -100,7 +101,7 @@ def adjusted_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResu
     comparison.adjusted_km_curve)."""
     study = paths.study()
     with warehouse.get_connection() as con:
-        built = analysis.build_adjusted_km(con, study)
+        built = adjusted_tables.build_adjusted_km(con, study)
         record_gaps(con, "adjusted_km", built.gaps)
     return _result(built, study.sha256)
 
@@ -112,7 +113,7 @@ def reintervention_e_value(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mate
     (comparison.e_value)."""
     study = paths.study()
     with warehouse.get_connection() as con:
-        built = analysis.build_e_value(con, study)
+        built = adjusted_tables.build_e_value(con, study)
         record_gaps(con, "reintervention_e_value", built.gaps)
     return _result(built, study.sha256)
 
@@ -124,7 +125,7 @@ def subgroup_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     each subgroup (comparison.subgroups)."""
     study = paths.study()
     with warehouse.get_connection() as con:
-        built = analysis.build_subgroups(con, study)
+        built = adjusted_tables.build_subgroups(con, study)
         record_gaps(con, "subgroup_estimates", built.gaps)
     return _result(built, study.sha256)
 

@@ -1,7 +1,7 @@
 """Durability stage (SAP section 4): time-to-event analysis data sets and fits, tables in schema `durability`.
 
 Thin wrappers: the data sets are SQL models (sql/durability_*_dataset.sql, pipeline.survival.datasets), the
-fits live in pipeline.survival.analyses, and every estimator is checked against R (docs/durability.md).
+fits live in pipeline.survival.durability_tables, and every estimator is checked against R (docs/durability.md).
 """
 
 import math
@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
+from assets.resources import RefreshPaths, Warehouse
 from pipeline.estimable import Gap
-from pipeline.resources import RefreshPaths, Warehouse
-from pipeline.survival import analyses
+from pipeline.survival import durability_tables
 from pipeline.survival.checks import ph_test, ph_test_gap, run_durability_check
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
@@ -34,7 +34,7 @@ def _result(rows: int, numbers: Mapping[str, float], gaps: Sequence[Gap] = ()) -
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _fitted(out: analyses.Materialized) -> dg.MaterializeResult:
+def _fitted(out: durability_tables.Materialized) -> dg.MaterializeResult:
     return _result(out.rows, out.numbers, out.gaps)
 
 
@@ -53,7 +53,7 @@ def reintervention_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.Materiali
     events and censored per year (durability.reintervention_km), and the whole curve
     (durability.reintervention_km_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.reintervention_km(con, study=paths.study())
+        out = durability_tables.reintervention_km(con, study=paths.study())
     return _fitted(out)
 
 
@@ -63,7 +63,7 @@ def reintervention_comparison(warehouse: Warehouse, paths: RefreshPaths) -> dg.M
     test (R's cox.zph), RMST to the horizon per arm and its difference (durability.reintervention_comparison)."""
     with warehouse.get_connection() as con:
         study = paths.study()
-        out = analyses.reintervention_comparison(con, tau=study.horizon_days, study=study)
+        out = durability_tables.reintervention_comparison(con, tau=study.horizon_days, study=study)
     return _fitted(out)
 
 
@@ -73,7 +73,7 @@ def reintervention_cif(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     (deterministic Aalen–Johansen; durability.reintervention_cif), and the whole curve with delta-method
     log(−log) 95% CIs, one row per distinct time (durability.reintervention_cif_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.reintervention_cif(con, study=paths.study())
+        out = durability_tables.reintervention_cif(con, study=paths.study())
     return _fitted(out)
 
 
@@ -93,7 +93,7 @@ def durable_response_turnbull(warehouse: Warehouse, paths: RefreshPaths) -> dg.M
     (durability.durable_response_turnbull), and the whole curve, one row per support point
     (durability.durable_response_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.durable_response_turnbull(con, study=paths.study())
+        out = durability_tables.durable_response_turnbull(con, study=paths.study())
     return _fitted(out)
 
 
@@ -111,7 +111,7 @@ def return_to_activity_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mater
     """Recovery per arm: KM median days with 95% CI, share back by day 14 and 28 (1 − KM) with CIs
     (durability.return_to_activity_km), and the whole curve (durability.return_to_activity_km_curve)."""
     with warehouse.get_connection() as con:
-        out = analyses.return_to_activity_km(con, study=paths.study())
+        out = durability_tables.return_to_activity_km(con, study=paths.study())
     return _fitted(out)
 
 

@@ -7,9 +7,9 @@ already held byte for byte makes re-running it cheap. See docs/dagster.md.
 
 import dagster as dg
 
+from assets.resources import RefreshPaths, Warehouse
 from pipeline.contract import public_drop_id
 from pipeline.ingest import IngestSummary, ingest_landing
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 
+from assets.resources import RefreshPaths, Warehouse
 from pipeline.outcomes import BUILDERS, check_staging_matches
 from pipeline.outcomes import checks as oc
 from pipeline.outcomes.built import Built
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 from pipeline.study import Study
 

@@ -3,15 +3,16 @@ results.json, the data-quality report with data_quality.json and the data overvi
 
 Each report asset renders its files into the run's pending folder (`<reports>/.pending/<run_id>/`, invisible to
 readers); `published_reports` then publishes everything the run rendered as one refresh, atomically
-(pipeline/publish.py), points `latest/` at it and rebuilds the index. A failed report leaves the previous
+(pipeline/reporting/publish.py), points `latest/` at it and rebuilds the index. A failed report leaves the previous
 refresh in place. The refresh id comes from the run's creation time, so every asset of a run names the same one.
 """
 
 import dagster as dg
 
-from pipeline.overview import build_overview
-from pipeline.publish import REFRESHES, new_refresh_id
+from assets.resources import RefreshPaths, Warehouse
+from pipeline.reporting.overview import build_overview
 from pipeline.reporting.provenance import build_provenance
+from pipeline.reporting.publish import REFRESHES, new_refresh_id
 from pipeline.reporting.render import (
     pending_dir,
     publish_pending,
@@ -19,7 +20,6 @@ from pipeline.reporting.render import (
     render_data_quality_files,
     stage,
 )
-from pipeline.resources import RefreshPaths, Warehouse
 
 GROUP = "reporting"
 OUTCOME_DEPS = ["pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",

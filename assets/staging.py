@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipeline.resources import RefreshPaths, Warehouse
+from assets.resources import RefreshPaths, Warehouse
 from pipeline.sql import SQL_DIR, load_sql
 from pipeline.staging import build_model
 

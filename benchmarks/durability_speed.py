@@ -19,7 +19,16 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.survival import aalen_johansen, analyses, cox_efron, cox_zph, kaplan_meier, logrank, rmst, turnbull
+from pipeline.survival import (
+    aalen_johansen,
+    cox_efron,
+    cox_zph,
+    durability_tables,
+    kaplan_meier,
+    logrank,
+    rmst,
+    turnbull,
+)
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
     build_reintervention_dataset,
@@ -119,11 +128,11 @@ def stage(n: int) -> None:
         timed("reintervention_dataset (SQL)", lambda: build_reintervention_dataset(con, 1826))
         timed("return_to_activity_dataset (SQL)", lambda: build_return_to_activity_dataset(con, 1826))
         timed("durable_response_dataset (SQL)", lambda: build_durable_response_dataset(con))
-        timed("reintervention_km (load, fit, write)", lambda: analyses.reintervention_km(con))
-        timed("reintervention_comparison", lambda: analyses.reintervention_comparison(con, 1826))
-        timed("reintervention_cif", lambda: analyses.reintervention_cif(con))
-        timed("durable_response_turnbull", lambda: analyses.durable_response_turnbull(con))
-        timed("return_to_activity_km", lambda: analyses.return_to_activity_km(con))
+        timed("reintervention_km (load, fit, write)", lambda: durability_tables.reintervention_km(con))
+        timed("reintervention_comparison", lambda: durability_tables.reintervention_comparison(con, 1826))
+        timed("reintervention_cif", lambda: durability_tables.reintervention_cif(con))
+        timed("durable_response_turnbull", lambda: durability_tables.durable_response_turnbull(con))
+        timed("return_to_activity_km", lambda: durability_tables.return_to_activity_km(con))
         print(f"{'  durability stage in total':<58} {time.perf_counter() - t0:7.2f} s")
         con.close()
 

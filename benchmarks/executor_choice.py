@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.definitions import build_definitions
+from assets.definitions import build_definitions
 from pipeline.settings import REPO_ROOT, Settings
 
 

@@ -264,7 +264,7 @@ def run_refresh(run_root: Path, label: str) -> dict:
 
 
 def _asset_groups() -> dict[str, str]:
-    from pipeline.definitions import defs
+    from assets.definitions import defs
 
     graph = defs.resolve_asset_graph()
     return {node.key.to_user_string(): node.group_name for node in graph.asset_nodes}

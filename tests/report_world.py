@@ -12,8 +12,8 @@ from assets.durability import DURABILITY_ASSETS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS
 from assets.reporting import REPORTING_ASSETS
+from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.study import DEFAULT_STUDY_FILE
 
 

@@ -4,7 +4,7 @@ import shutil
 
 import dagster as dg
 
-from pipeline.automation import landing_sensor, nightly_schedule
+from assets.automation import landing_sensor, nightly_schedule
 from tests.landing import write_minimal_drop
 
 

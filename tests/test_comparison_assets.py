@@ -13,11 +13,11 @@ import pytest
 from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from assets.durability import DURABILITY_ASSETS
 from assets.outcomes import OUTCOME_ASSETS
-from pipeline.comparison import analysis
+from assets.resources import RefreshPaths, Warehouse
+from pipeline.comparison import adjusted_tables
 from pipeline.comparison.cohort import StaleWeightsError, load_cohort, load_data
 from pipeline.comparison.estimates import estimates_table
 from pipeline.comparison.model import weigh
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
@@ -143,9 +143,9 @@ def test_bootstrap_path_refits_and_is_seeded(warehouse, tmp_path):
     overrides = "[comparison]\nci = 'bootstrap'\nbootstrap_replicates = 20\nbootstrap_seed = 3"
     study = load_study(DEFAULT_STUDY_FILE, overrides)
     with duckdb.connect(str(copy)) as con:
-        analysis.build_propensity(con, study)
-        first = analysis.build_adjusted_estimates(con, study).frame
-        again = analysis.build_adjusted_estimates(con, study).frame
+        adjusted_tables.build_propensity(con, study)
+        first = adjusted_tables.build_adjusted_estimates(con, study).frame
+        again = adjusted_tables.build_adjusted_estimates(con, study).frame
     adjusted = first[first["adjustment"] == "adjusted"]
     assert set(adjusted["ci_method"]) == {"bootstrap_percentile"}
     assert np.isfinite(adjusted["ci_lower"]).mean() > 0.5
@@ -157,10 +157,10 @@ def test_steps_refuse_weights_stored_under_other_settings(warehouse, tmp_path):
     copy.write_bytes(warehouse.read_bytes())
     ate = load_study(DEFAULT_STUDY_FILE, "[comparison]\nweights = 'ate'")
     with duckdb.connect(str(copy)) as con:
-        analysis.build_propensity(con, load_study(DEFAULT_STUDY_FILE))
-        for build in (analysis.build_balance, analysis.build_adjusted_estimates, analysis.build_adjusted_km,
-                      analysis.build_subgroups):
+        adjusted_tables.build_propensity(con, load_study(DEFAULT_STUDY_FILE))
+        for build in (adjusted_tables.build_balance, adjusted_tables.build_adjusted_estimates,
+                      adjusted_tables.build_adjusted_km, adjusted_tables.build_subgroups):
             with pytest.raises(StaleWeightsError):
                 build(con, ate)
-        analysis.build_propensity(con, ate)
-        assert analysis.build_balance(con, ate).rows > 0
+        adjusted_tables.build_propensity(con, ate)
+        assert adjusted_tables.build_balance(con, ate).rows > 0

@@ -14,7 +14,7 @@ import statsmodels.api as sm
 
 from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from pipeline.comparison import reasons
-from pipeline.comparison.analysis import TYPES
+from pipeline.comparison.adjusted_tables import TYPES
 from pipeline.comparison.cohort import load_cohort
 from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.logistic import logistic_mle

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from pipeline.disclosure import SUPPRESSED, suppress_counts, suppress_table
+from pipeline.reporting.disclosure import SUPPRESSED, suppress_counts, suppress_table
 
 
 def _recoverable(table: pd.DataFrame) -> bool:

@@ -23,8 +23,8 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from pipeline.definitions import build_definitions
-from pipeline.reporting.results import validate
+from assets.definitions import build_definitions
+from pipeline.reporting.results_json import validate
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.sql import load_sql
 from tests import landing_shapes as shapes_

@@ -10,8 +10,8 @@ import pytest
 from assets.checks import ASSET_CHECKS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
+from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.settings import REPO_ROOT
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 

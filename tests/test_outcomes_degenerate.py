@@ -12,12 +12,12 @@ import pytest
 from assets.checks import ASSET_CHECKS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
+from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
 from pipeline.estimable import read_gaps
 from pipeline.outcomes import build_all as build_outcomes
 from pipeline.outcomes import build_pro_changes, checks
 from pipeline.outcomes.gaps import NO_LOS, NO_PAIRS
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.staging import build_all as build_staging
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from tests.ingest_helpers import patient, write_drop

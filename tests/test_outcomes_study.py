@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from pipeline.resources import RefreshPaths
+from assets.resources import RefreshPaths
 from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
 
 STUDY = load_study()

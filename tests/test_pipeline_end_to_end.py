@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.definitions import build_definitions
+from assets.definitions import build_definitions
 from pipeline.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import json
 import dagster as dg
 import pytest
 
-from pipeline.definitions import build_definitions
+from assets.definitions import build_definitions
 from pipeline.settings import Settings
-from pipeline.survival import analyses
+from pipeline.survival import durability_tables
 from tests.report_world import generate
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def failed_refresh(tmp_path_factory):
         raise RuntimeError(LEAKY_MESSAGE)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(analyses, "reintervention_km", broken)
+        mp.setattr(durability_tables, "reintervention_km", broken)
         job = build_definitions(settings).resolve_job_def("nightly_refresh")
         result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     return root, result

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.publish import list_refreshes, publish
+from pipeline.reporting.publish import list_refreshes, publish
 
 
 def _index(ids):
@@ -41,7 +41,7 @@ def test_a_refresh_id_is_never_overwritten(tmp_path):
 
 
 def test_an_unusable_reports_folder_fails_with_a_message_naming_it(tmp_path):
-    from pipeline.publish import PublishError
+    from pipeline.reporting.publish import PublishError
     from pipeline.reporting.render import stage
 
     reports = tmp_path / "site"

@@ -19,9 +19,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-import pipeline.definitions
-from pipeline.publish import list_refreshes
-from pipeline.resources import Warehouse
+import assets.definitions
+from assets.resources import Warehouse
+from pipeline.reporting.publish import list_refreshes
 from tests.hostile.child import CRASH_POINTS
 from tests.hostile.runs import check_consistent, generated_landing, report_text, run_job, settings_for, snapshot
 
@@ -149,7 +149,7 @@ def test_a_refresh_that_cannot_get_the_lock_is_refused_with_a_clear_message(worl
     holder = _child(root, world["landing"], "hold", 20)
     try:
         assert holder.stdout.readline().strip() == "holding"
-        monkeypatch.setattr(pipeline.definitions, "Warehouse",
+        monkeypatch.setattr(assets.definitions, "Warehouse",
                             functools.partial(Warehouse, lock_timeout_seconds=1.0))
         started = time.monotonic()
         result = run_job(settings_for(root, world["landing"]), dg.DagsterInstance.ephemeral(), raise_on_error=False)
@@ -203,7 +203,7 @@ def test_disk_full_while_publishing_keeps_the_previous_report(world, monkeypatch
     result = run_job(settings, dg.DagsterInstance.ephemeral(), raise_on_error=False)
     monkeypatch.undo()
     assert not result.success
-    # The cause is named. (pipeline/publish.py adds "cannot publish refresh ...; the previous report is
+    # The cause is named. (pipeline/reporting/publish.py adds "cannot publish refresh ...; the previous report is
     # unchanged" when the rename into refreshes/ fails; here the first write to hit the disk is the staging
     # of a page in <reports>/.pending/, which reports the bare OSError.)
     assert "No space left on device" in _failure_messages(result)

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.estimable import Gap, record_gaps
 from pipeline.reporting.claims import INCONCLUSIVE, evaluate
-from pipeline.reporting.results import BETWEEN_ARM_MEMBERS, PER_ARM_MEMBERS, assemble_results, validate
+from pipeline.reporting.results_json import BETWEEN_ARM_MEMBERS, PER_ARM_MEMBERS, assemble_results, validate
 from pipeline.study import load_study
 
 PROVENANCE = {"generated_at": "2026-12-06T00:00:00Z", "run_id": "r", "code_version": "c", "data_sha256": "d",

@@ -13,10 +13,10 @@ import duckdb
 import pytest
 from plotly.offline import get_plotlyjs
 
-from pipeline.publish import list_refreshes
 from pipeline.reporting.provenance import build_provenance
+from pipeline.reporting.publish import list_refreshes
 from pipeline.reporting.render import publish_pending, render_data_quality_files
-from pipeline.reporting.results import validate
+from pipeline.reporting.results_json import validate
 from pipeline.study import load_study
 from tests.report_world import generate, run_graph
 

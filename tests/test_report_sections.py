@@ -130,7 +130,7 @@ def test_every_claim_gets_one_plain_sentence_saying_whether_the_data_support_it(
 
 
 def test_complications_is_an_object_of_per_arm_rates_and_the_difference(world):
-    from pipeline.reporting.results import validate
+    from pipeline.reporting.results_json import validate
 
     doc = json.loads((world / "site" / "latest" / "results.json").read_text())
     c = doc["complications"]

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS, proportional_hazards
+from assets.resources import RefreshPaths, Warehouse
 from pipeline.ingest import ingest_landing
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.staging import build_all
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from pipeline.survival import kaplan_meier

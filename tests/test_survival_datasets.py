@@ -8,16 +8,16 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from pipeline.resources import RefreshPaths
+from assets.resources import RefreshPaths
 from pipeline.sql import load_sql
 from pipeline.staging import build_model
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
-from pipeline.survival.analyses import durable_response_turnbull
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
     build_reintervention_dataset,
     build_return_to_activity_dataset,
 )
+from pipeline.survival.durability_tables import durable_response_turnbull
 
 STUDY = load_study()
 RELATIVE = load_study(overrides='responders.ODI.rule = "relative"')

@@ -12,12 +12,12 @@ import duckdb
 import pytest
 
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
+from assets.resources import RefreshPaths, Warehouse
 from pipeline.estimable import read_gaps
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.sql import load_sql
 from pipeline.staging import build_model
 from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
-from pipeline.survival import analyses
+from pipeline.survival import durability_tables
 from pipeline.survival.checks import DURABILITY_CHECKS as SQL_CHECKS
 from pipeline.survival.checks import run_durability_check
 from pipeline.survival.datasets import (
@@ -92,11 +92,11 @@ def durability(con, study: Study = STUDY) -> dict[str, str]:
     build_reintervention_dataset(con, study.horizon_days)
     build_return_to_activity_dataset(con, study.horizon_days)
     build_durable_response_dataset(con, study)
-    analyses.reintervention_km(con, study=study)
-    analyses.reintervention_comparison(con, study.horizon_days, study=study)
-    analyses.reintervention_cif(con, study=study)
-    analyses.durable_response_turnbull(con, study=study)
-    analyses.return_to_activity_km(con, study=study)
+    durability_tables.reintervention_km(con, study=study)
+    durability_tables.reintervention_comparison(con, study.horizon_days, study=study)
+    durability_tables.reintervention_cif(con, study=study)
+    durability_tables.durable_response_turnbull(con, study=study)
+    durability_tables.return_to_activity_km(con, study=study)
     return {gap.what: gap.reason for gap in read_gaps(con)}
 
 

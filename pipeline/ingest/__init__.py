@@ -5,8 +5,8 @@ See docs/ingest.md. No Dagster here: the asset calls ingest_landing, the sensor 
 
 from .discover import drop_digests, landing_fingerprint, waiting_reason
 from .errors import DropRejected, IngestError
-from .results import DropOutcome, FileReconciliation, IngestSummary
 from .run import ingest_landing
+from .summary import DropOutcome, FileReconciliation, IngestSummary
 
 __all__ = [
     "DropOutcome",

@@ -9,8 +9,8 @@ from datetime import datetime
 import duckdb
 
 from .load import reconcile
-from .results import FileReconciliation
 from .sql import run
+from .summary import FileReconciliation
 from .validate import CheckedFile
 
 

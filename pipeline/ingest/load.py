@@ -8,8 +8,8 @@ import duckdb
 
 from .current import apply_to_current
 from .errors import IngestError
-from .results import FileReconciliation
 from .sql import run
+from .summary import FileReconciliation
 from .validate import CheckedFile
 
 

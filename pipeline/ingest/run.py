@@ -26,9 +26,9 @@ from .errors import DropRejected, IngestError, SqlModelError
 from .inspect import FilePlan, inspect_drop
 from .known_hashes import Stamp, now_us, remember, remembered_fingerprint
 from .load import load_file
-from .results import DropOutcome, FileReconciliation, IngestSummary
 from .scan import content_fingerprint, scan_file
 from .sql import run, scalar
+from .summary import DropOutcome, FileReconciliation, IngestSummary
 from .validate import CheckedFile, check_file
 
 log = logging.getLogger(__name__)

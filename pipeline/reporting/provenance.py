@@ -2,13 +2,36 @@
 which study configuration, which suppression threshold."""
 
 import hashlib
+import subprocess
 from datetime import UTC, datetime
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 
 import duckdb
 
-from pipeline.provenance import code_version
 from pipeline.reporting.common import table_exists
+from pipeline.settings import REPO_ROOT
 from pipeline.study import Study
+
+
+@cache
+def code_version() -> str:
+    """The git commit of the checkout (with '+dirty' for local changes), else the package version."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+            timeout=5, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True,
+            text=True, timeout=5, check=True,
+        ).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        try:
+            return version("spine-outcomes")
+        except PackageNotFoundError:
+            return "unknown"
 
 
 def data_sha256(con: duckdb.DuckDBPyConnection) -> str:

@@ -1,6 +1,6 @@
 """All files of a refresh: the comparative report with results.json, the data-quality report with
 data_quality.json, and the index. Reports are rendered into a pending folder per run and published together
-(pipeline/publish.py: one atomic rename), so a refresh is whole or absent."""
+(pipeline/reporting/publish.py: one atomic rename), so a refresh is whole or absent."""
 
 import json
 import shutil
@@ -10,13 +10,13 @@ from typing import Any
 
 import duckdb
 
-from pipeline.publish import LATEST, REFRESHES, Published, PublishError, publish
 from pipeline.reporting import claims as claims_mod
 from pipeline.reporting import figures
 from pipeline.reporting.common import environment
 from pipeline.reporting.comparative import render_comparative
 from pipeline.reporting.data_quality import assemble_data_quality, completeness, reason_meanings, site_table
-from pipeline.reporting.results import assemble_results
+from pipeline.reporting.publish import LATEST, REFRESHES, Published, PublishError, publish
+from pipeline.reporting.results_json import assemble_results
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 

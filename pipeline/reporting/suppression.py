@@ -1,10 +1,10 @@
-"""Disclosure control (SAP section 8) for every published count, built on pipeline/disclosure.py.
+"""Disclosure control (SAP section 8) for every published count, built on pipeline/reporting/disclosure.py.
 
 - a count from 1 to threshold − 1 is published as "<threshold" (SUPPRESSED);
 - a number derived from a suppressed count (rate, CI, mean, KM estimate, number at risk) is None;
 - complementary suppression: for a proportion k of n, the complement n − k is a cell too (n and k published
   would reveal it), so a small complement suppresses k and the rate; tables published with totals go through
-  `pipeline.disclosure.suppress_table`.
+  `pipeline.reporting.disclosure.suppress_table`.
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.disclosure import SUPPRESSED, is_small, mark, suppress_table
+from pipeline.reporting.disclosure import SUPPRESSED, is_small, mark, suppress_table
 
 __all__ = ["SUPPRESSED", "Suppressor", "suppress_table"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipeline.definitions import build_definitions
+from assets.definitions import build_definitions
 from pipeline.settings import Settings
 
 # Columns that record when or by which run something happened, not what the data is (and every TIMESTAMP).

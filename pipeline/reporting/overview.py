@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 
 from pipeline.contract import REASON_CODES, public_drop_id
-from pipeline.disclosure import suppress_counts, suppress_table
 from pipeline.reporting.common import environment
+from pipeline.reporting.disclosure import suppress_counts, suppress_table
 from pipeline.sql import load_sql
 from pipeline.study import Study
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.automation import landing_sensor, nightly_refresh, nightly_schedule
 from assets.checks import ASSET_CHECKS
 from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
 from assets.reporting import REPORTING_ASSETS
+from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
-from pipeline.automation import landing_sensor, nightly_refresh, nightly_schedule
-from pipeline.resources import RefreshPaths, Warehouse
 from pipeline.settings import Settings
 from pipeline.study import DEFAULT_STUDY_FILE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pipeline.publish import LATEST
+from pipeline.reporting.publish import LATEST
 from pipeline.settings import Settings
 
 
