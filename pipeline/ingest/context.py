@@ -25,9 +25,9 @@ from pipeline.contract import (
     SITE_ID_PATTERN,
     UNIT_FACTORS,
 )
+from pipeline.sql import run
 
 from .current import ensure_maintained
-from .sql import run
 
 # One pattern matching wherever any identifier pattern matches: a single scan per value; the kind is
 # worked out afterwards, for the few values that match.

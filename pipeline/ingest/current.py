@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.sql import run, scalar
 from pipeline.warehouse import transaction
 
-from .sql import run, scalar
 from .tables import SPECS, TableSpec
 from .validate import CheckedFile
 

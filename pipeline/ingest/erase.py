@@ -8,8 +8,9 @@ from datetime import datetime
 
 import duckdb
 
+from pipeline.sql import run
+
 from .load import reconcile
-from .sql import run
 from .summary import FileReconciliation
 from .validate import CheckedFile
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 
 from pipeline.contract import CONTRACT_VERSION, identifier_column_word
+from pipeline.sql import SqlModelError, run
 
 from .discover import Drop
-from .errors import DropRejected, SqlModelError
+from .errors import DropRejected
 from .scan import FileScan, read_csv_header, scan_file
-from .sql import run
 from .tables import KNOWN_FILES, MANIFEST, SPECS, TableSpec
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")

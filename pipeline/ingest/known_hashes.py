@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.sql import run
+
 from .discover import Drop
 from .scan import FileScan, content_fingerprint
-from .sql import run
 
 RACY_US = 2_000_000
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.sql import run
+
 from .current import apply_to_current
 from .errors import IngestError
-from .sql import run
 from .summary import FileReconciliation
 from .validate import CheckedFile
 

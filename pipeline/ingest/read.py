@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .errors import DropRejected, SqlModelError
+from pipeline.sql import SqlModelError, run, scalar
+
+from .errors import DropRejected
 from .inspect import FilePlan
 from .scan import blank_record_numbers, has_blank_line_marks
-from .sql import run, scalar
 
 # Up to this many malformed records, line numbers are computed per row from a short list; beyond, by an
 # ASOF join (which sorts the file, but does not grow with the number of malformed records).

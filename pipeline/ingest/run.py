@@ -17,17 +17,17 @@ import duckdb
 
 from pipeline.contract import public_drop_id
 from pipeline.settings import settle_seconds as default_settle_seconds
+from pipeline.sql import SqlModelError, run, scalar
 from pipeline.warehouse import transaction
 
 from .context import RunContext, contract_params, setup_session
 from .discover import Drop, discover_drops, waiting_reason
 from .erase import apply_erasures
-from .errors import DropRejected, IngestError, SqlModelError
+from .errors import DropRejected, IngestError
 from .inspect import FilePlan, inspect_drop
 from .known_hashes import Stamp, now_us, remember, remembered_fingerprint
 from .load import load_file
 from .scan import content_fingerprint, scan_file
-from .sql import run, scalar
 from .summary import DropOutcome, FileReconciliation, IngestSummary
 from .validate import CheckedFile, check_file
 

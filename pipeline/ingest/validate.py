@@ -12,11 +12,11 @@ from typing import Any
 import duckdb
 
 from pipeline.contract import IDENTIFIER_TEXT_PATTERNS, INVALID_SITE, KEY_COLUMNS, KEY_IDENTIFIER_PATTERNS
+from pipeline.sql import run, scalar
 
 from .errors import IngestError
 from .inspect import FilePlan
 from .read import Staged, stage_file
-from .sql import run, scalar
 
 
 @dataclass
