@@ -10,7 +10,7 @@ import dagster as dg
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.contract import public_drop_id
 from pipeline.ingest import IngestSummary, ingest_landing
-from pipeline.sql import load_sql
+from pipeline.sql import run
 
 
 def _spec(key: str, description: str) -> dg.AssetSpec:
@@ -34,7 +34,7 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
     """Discover, validate and apply new drops from the landing folder."""
     with warehouse.get_connection() as con:
         summary = ingest_landing(con, paths.landing_dir, run_id=context.run.run_id)
-        counts = dict(con.execute(load_sql("ingest_table_counts")).fetchall())
+        counts = dict(run(con, "ingest_table_counts").fetchall())
     totals = summary_totals(summary)
     context.log.info(
         "ingest: %d drops ingested, %d rejected, %d skipped, %d still being copied; %d rows read, %d quarantined",

@@ -18,7 +18,7 @@ from assets.resources import RefreshPaths, Warehouse
 from pipeline.outcomes import BUILDERS, check_staging_matches
 from pipeline.outcomes import checks as oc
 from pipeline.outcomes.built import Built
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from pipeline.study import Study
 
 
@@ -81,7 +81,7 @@ OUTCOME_SPECS = (
 
 def _column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
     schema, name = table.split(".")
-    columns = con.execute(load_sql("outcomes_column_schema"), [schema, name]).fetchall()
+    columns = run(con, "outcomes_column_schema", schema=schema, table=name).fetchall()
     return dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in columns])
 
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
-from pipeline.sql import load_sql
+from pipeline.sql import run, run_as
 from pipeline.warehouse import transaction
 
 STATE_TABLE = "staging.build_state"
@@ -94,13 +95,13 @@ def fingerprint(*parts: object) -> str:
 
 
 def ingest_state(con: duckdb.DuckDBPyConnection) -> IngestState:
-    drop_ids, versions, erasures, erased_until = con.execute(load_sql("staging_ingest_state")).fetchone()
+    drop_ids, versions, erasures, erased_until = run(con, "staging_ingest_state").fetchone()
     return IngestState(tuple(zip(drop_ids or [], versions or [], strict=True)), int(erasures), erased_until)
 
 
 def recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, IngestState] | None:
     """(fingerprint, ingest state) of the last build of `table`, or None."""
-    row = con.execute(load_sql("staging_build_state_read"), [table]).fetchone()
+    row = run(con, "staging_build_state_read", table=table).fetchone()
     if row is None:
         return None
     fp, drop_ids, versions, erasures, erased_until = row
@@ -109,7 +110,7 @@ def recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, IngestSta
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    return con.execute(load_sql("staging_table_exists"), [schema, name]).fetchone()[0] > 0
+    return run(con, "staging_table_exists", schema=schema, table=name).fetchone()[0] > 0
 
 
 def _plan(con: duckdb.DuckDBPyConnection, spec: PatientTable, fp: str, force_full: bool) -> _Plan:
@@ -131,7 +132,7 @@ def _plan(con: duckdb.DuckDBPyConnection, spec: PatientTable, fp: str, force_ful
     if last[0] != fp:
         return _Plan("full", "SQL or study configuration changed", now, fp)
     before = last[1]
-    (kept,) = con.execute(load_sql("staging_erasures_until"), [before.erased_until]).fetchone()
+    (kept,) = run(con, "staging_erasures_until", erased_until=before.erased_until).fetchone()
     if kept != before.erasures:
         return _Plan("full", "erasure audit differs from the recorded one", now, fp)
     return _Plan("incremental", "changed patients only", now, fp, before)
@@ -150,8 +151,8 @@ def _drop_scope(con: duckdb.DuckDBPyConnection, spec: PatientTable) -> None:
     con.execute("DROP TABLE IF EXISTS changed_patients")
 
 
-def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Sequence, fp: str,
-          config: Sequence[tuple[str, Sequence]] = (), force_full: bool = False,
+def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Mapping[str, Any], fp: str,
+          config: Sequence[tuple[str, Mapping[str, Any]]] = (), force_full: bool = False,
           finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> BuildResult:
     """Bring spec.table up to date with ingest, incrementally when that is safe; one transaction.
 
@@ -160,28 +161,27 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Seque
     schema = spec.table.split(".")[0]
     with transaction(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        con.execute(load_sql("staging_build_state_table"))
+        run(con, "staging_build_state_table")
         for sql_name, params in config:
-            con.execute(load_sql(sql_name), list(params))
+            run(con, sql_name, **params)
         plan = _plan(con, spec, fp, force_full)
-        body = load_sql(spec.body)
         rebuilt = None
         if plan.mode == "full":
             _scope_views(con, spec, changed_only=False)
-            con.execute(f"CREATE OR REPLACE TABLE {spec.table} AS {body}", list(body_params))
+            run_as(con, f"CREATE OR REPLACE TABLE {spec.table} AS", spec.body, **body_params)
         else:
             assert plan.before is not None and plan.now is not None
             was, now = plan.before, plan.now
-            con.execute(load_sql("staging_changed_patients"), [
-                [d for d, _ in was.live], [v for _, v in was.live],
-                [d for d, _ in now.live], [v for _, v in now.live], was.erased_until,
-            ])
+            run(con, "staging_changed_patients",
+                drop_ids_before=[d for d, _ in was.live], versions_before=[v for _, v in was.live],
+                drop_ids_now=[d for d, _ in now.live], versions_now=[v for _, v in now.live],
+                erased_until_before=was.erased_until)
             (rebuilt,) = con.execute("SELECT count(*) FROM changed_patients").fetchone()
             if rebuilt:
                 _scope_views(con, spec, changed_only=True)
                 con.execute(f"DELETE FROM {spec.table} t USING changed_patients c "
                             "WHERE t.site_id = c.site_id AND t.patient_id = c.patient_id")
-                con.execute(f"INSERT INTO {spec.table} BY NAME {body}", list(body_params))
+                run_as(con, f"INSERT INTO {spec.table} BY NAME", spec.body, **body_params)
         _record(con, spec.table, plan.fingerprint, plan.now)
         _drop_scope(con, spec)
         if finish is not None:
@@ -191,10 +191,9 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Seque
 
 
 def _record(con: duckdb.DuckDBPyConnection, table: str, fp: str, now: IngestState | None) -> None:
-    con.execute(load_sql("staging_build_state_clear"), [table])
+    run(con, "staging_build_state_clear", table=table)
     if now is None:
         return  # no consistent state to claim: the next build is full
-    con.execute(load_sql("staging_build_state_record"), [
-        table, fp, [d for d, _ in now.live], [v for _, v in now.live], now.erasures, now.erased_until,
-    ])
+    run(con, "staging_build_state_record", table=table, fingerprint=fp, drop_ids=[d for d, _ in now.live],
+        versions=[v for _, v in now.live], erasures=now.erasures, erased_until=now.erased_until)
 

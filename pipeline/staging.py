@@ -4,18 +4,19 @@ the study configuration by the SQL models sql/staging_<name>.sql (see docs/stagi
 The patient-level tables are brought up to date incrementally when that is safe: only the patients whose
 current ingest rows changed since the last build are deleted and re-inserted (pipeline/incremental.py);
 otherwise, and on any doubt, the table is rebuilt in full. Both give the same rows. `staging.pro_visits` is a
-view on `staging.pro_assessments`. Values reach the SQL only as `?` parameters.
+view on `staging.pro_assessments`. Values reach the SQL only as named `$` parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 
 from pipeline import contract, incremental
 from pipeline.incremental import BuildResult, PatientTable
-from pipeline.sql import load_sql
+from pipeline.sql import load_sql, run
 from pipeline.study import Study
 from pipeline.warehouse import transaction
 
@@ -24,32 +25,35 @@ from pipeline.warehouse import transaction
 # takes effect together with the assignments that depend on it.
 STAGING_MODELS: tuple[str, ...] = ("patients", "pro_assessments", "pro_visits", "events", "follow_up")
 
-Params = Callable[[Study], list]
+Params = Callable[[Study], dict[str, Any]]
 
 
-def _no_params(study: Study) -> list:
-    return []
+def _no_params(study: Study) -> dict[str, Any]:
+    return {}
 
 
-def _arm_params(study: Study) -> list:
+def _arm_params(study: Study) -> dict[str, Any]:
     if study.treatment == study.comparator:
         # Every patient of that code would be "treatment" and the comparison would be silently empty.
         raise ValueError(f"treatment and comparator are the same procedure code {study.treatment!r}")
-    return [study.treatment, study.comparator]
+    return {"treatment": study.treatment, "comparator": study.comparator}
 
 
-def _visit_window_params(study: Study) -> list:
+def visit_window_params(study: Study) -> dict[str, list]:
+    """The study's visit windows as the parallel lists sql/staging_visit_windows.sql takes."""
     rows = study.visit_rows()
-    return [[r[i] for r in rows] for i in range(5)]
+    names = ("visit_names", "visit_ordinals", "start_days", "end_days", "target_days")
+    return {name: [r[i] for r in rows] for i, name in enumerate(names)}
 
 
-def _unit_params(study: Study) -> list:
+def _unit_params(study: Study) -> dict[str, Any]:
     rows = [
         (unit, code, contract.UNIT_FACTORS[unit], contract.CANONICAL_UNIT[code])
         for code, instrument in contract.INSTRUMENTS.items()
         for unit in instrument.units
     ]
-    return [[r[i] for r in rows] for i in range(4)]
+    names = ("units", "instruments", "factors", "canonical_units")
+    return {name: [r[i] for r in rows] for i, name in enumerate(names)}
 
 
 # Patient-level models: the table, its SELECT, the inputs it reads (scoped to the changed patients on an
@@ -71,7 +75,7 @@ _PATIENT_TABLES: dict[str, tuple[PatientTable, Params]] = {
 
 # Config tables rebuilt (same transaction) before a model: (sql name, parameters).
 _CONFIG: dict[str, tuple[tuple[str, Params], ...]] = {
-    "pro_assessments": (("staging_visit_windows", _visit_window_params), ("staging_units", _unit_params)),
+    "pro_assessments": (("staging_visit_windows", visit_window_params), ("staging_units", _unit_params)),
 }
 
 
@@ -93,11 +97,11 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study, *, full
 
 def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> BuildResult:
     with transaction(con):
-        (is_table,) = con.execute(load_sql("staging_table_exists"), ["staging", "pro_visits"]).fetchone()
+        (is_table,) = run(con, "staging_table_exists", schema="staging", table="pro_visits").fetchone()
         if is_table:
             # Warehouses built before pro_visits became a view hold a table of that name.
             con.execute("DROP TABLE staging.pro_visits")
-        con.execute(load_sql("staging_pro_visits"))
+        run(con, "staging_pro_visits")
         (rows,) = con.execute("SELECT count(*) FROM staging.pro_visits").fetchone()
     return BuildResult(int(rows), "view", "a view on staging.pro_assessments")
 

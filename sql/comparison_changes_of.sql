@@ -4,5 +4,5 @@
 SELECT r.row, c.change::DOUBLE AS change
 FROM outcomes.pro_changes c
 JOIN comparison.cohort r USING (site_id, patient_id)
-WHERE c.instrument = ? AND c.visit = ?
+WHERE c.instrument = $instrument AND c.visit = $visit
 ORDER BY r.row;

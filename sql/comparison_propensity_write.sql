@@ -2,6 +2,6 @@
 -- figure) from comparison.cohort. Parameter: the weighting scheme.
 CREATE OR REPLACE TABLE comparison.propensity AS
 SELECT site_id, patient_id, procedure AS arm, arm_role, propensity_score, preference_score, weight,
-       ?::VARCHAR AS weights
+       $weighting_scheme::VARCHAR AS weights
 FROM comparison.cohort
 ORDER BY row;

@@ -12,8 +12,8 @@
 -- relative threshold, reintervention event codes.
 CREATE OR REPLACE TABLE durability.durable_response_dataset AS
 WITH params AS (
-    SELECT ?::VARCHAR AS baseline_visit, ?::VARCHAR AS rule, ?::DOUBLE AS absolute_threshold,
-           ?::DOUBLE AS relative_threshold, ?::VARCHAR[] AS reintervention_events,
+    SELECT $baseline_visit::VARCHAR AS baseline_visit, $rule::VARCHAR AS rule, $absolute_threshold::DOUBLE AS absolute_threshold,
+           $relative_threshold::DOUBLE AS relative_threshold, $reintervention_events::VARCHAR[] AS reintervention_events,
            (SELECT max(end_day) FROM staging.visit_windows) AS last_day
 ),
 baseline AS (

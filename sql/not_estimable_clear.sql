@@ -1,1 +1,1 @@
-DELETE FROM meta.not_estimable WHERE asset = ?;
+DELETE FROM meta.not_estimable WHERE asset = $asset;

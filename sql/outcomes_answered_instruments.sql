@@ -4,4 +4,4 @@
 SELECT DISTINCT p.procedure AS arm, v.instrument
 FROM staging.pro_visits v
 JOIN staging.patients p USING (site_id, patient_id)
-WHERE p.in_analysis AND list_contains(?::VARCHAR[], v.instrument);
+WHERE p.in_analysis AND list_contains($instruments::VARCHAR[], v.instrument);

@@ -2,7 +2,7 @@
 -- data hold no patient of that procedure (SAP 9: its numbers are then not estimable).
 -- Parameters: treatment code, comparator code.
 WITH arms AS (
-    SELECT * FROM (VALUES (?::VARCHAR, 'treatment'), (?::VARCHAR, 'comparator')) t(arm, arm_role)
+    SELECT * FROM (VALUES ($treatment::VARCHAR, 'treatment'), ($comparator::VARCHAR, 'comparator')) t(arm, arm_role)
 )
 SELECT a.arm, count(p.patient_id) AS patients
 FROM arms a

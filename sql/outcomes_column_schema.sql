@@ -1,5 +1,5 @@
 -- Columns of one table, for the dagster/column_schema metadata. Parameters: schema name, table name.
 SELECT column_name, data_type
 FROM information_schema.columns
-WHERE table_schema = ? AND table_name = ?
+WHERE table_schema = $schema AND table_name = $table
 ORDER BY ordinal_position;

@@ -34,7 +34,7 @@ numerators AS (
     GROUP BY ALL
 ),
 instruments AS (
-    SELECT 'ANY' AS instrument UNION SELECT ?::VARCHAR UNION SELECT instrument FROM numerators
+    SELECT 'ANY' AS instrument UNION SELECT $completeness_instrument::VARCHAR UNION SELECT instrument FROM numerators
 )
 SELECT d.arm, d.arm_role, d.visit, d.visit_ordinal, i.instrument, d.n,
        coalesce(m.assessed, 0) AS assessed

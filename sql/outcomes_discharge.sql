@@ -2,7 +2,7 @@
 -- mean, SD, median and quartiles of the length of stay in days. Both arms always get a row.
 -- Parameters: treatment code, comparator code.
 WITH arms AS (
-    SELECT * FROM (VALUES (?::VARCHAR, 'treatment'), (?::VARCHAR, 'comparator')) t(arm, arm_role)
+    SELECT * FROM (VALUES ($treatment::VARCHAR, 'treatment'), ($comparator::VARCHAR, 'comparator')) t(arm, arm_role)
 )
 SELECT a.arm, a.arm_role,
        count(p.patient_id)                          AS patients,

@@ -4,7 +4,7 @@
 -- outcomes.responder_rules (NULL where the instrument has no threshold for that rule).
 -- Reads staging.patients and staging.pro_visits through the views scoped_patients and scoped_pro_visits
 -- (all patients, or only those whose rows changed: pipeline/incremental.py).
--- Parameters: baseline visit name (twice).
+-- Parameter: $baseline_visit, the baseline visit name.
 WITH rules AS (
     SELECT instrument,
            any_value(improvement_sign)                     AS improvement_sign,
@@ -22,7 +22,7 @@ analysed AS (
 baseline AS (
     SELECT site_id, patient_id, instrument, days_from_index AS baseline_day, value AS baseline_value
     FROM scoped_pro_visits
-    WHERE visit = ?
+    WHERE visit = $baseline_visit
 ),
 pairs AS (
     SELECT a.arm, a.arm_role, v.site_id, v.patient_id, v.instrument, v.visit, v.visit_ordinal,
@@ -34,7 +34,7 @@ pairs AS (
     JOIN analysed a USING (site_id, patient_id)
     JOIN baseline b USING (site_id, patient_id, instrument)
     JOIN rules r USING (instrument)
-    WHERE v.visit_ordinal > (SELECT ordinal FROM staging.visit_windows WHERE visit = ?)
+    WHERE v.visit_ordinal > (SELECT ordinal FROM staging.visit_windows WHERE visit = $baseline_visit)
 ),
 flagged AS (
     -- Comparisons are made on values rounded to 9 decimals: 1.8 - 2.3 is -0.49999999999999978 in binary

@@ -4,8 +4,8 @@
 -- Parameters (parallel lists, from pipeline.outcomes.responders.rule_rows): instruments, rules, thresholds,
 -- selected flags, improvement signs.
 CREATE OR REPLACE TABLE outcomes.responder_rules AS
-SELECT unnest(?::VARCHAR[]) AS instrument,
-       unnest(?::VARCHAR[]) AS rule,
-       unnest(?::DOUBLE[])  AS threshold,
-       unnest(?::BOOLEAN[]) AS selected,
-       unnest(?::INTEGER[]) AS improvement_sign;
+SELECT unnest($instruments::VARCHAR[]) AS instrument,
+       unnest($rules::VARCHAR[]) AS rule,
+       unnest($thresholds::DOUBLE[])  AS threshold,
+       unnest($selected::BOOLEAN[]) AS selected,
+       unnest($improvement_signs::INTEGER[]) AS improvement_sign;

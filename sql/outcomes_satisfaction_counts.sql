@@ -4,10 +4,10 @@
 -- Parameters (parallel lists): definition names, instruments, satisfied_max values, primary flags; then the
 -- baseline visit name.
 WITH definitions AS (
-    SELECT unnest(?::VARCHAR[]) AS definition,
-           unnest(?::VARCHAR[]) AS instrument,
-           unnest(?::DOUBLE[])  AS satisfied_max,
-           unnest(?::BOOLEAN[]) AS primary_definition
+    SELECT unnest($definitions::VARCHAR[]) AS definition,
+           unnest($instruments::VARCHAR[]) AS instrument,
+           unnest($satisfied_max::DOUBLE[])  AS satisfied_max,
+           unnest($primary_definition::BOOLEAN[]) AS primary_definition
 )
 SELECT p.procedure AS arm, p.arm AS arm_role, d.definition, d.instrument, d.satisfied_max,
        d.primary_definition, v.visit, v.visit_ordinal,
@@ -17,6 +17,6 @@ FROM staging.pro_visits v
 JOIN definitions d USING (instrument)
 JOIN staging.patients p USING (site_id, patient_id)
 WHERE p.in_analysis
-  AND v.visit_ordinal > (SELECT ordinal FROM staging.visit_windows WHERE visit = ?)
+  AND v.visit_ordinal > (SELECT ordinal FROM staging.visit_windows WHERE visit = $baseline_visit)
 GROUP BY ALL
 ORDER BY arm_role DESC, primary_definition DESC, definition, visit_ordinal;

@@ -3,5 +3,5 @@
 -- numpy without a Python object per row. Parameter: list of skewed instruments.
 SELECT (dense_rank() OVER (ORDER BY arm, instrument, visit) - 1)::INTEGER AS group_id, change
 FROM outcomes.pro_changes
-WHERE list_contains(?::VARCHAR[], instrument)
+WHERE list_contains($skewed_instruments::VARCHAR[], instrument)
 ORDER BY group_id;

@@ -2,5 +2,5 @@
 -- sql/outcomes_skewed_changes.sql. Parameter: list of skewed instruments.
 SELECT DISTINCT arm, instrument, visit
 FROM outcomes.pro_changes
-WHERE list_contains(?::VARCHAR[], instrument)
+WHERE list_contains($skewed_instruments::VARCHAR[], instrument)
 ORDER BY arm, instrument, visit;

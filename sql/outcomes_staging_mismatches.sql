@@ -3,18 +3,18 @@
 -- mismatch (staging must be rebuilt with the same study overrides first).
 -- Parameters: visit names, ordinals, start, end and target days (parallel lists); treatment; comparator.
 WITH study_windows AS (
-    SELECT unnest(?::VARCHAR[]) AS visit,
-           unnest(?::INTEGER[]) AS ordinal,
-           unnest(?::INTEGER[]) AS start_day,
-           unnest(?::INTEGER[]) AS end_day,
-           unnest(?::INTEGER[]) AS target_day
+    SELECT unnest($visit_names::VARCHAR[]) AS visit,
+           unnest($visit_ordinals::INTEGER[]) AS ordinal,
+           unnest($start_days::INTEGER[]) AS start_day,
+           unnest($end_days::INTEGER[]) AS end_day,
+           unnest($target_days::INTEGER[]) AS target_day
 ),
 window_differences AS (
     (SELECT * FROM study_windows EXCEPT SELECT * FROM staging.visit_windows)
     UNION ALL
     (SELECT * FROM staging.visit_windows EXCEPT SELECT * FROM study_windows)
 ),
-arms AS (SELECT ?::VARCHAR AS treatment, ?::VARCHAR AS comparator)
+arms AS (SELECT $treatment::VARCHAR AS treatment, $comparator::VARCHAR AS comparator)
 SELECT (SELECT count(*) FROM window_differences) AS window_mismatches,
        (SELECT count(*) FROM staging.patients p, arms a
         WHERE p.arm IS DISTINCT FROM

@@ -6,7 +6,7 @@
 -- accepts only rows with a valid unit, so every accepted in-window row is usable (as staging.pro_visits).
 -- The analysis population and arm are today's (staging.patients). Patients get an integer key and visits
 -- their ordinal early: the big aggregations then hash integers, not strings (~2.5x faster at 1M patients).
--- Parameter: the completeness instrument ('ANY' = an assessment of any instrument), twice.
+-- Parameter: $instrument, the completeness instrument ('ANY' = an assessment of any instrument).
 WITH cuts AS (
     SELECT drop_id, row_number() OVER (ORDER BY drop_id)::INTEGER AS cut
     FROM (SELECT DISTINCT drop_id FROM ingest.live_versions)
@@ -32,7 +32,7 @@ day_window AS (
 pro_days AS (
     -- Distinct delivered PRO days per patient and drop version (rows → days first: the big reduction).
     SELECT site_id, patient_id, drop_id, version, days_from_index AS day,
-           bool_or(? = 'ANY' OR instrument = ?) AS counts
+           bool_or($instrument = 'ANY' OR instrument = $instrument) AS counts
     FROM ingest.pro_responses
     GROUP BY ALL
 ),

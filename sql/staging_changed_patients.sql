@@ -4,8 +4,8 @@
 -- Parameters: drop ids and versions live before (parallel lists), drop ids and versions live now, the
 -- latest erasure time incorporated before (NULL: none).
 CREATE OR REPLACE TEMP TABLE changed_patients AS
-WITH was AS (SELECT unnest(?::VARCHAR[]) AS drop_id, unnest(?::INTEGER[]) AS version),
-now AS (SELECT unnest(?::VARCHAR[]) AS drop_id, unnest(?::INTEGER[]) AS version),
+WITH was AS (SELECT unnest($drop_ids_before::VARCHAR[]) AS drop_id, unnest($versions_before::INTEGER[]) AS version),
+now AS (SELECT unnest($drop_ids_now::VARCHAR[]) AS drop_id, unnest($versions_now::INTEGER[]) AS version),
 flipped AS (
     (SELECT * FROM was EXCEPT SELECT * FROM now)
     UNION ALL
@@ -18,5 +18,5 @@ SELECT DISTINCT site_id, patient_id FROM (
     UNION ALL
     SELECT site_id, patient_id FROM ingest.events SEMI JOIN flipped USING (drop_id, version)
     UNION ALL
-    SELECT site_id, patient_id FROM ingest.erasures WHERE erased_at > coalesce(?::TIMESTAMP, '-infinity'::TIMESTAMP)
+    SELECT site_id, patient_id FROM ingest.erasures WHERE erased_at > coalesce($erased_until_before::TIMESTAMP, '-infinity'::TIMESTAMP)
 );

@@ -1,7 +1,7 @@
 -- staging.patients: one row per current accepted patient (site_id, patient_id), contract columns typed,
 -- plus the study arm (SAP section 1). Reads ingest.current_patients through the view scoped_patients (all
 -- patients, or only the changed ones: pipeline/incremental.py). Parameters: treatment and comparator codes.
-WITH arms AS (SELECT ?::VARCHAR AS treatment, ?::VARCHAR AS comparator)
+WITH arms AS (SELECT $treatment::VARCHAR AS treatment, $comparator::VARCHAR AS comparator)
 SELECT p.site_id::VARCHAR            AS site_id,
        p.patient_id::VARCHAR         AS patient_id,
        p.procedure::VARCHAR          AS procedure,

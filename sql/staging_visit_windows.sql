@@ -2,8 +2,8 @@
 -- Parameters (parallel lists, from Study.visit_rows()): visit names, ordinals, start, end and target days.
 -- A config table, so that the models join to the windows instead of hard-coding day numbers.
 CREATE OR REPLACE TABLE staging.visit_windows AS
-SELECT unnest(?::VARCHAR[]) AS visit,
-       unnest(?::INTEGER[]) AS ordinal,
-       unnest(?::INTEGER[]) AS start_day,
-       unnest(?::INTEGER[]) AS end_day,
-       unnest(?::INTEGER[]) AS target_day;
+SELECT unnest($visit_names::VARCHAR[]) AS visit,
+       unnest($visit_ordinals::INTEGER[]) AS ordinal,
+       unnest($start_days::INTEGER[]) AS start_day,
+       unnest($end_days::INTEGER[]) AS end_day,
+       unnest($target_days::INTEGER[]) AS target_day;

@@ -9,7 +9,7 @@ import duckdb
 
 from pipeline.outcomes import build_all
 from pipeline.outcomes.built import Built
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from pipeline.staging import build_all as build_staging
 from pipeline.study import Study, load_study
 
@@ -21,7 +21,7 @@ class World:
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
-        self.con.execute(load_sql("ingest_schema"))
+        run(self.con, "ingest_schema")
         self.con.execute(
             "INSERT INTO ingest.drop_versions (drop_id, version, content_sha256, status, ingested_at)"
             " VALUES ('d1', 1, 'sha', 'ingested', now())"

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from tests.ingest_helpers import event, ingest, patient, pro, write_drop
 
 # The reference: the definition of the current rows as it stood before they were maintained.
@@ -86,7 +86,7 @@ def test_a_warehouse_with_window_views_is_migrated_once(con, landing):
     # The warehouse as the earlier code left it: no replaced_rows, window views.
     con.execute("DROP VIEW ingest.current_patients; DROP VIEW ingest.current_pro_responses;"
                 "DROP VIEW ingest.current_events; DROP TABLE ingest.replaced_rows")
-    con.execute(load_sql("ingest_schema"))
+    run(con, "ingest_schema")
     expected = {t: by_window(con, t) for t in WINDOW}
     assert {t: current(con, t) for t in WINDOW} == expected
     summary = ingest(con, landing)  # nothing new; the migration alone
@@ -98,7 +98,7 @@ def test_a_warehouse_with_window_views_is_migrated_once(con, landing):
     view = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'current_patients'").fetchone()[0]
     assert "replaced_rows" in view
     # Re-running the schema file keeps the maintained views.
-    con.execute(load_sql("ingest_schema"))
+    run(con, "ingest_schema")
     assert "replaced_rows" in con.execute(
         "SELECT sql FROM duckdb_views() WHERE view_name = 'current_patients'").fetchone()[0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pipeline.contract import INVALID_SITE
 from pipeline.reporting.data_quality import drops as dq_drops
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from tests.ingest_helpers import ingest, patient, pro, write_drop
 
 SITES = ["7", "clinic.north", "H-12", "K07", "SITE01", "s5", "Z"]
@@ -77,7 +77,7 @@ def test_attrition_and_data_quality_use_the_rows_sites(con, landing):
     con.execute(
         "CREATE TABLE staging.patients AS SELECT site_id, procedure, true AS in_analysis FROM ingest.current_patients"
     )
-    t = con.execute(load_sql("report_attrition_by_site")).fetchall()
+    t = run(con, "report_attrition_by_site").fetchall()
     read = {site: n for site, step, _detail, n in t if step == "patient_rows_read"}
     quarantined = {site: n for site, step, _detail, n in t if step == "patient_rows_quarantined"}
     assert read == {**{s: i + 1 for i, s in enumerate(SITES)}, "Z": len(SITES) + 1, INVALID_SITE: 3}

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from assets.definitions import build_definitions
 from pipeline.reporting.results_json import validate
 from pipeline.settings import REPO_ROOT, Settings
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from tests import landing_shapes as shapes_
 from tests.landing_shapes import ARMS, COMPARATOR, TREATMENT, Landing
 
@@ -126,7 +126,7 @@ def attrition_by_site(warehouse: Path) -> tuple[dict[str, int], dict[tuple[str, 
     """(patient rows read per site, patients per site and arm-or-"other") from the report's own SQL; a site
     with no row read (a header-only file) is left out, as the generated record leaves it out."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(load_sql("report_attrition_by_site")).fetchall()
+        rows = run(con, "report_attrition_by_site").fetchall()
     read = {site: int(n) for site, step, _, n in rows if step == "patient_rows_read" and n}
     groups = {(site, detail): int(n) for site, step, detail, n in rows if step == "patients"}
     return read, groups

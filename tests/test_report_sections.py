@@ -14,7 +14,7 @@ import pytest
 from pipeline.ingest import ingest_landing
 from pipeline.outcomes import build_follow_up_completeness
 from pipeline.reporting.summary import claim_sentences
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from pipeline.staging import build_all
 from pipeline.study import load_study
 from tests.report_world import generate, run_graph
@@ -37,7 +37,7 @@ def world(tmp_path_factory):
 
 
 def _by_cut(con: duckdb.DuckDBPyConnection) -> dict:
-    rows = con.execute(load_sql("report_completeness_by_cut"), ["ANY", "ANY"]).fetchall()
+    rows = run(con, "report_completeness_by_cut", instrument="ANY").fetchall()
     return {(r[0], r[2], r[4]): (r[6], r[7]) for r in rows}  # (cut, arm, visit) -> (n, assessed)
 
 
@@ -112,7 +112,7 @@ def test_attrition_per_site_is_suppressed_with_complements_and_adds_up_to_the_fl
 
 def test_the_overview_counts_patients_per_visit_as_before(world):
     with duckdb.connect(str(world / "w.duckdb"), read_only=True) as con:
-        new = {(r[0], r[2]): r[3] for r in con.execute(load_sql("report_patients_by_visit_arm")).fetchall()}
+        new = {(r[0], r[2]): r[3] for r in run(con, "report_patients_by_visit_arm").fetchall()}
         old = {(r[0], r[1]): r[2] for r in con.execute(OLD_VISIT_COUNTS).fetchall()}
     assert new == old and new
 

@@ -12,7 +12,7 @@ import pytest
 from pipeline import staging
 from pipeline.checks import run_check
 from pipeline.contract import CANONICAL_UNIT, UNIT_FACTORS
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from pipeline.staging import STAGING_MODELS, build_all, build_model
 from pipeline.study import load_study
 from tests.ingest_helpers import ingest, patient, pro, write_drop
@@ -24,7 +24,7 @@ _line = itertools.count(2)  # line 1 is a file's header
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = duckdb.connect()
-    c.execute(load_sql("ingest_schema"))
+    run(c, "ingest_schema")
     add_drop(c, "d1")
     yield c
     c.close()

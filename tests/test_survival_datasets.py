@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from assets.resources import RefreshPaths
-from pipeline.sql import load_sql
-from pipeline.staging import build_model
+from pipeline.sql import run
+from pipeline.staging import build_model, visit_window_params
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
@@ -36,7 +36,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
               " visit VARCHAR, visit_ordinal INTEGER, days_from_index INTEGER, value DOUBLE)")
     # staging.follow_up is built by the real staging model, which reads every PRO row as pro_assessments.
     c.execute("CREATE VIEW staging.pro_assessments AS SELECT * FROM staging.pro_visits")
-    c.execute(load_sql("staging_visit_windows"), [[r[i] for r in STUDY.visit_rows()] for i in range(5)])
+    run(c, "staging_visit_windows", **visit_window_params(STUDY))
     yield c
     c.close()
 

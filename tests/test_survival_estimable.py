@@ -14,8 +14,8 @@ import pytest
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.estimable import read_gaps
-from pipeline.sql import load_sql
-from pipeline.staging import build_model
+from pipeline.sql import run
+from pipeline.staging import build_model, visit_window_params
 from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
 from pipeline.survival import durability_tables
 from pipeline.survival.checks import DURABILITY_CHECKS as SQL_CHECKS
@@ -45,7 +45,7 @@ def staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE staging.pro_visits (site_id VARCHAR, patient_id VARCHAR, instrument VARCHAR,"
                 " visit VARCHAR, visit_ordinal INTEGER, days_from_index INTEGER, value DOUBLE)")
     con.execute("CREATE VIEW staging.pro_assessments AS SELECT * FROM staging.pro_visits")
-    con.execute(load_sql("staging_visit_windows"), [[r[i] for r in STUDY.visit_rows()] for i in range(5)])
+    run(con, "staging_visit_windows", **visit_window_params(STUDY))
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ from pipeline.comparison.propensity import build_design
 from pipeline.comparison.subgroups import COLUMNS as SUBGROUP_COLUMNS
 from pipeline.comparison.subgroups import subgroup_estimates
 from pipeline.estimable import Gap, NotEstimable, read_gaps
-from pipeline.sql import load_sql
+from pipeline.sql import run
 from pipeline.study import Study
 from pipeline.survival import kaplan_meier
 
@@ -120,7 +120,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
             is_bool = len(values) > 0 and all(isinstance(v, bool | np.bool_) for v in values)
             kinds[c] = "boolean" if is_bool else "string"
     frame = frame.astype(kinds)
-    con.execute(load_sql("comparison_schema"))
+    run(con, "comparison_schema")
     con.register("_comparison_frame", frame)
     try:
         con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} AS SELECT * FROM _comparison_frame")
@@ -335,7 +335,7 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """E-value of the adjusted HR in comparison.adjusted_estimates; common outcome when the pooled KM
     cumulative incidence of reintervention at the horizon exceeds 15%. Without an adjusted HR the row holds
     no E-value and the gap repeats the HR's reason (recorded by adjusted_estimates)."""
-    hr = con.execute(load_sql("comparison_adjusted_hr")).fetchone()
+    hr = run(con, "comparison_adjusted_hr").fetchone()
     time, event = reintervention_times(con)
     known = ~np.isnan(time) & ~np.isnan(event)
     incidence = math.nan

@@ -23,8 +23,8 @@ from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_ra
 from pipeline.outcomes.intervals import t_interval
 from pipeline.outcomes.responders import rule_params
 from pipeline.outcomes.signed_rank import wilcoxon_p
-from pipeline.outcomes.store import ensure_schema, query, record_parameters, replace_table, transaction
-from pipeline.sql import load_sql
+from pipeline.outcomes.store import ensure_schema, record_parameters, replace_table, transaction
+from pipeline.sql import load_sql, query, run
 from pipeline.study import Study
 
 CHANGES = "pro_changes"
@@ -53,12 +53,12 @@ def build_pro_changes(con: duckdb.DuckDBPyConnection, study: Study, *, full: boo
     date; `full` forces a rebuild from scratch."""
     ensure_schema(con)
     rules = rule_params(study)
-    params = [study.baseline_visit] * 2
+    params = {"baseline_visit": study.baseline_visit}
     fp = fingerprint(CHANGES, load_sql("outcomes_pro_changes"), params, load_sql("outcomes_responder_rules"),
                      rules, load_sql("staging_pro_visits"), study.sha256)
     result = incremental.build(con, CHANGES_TABLE, params, fp, config=[("outcomes_responder_rules", rules)],
                                force_full=full, finish=lambda c: record_parameters(c, CHANGES, study))
-    patients, pairs_primary = con.execute(load_sql("outcomes_pro_changes_headline"), [study.primary_visit]).fetchone()
+    patients, pairs_primary = run(con, "outcomes_pro_changes_headline", primary_visit=study.primary_visit).fetchone()
     headline = {"patients": float(patients), f"pairs at {study.primary_visit}": float(pairs_primary)}
     return Built(CHANGES, f"outcomes.{CHANGES}", result.rows, headline, result.metadata())
 
@@ -92,8 +92,8 @@ def skewed_group_p_values(con: duckdb.DuckDBPyConnection, skewed: tuple[str, ...
     """
     if not skewed:
         return {}
-    groups = query(con, "outcomes_skewed_groups", [list(skewed)])
-    data = con.execute(load_sql("outcomes_skewed_changes"), [list(skewed)]).fetchnumpy()
+    groups = query(con, "outcomes_skewed_groups", skewed_instruments=list(skewed))
+    data = run(con, "outcomes_skewed_changes", skewed_instruments=list(skewed)).fetchnumpy()
     group_id, change = np.asarray(data["group_id"]), np.asarray(data["change"], dtype=float)
     bounds = np.searchsorted(group_id, np.arange(len(groups) + 1))
     return {

@@ -8,7 +8,8 @@ import duckdb
 import pandas as pd
 
 from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
-from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
+from pipeline.outcomes.store import record_parameters, replace_table, transaction
+from pipeline.sql import query
 from pipeline.study import Study
 
 ASSET = "follow_up_completeness"
@@ -16,7 +17,8 @@ ASSET = "follow_up_completeness"
 
 def build_follow_up_completeness(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.follow_up_completeness: one row per arm, visit and instrument (and 'ANY')."""
-    frame = with_rates(query(con, "outcomes_completeness", [study.completeness_instrument]), "assessed")
+    counts = query(con, "outcomes_completeness", completeness_instrument=study.completeness_instrument)
+    frame = with_rates(counts, "assessed")
     with transaction(con):
         rows = replace_table(con, ASSET, frame)
         record_parameters(con, ASSET, study)

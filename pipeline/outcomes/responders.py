@@ -11,7 +11,8 @@ import pandas as pd
 
 from pipeline import contract
 from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
-from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
+from pipeline.outcomes.store import record_parameters, replace_table, transaction
+from pipeline.sql import query
 from pipeline.study import Study
 
 ASSET = "responder_rates"
@@ -26,10 +27,11 @@ def rule_rows(study: Study) -> list[tuple[str, str, float, bool, int]]:
     return rows
 
 
-def rule_params(study: Study) -> list[list]:
+def rule_params(study: Study) -> dict[str, list]:
     """rule_rows as the parallel lists sql/outcomes_responder_rules.sql takes."""
     rows = rule_rows(study)
-    return [[r[i] for r in rows] for i in range(5)]
+    names = ("instruments", "rules", "thresholds", "selected", "improvement_signs")
+    return {name: [r[i] for r in rows] for i, name in enumerate(names)}
 
 
 def build_responder_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:

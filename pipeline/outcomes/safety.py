@@ -15,6 +15,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.estimable import Gap, record_gaps
 from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import Built, estimate_with_ci, with_rates
@@ -81,7 +82,8 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
 
 def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.discharge_summary: one row per arm."""
-    frame = with_rates(query(con, "outcomes_discharge", [study.treatment, study.comparator]), "same_day")
+    counts = sql.query(con, "outcomes_discharge", treatment=study.treatment, comparator=study.comparator)
+    frame = with_rates(counts, "same_day")
     gaps = discharge_gaps(frame)
     with transaction(con):
         rows = replace_table(con, DISCHARGE, frame)

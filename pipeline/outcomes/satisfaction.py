@@ -16,26 +16,27 @@ import pandas as pd
 from pipeline.estimable import Gap, record_gaps
 from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
-from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
+from pipeline.outcomes.store import record_parameters, replace_table, transaction
+from pipeline.sql import query
 from pipeline.study import Study
 
 ASSET = "satisfaction_rates"
 
 
-def definition_params(study: Study) -> list[list]:
+def definition_params(study: Study) -> dict[str, list]:
     """The satisfaction definitions as the parallel lists sql/outcomes_satisfaction_counts.sql takes."""
     defs = study.satisfaction
-    return [
-        [d.name for d in defs],
-        [d.instrument for d in defs],
-        [d.satisfied_max for d in defs],
-        [d.name == study.primary_satisfaction for d in defs],
-    ]
+    return {
+        "definitions": [d.name for d in defs],
+        "instruments": [d.instrument for d in defs],
+        "satisfied_max": [d.satisfied_max for d in defs],
+        "primary_definition": [d.name == study.primary_satisfaction for d in defs],
+    }
 
 
 def build_satisfaction_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.satisfaction_rates: one row per arm, definition and post-baseline visit."""
-    counts = query(con, "outcomes_satisfaction_counts", [*definition_params(study), study.baseline_visit])
+    counts = query(con, "outcomes_satisfaction_counts", **definition_params(study), baseline_visit=study.baseline_visit)
     frame = with_rates(counts, "satisfied")
     frame["primary_visit"] = frame["visit"] == study.primary_visit
     gaps = satisfaction_gaps(frame, g.arm_patients(con, study), study)

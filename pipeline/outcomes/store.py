@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import duckdb
 import pandas as pd
 
-from pipeline.sql import load_sql
+from pipeline.sql import load_sql, run
+from pipeline.staging import visit_window_params
 from pipeline.study import Study
 from pipeline.warehouse import transaction as warehouse_transaction
 
@@ -28,13 +29,16 @@ class StagingMismatch(RuntimeError):
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: Sequence = ()) -> pd.DataFrame:
-    """Result of sql/<name>.sql as a DataFrame."""
+    """Result of sql/<name>.sql, given positional `?` parameters, as a DataFrame.
+
+    Only for the models that still take `?` parameters (outcomes_complication_counts); every other model runs
+    through pipeline.sql.query with named parameters."""
     return con.execute(load_sql(name), list(params)).df()
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    con.execute(load_sql("outcomes_study_parameters_table"))
+    run(con, "outcomes_study_parameters_table")
 
 
 @contextmanager
@@ -63,8 +67,9 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
 def record_parameters(con: duckdb.DuckDBPyConnection, asset: str, study: Study) -> None:
     """Replace the parameters recorded for `asset` with those of `study`."""
     names, values = zip(*study.parameters(), strict=True)
-    con.execute(load_sql("outcomes_study_parameters_clear"), [asset])
-    con.execute(load_sql("outcomes_study_parameters_record"), [asset, list(names), list(values), study.sha256])
+    run(con, "outcomes_study_parameters_clear", asset=asset)
+    run(con, "outcomes_study_parameters_record", asset=asset, names=list(names), parameter_values=list(values),
+        study_sha256=study.sha256)
 
 
 def check_staging_matches(con: duckdb.DuckDBPyConnection, study: Study) -> None:
@@ -73,9 +78,8 @@ def check_staging_matches(con: duckdb.DuckDBPyConnection, study: Study) -> None:
     A launchpad override of windows or arms takes effect in staging only when staging is materialized in the
     same run; outcomes computed on older staging would silently mix two configurations.
     """
-    rows = study.visit_rows()
-    params = [[r[i] for r in rows] for i in range(5)] + [study.treatment, study.comparator]
-    windows, arms = con.execute(load_sql("outcomes_staging_mismatches"), params).fetchone()
+    windows, arms = run(con, "outcomes_staging_mismatches", **visit_window_params(study),
+                        treatment=study.treatment, comparator=study.comparator).fetchone()
     if windows or arms:
         raise StagingMismatch(
             f"staging was built with another study configuration ({windows} visit-window rows and {arms} "

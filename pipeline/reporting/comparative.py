@@ -10,7 +10,7 @@ from pipeline.reporting.common import environment, fmt, interval, number, pct, r
 from pipeline.reporting.methods import methods
 from pipeline.reporting.summary import summary_sentences
 from pipeline.reporting.suppression import Suppressor
-from pipeline.sql import load_sql
+from pipeline.sql import query
 from pipeline.study import Study
 
 NOT_AVAILABLE = "Not available in this refresh."
@@ -18,7 +18,7 @@ PS_BINS = 20  # propensity-score overlap histogram
 
 
 def table1(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> dict:
-    t = con.execute(load_sql("report_table1")).df().set_index("arm")
+    t = query(con, "report_table1").set_index("arm")
     bal = read(con, "comparison.balance")
     smd = {r.covariate: (number(r.smd_before), number(r.smd_after)) for r in bal.itertuples()} if len(bal) else {}
     rows = []
@@ -190,7 +190,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
                              "fig-return") if len(rcurve) else None
     b = results.get("balance")
     figs["love"] = fs.html(figures.love_plot(b["covariates"]), "fig-love", height=520) if b else None
-    ps = con.execute(load_sql("report_propensity_bins"), [PS_BINS, PS_BINS]).df() \
+    ps = query(con, "report_propensity_bins", bins=PS_BINS) \
         if table_exists(con, "comparison.propensity") else pd.DataFrame()
     figs["overlap"] = fs.html(figures.ps_overlap(ps, arms, study.suppression_threshold, PS_BINS),
                               "fig-overlap") if len(ps) else None

@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline.contract import REASON_CODES, public_drop_id
 from pipeline.reporting.common import environment
 from pipeline.reporting.disclosure import suppress_counts, suppress_table
-from pipeline.sql import load_sql
+from pipeline.sql import query
 from pipeline.study import Study
 
 
@@ -23,18 +23,18 @@ class Overview:
 
 def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, str]) -> Overview:
     threshold = study.suppression_threshold
-    by_site = con.execute(load_sql("report_patients_by_site_arm")).df()
+    by_site = query(con, "report_patients_by_site_arm")
     site_table = by_site.pivot_table(
         index="site_id", columns="procedure", values="patients", aggfunc="sum", fill_value=0
     ).reindex(columns=list(study.arms), fill_value=0)
-    by_visit = con.execute(load_sql("report_patients_by_visit_arm")).df()
+    by_visit = query(con, "report_patients_by_visit_arm")
     visit_table = by_visit.pivot_table(
         index=["ordinal", "visit"], columns="procedure", values="patients", aggfunc="sum", fill_value=0
     ).reindex(columns=list(study.arms), fill_value=0)
     visit_table.index = visit_table.index.get_level_values("visit")
-    recon = con.execute(load_sql("report_reconciliation")).df()
+    recon = query(con, "report_reconciliation")
     recon["drop_id"] = recon["drop_id"].map(public_drop_id)
-    reasons = con.execute(load_sql("report_quarantine_reasons")).df()
+    reasons = query(con, "report_quarantine_reasons")
     reasons["meaning"] = reasons["reason_code"].map(REASON_CODES)
 
     html = environment().get_template("overview.html.j2").render(

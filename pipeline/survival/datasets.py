@@ -1,6 +1,6 @@
 """The analysis data sets of SAP section 4, built in SQL from the staging tables (sql/durability_*_dataset.sql).
 
-One row per analysis patient each, in schema `durability`. Parameters travel as `?` values. The horizon, the
+One row per analysis patient each, in schema `durability`. Values travel only as parameters. The horizon, the
 baseline visit and the ODI responder rule of durable response (`responders.ODI`: rule, absolute and relative
 thresholds) come from the study configuration, so a run-config override changes durable response as it
 changes the responder rates; the event codes are the SAP's.
@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.sql import load_sql
+from pipeline.sql import load_sql, run
 from pipeline.study import SAP_MCID, Mcid, Study, load_study
 
 REINTERVENTION_EVENTS = ("REINTERVENTION_SURGERY", "REPEAT_MILD")  # SAP 4.1
@@ -38,8 +38,10 @@ def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, study: Study 
     (the committed study file when `study` is None); returns its row count."""
     study = load_study() if study is None else study
     odi = odi_responder(study)
-    return _build(con, "durable_response_dataset",
-                  [study.baseline_visit, odi.rule, odi.absolute, odi.relative, list(events)])
+    run(con, "durability_schema")
+    run(con, "durability_durable_response_dataset", baseline_visit=study.baseline_visit, rule=odi.rule,
+        absolute_threshold=odi.absolute, relative_threshold=odi.relative, reintervention_events=list(events))
+    return table_rows(con, "durable_response_dataset")
 
 
 def odi_responder(study: Study) -> Mcid:
@@ -52,7 +54,7 @@ def odi_responder(study: Study) -> Mcid:
 
 
 def _build(con: duckdb.DuckDBPyConnection, name: str, params: list) -> int:
-    con.execute(load_sql("durability_schema"))
+    run(con, "durability_schema")
     con.execute(load_sql(f"durability_{name}"), params)
     return table_rows(con, name)
 
@@ -63,7 +65,7 @@ def table_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
 
 def key_numbers(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, float]:
     """(name, value) rows of sql/durability_metadata_<name>.sql: counts per arm for asset metadata."""
-    return {str(k): float(v) for k, v in con.execute(load_sql(f"durability_metadata_{name}")).fetchall()}
+    return {str(k): float(v) for k, v in run(con, f"durability_metadata_{name}").fetchall()}
 
 
 def load(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str]) -> dict[str, np.ndarray]:
@@ -75,7 +77,7 @@ def write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int
     """Replace durability.<name> by `frame`, typed by sql/durability_<name>.sql; returns the row count."""
     con.register("result_frame", frame)
     try:
-        con.execute(load_sql(f"durability_{name}"))
+        run(con, f"durability_{name}")
     finally:
         con.unregister("result_frame")
     return len(frame)
