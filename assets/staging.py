@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from assets.resources import RefreshPaths, Warehouse
-from pipeline.sql import SQL_DIR, load_sql
+from pipeline.sql import run
 from pipeline.staging import build_model
 
 
@@ -47,11 +47,19 @@ def _build(spec: StagingAsset) -> dg.AssetsDefinition:
     return _asset
 
 
+# The staging models with key numbers for the asset metadata (counts, never an identifier).
+_METADATA_MODELS = {
+    "patients": "metadata_patients",
+    "pro_assessments": "metadata_pro_assessments",
+    "follow_up": "metadata_follow_up",
+}
+
+
 def _key_numbers(con, name: str) -> dict[str, float]:
-    """Counts from sql/metadata_<name>.sql, when the model has such a file (never an identifier)."""
-    if not (SQL_DIR / f"metadata_{name}.sql").exists():
+    """Counts from the model's metadata SQL, when it has one."""
+    if name not in _METADATA_MODELS:
         return {}
-    return {key: float(value) for key, value in con.execute(load_sql(f"metadata_{name}")).fetchall()}
+    return {key: float(value) for key, value in run(con, _METADATA_MODELS[name]).fetchall()}
 
 
 STAGING = [_build(s) for s in STAGING_ASSETS]

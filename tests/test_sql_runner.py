@@ -3,10 +3,13 @@ errors that never repeat DuckDB's message (it may quote the data)."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
-from pipeline.sql import SqlModelError, run, scalar
+from pipeline.settings import REPO_ROOT
+from pipeline.sql import SQL_DIR, SqlModelError, run, scalar
 
 
 @pytest.fixture
@@ -42,3 +45,15 @@ def test_a_wrapped_error_is_still_duckdbs_own_class(con):
         run(con, "comparison_model_terms")
     assert isinstance(caught.value, SqlModelError) and caught.value.is_bug
 
+
+# Models reached through names that are still composed in code, left to the engineers rewriting them: the
+# asset checks (check_*, durability_check_*) and the two data sets whose event codes move to the study.
+COMPOSED_NAMES = re.compile(r"check_.*|durability_check_.*|durability_(reintervention|return_to_activity)_dataset")
+
+
+def test_every_sql_model_is_named_literally_in_the_code():
+    code = "\n".join(p.read_text(encoding="utf-8")
+                     for folder in ("pipeline", "assets") for p in (REPO_ROOT / folder).rglob("*.py"))
+    unnamed = [p.stem for p in sorted(SQL_DIR.glob("*.sql"))
+               if f'"{p.stem}"' not in code and not COMPOSED_NAMES.fullmatch(p.stem)]
+    assert unnamed == []

@@ -18,11 +18,16 @@ class TableSpec:
 
     @property
     def check_model(self) -> str:
-        return f"ingest_check_{self.name}"
+        return _CHECK_MODELS[self.name]
+
+    @property
+    def keep_model(self) -> str:
+        return _KEEP_MODELS[self.name]
 
     @property
     def insert_model(self) -> str:
-        return f"ingest_insert_{self.name}"
+        """The model inserting the accepted rows (erasures have none: they are applied by ingest_erase_*)."""
+        return _INSERT_MODELS[self.name]
 
     @property
     def warehouse_table(self) -> str:
@@ -41,6 +46,25 @@ _KEYS = {
     "pro_responses": ("site_id", "patient_id", "instrument", "days_from_index"),
     "events": COLUMNS["events"],  # an event's key is the whole row
     "erasures": COLUMNS["erasures"],
+}
+
+# The SQL models of each table, spelled out in full so that a search for a model's name finds its use.
+_CHECK_MODELS = {
+    "patients": "ingest_check_patients",
+    "pro_responses": "ingest_check_pro_responses",
+    "events": "ingest_check_events",
+    "erasures": "ingest_check_erasures",
+}
+_KEEP_MODELS = {
+    "patients": "ingest_keep_patients",
+    "pro_responses": "ingest_keep_pro_responses",
+    "events": "ingest_keep_events",
+    "erasures": "ingest_keep_erasures",
+}
+_INSERT_MODELS = {
+    "patients": "ingest_insert_patients",
+    "pro_responses": "ingest_insert_pro_responses",
+    "events": "ingest_insert_events",
 }
 
 # Application order: patients first, so that pro_responses and events can refer to this drop's patients;

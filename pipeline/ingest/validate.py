@@ -99,7 +99,7 @@ def check_file(
     _tally(con, checked)
     if spec.name != "erasures" and held and prev_version is None:
         checked.superseded = int(scalar(con, "ingest_superseded_current", drop_id=drop_id))
-    run(con, f"ingest_keep_{spec.name}")
+    run(con, spec.keep_model)
     # Nothing can be superseded when no live row shares the file's sites and no version is corrected.
     if spec.name != "erasures" and prev_version is not None:
         keys = dict(table=spec.warehouse_table, key_cols=list(spec.key), result=checked.result_table)

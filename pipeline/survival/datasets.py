@@ -63,9 +63,28 @@ def table_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
     return int(con.table(f"durability.{name}").aggregate("count(*)").fetchone()[0])
 
 
+# The models giving each data set's key numbers, and typing each result table (read by `write`).
+_METADATA_MODELS = {
+    "reintervention_dataset": "durability_metadata_reintervention_dataset",
+    "durable_response_dataset": "durability_metadata_durable_response_dataset",
+    "return_to_activity_dataset": "durability_metadata_return_to_activity_dataset",
+}
+_TABLE_MODELS = {
+    "reintervention_km": "durability_reintervention_km",
+    "reintervention_km_curve": "durability_reintervention_km_curve",
+    "reintervention_comparison": "durability_reintervention_comparison",
+    "reintervention_cif": "durability_reintervention_cif",
+    "reintervention_cif_curve": "durability_reintervention_cif_curve",
+    "durable_response_turnbull": "durability_durable_response_turnbull",
+    "durable_response_curve": "durability_durable_response_curve",
+    "return_to_activity_km": "durability_return_to_activity_km",
+    "return_to_activity_km_curve": "durability_return_to_activity_km_curve",
+}
+
+
 def key_numbers(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, float]:
-    """(name, value) rows of sql/durability_metadata_<name>.sql: counts per arm for asset metadata."""
-    return {str(k): float(v) for k, v in run(con, f"durability_metadata_{name}").fetchall()}
+    """(name, value) rows of the data set's metadata model: counts per arm for asset metadata."""
+    return {str(k): float(v) for k, v in run(con, _METADATA_MODELS[name]).fetchall()}
 
 
 def load(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str]) -> dict[str, np.ndarray]:
@@ -77,7 +96,7 @@ def write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int
     """Replace durability.<name> by `frame`, typed by sql/durability_<name>.sql; returns the row count."""
     con.register("result_frame", frame)
     try:
-        run(con, f"durability_{name}")
+        run(con, _TABLE_MODELS[name])
     finally:
         con.unregister("result_frame")
     return len(frame)
