@@ -18,9 +18,7 @@ import pandas as pd
 
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.comparison import adjusted_tables
-from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
 from pipeline.estimable import record_gaps
-from pipeline.sql import load_sql
 
 GROUP = "comparison"
 KINDS = {"duckdb", "python"}
@@ -130,56 +128,5 @@ def subgroup_estimates(warehouse: Warehouse, paths: RefreshPaths) -> dg.Material
     return _result(built, study.sha256)
 
 
-def _summary(warehouse: Warehouse) -> dict | None:
-    with warehouse.get_connection() as con:
-        frame = con.execute(load_sql("comparison_balance_summary")).df()
-    return None if frame.empty else frame.iloc[0].to_dict()
-
-
-def _nothing_to_check(s: dict) -> dg.AssetCheckResult | None:
-    """No weights, hence no balance to check (SAP 9): the check holds and says why. None when there are."""
-    reason = s.get("not_estimable")
-    if not isinstance(reason, str):
-        return None
-    return dg.AssetCheckResult(passed=True, description=f"Nothing to check, not estimable: {reason}",
-                               metadata={"not_estimable": reason})
-
-
-@dg.asset_check(asset=covariate_balance, name="balance", blocking=False,
-                description=f"Every |SMD| after weighting ≤ {SMD_LIMIT} (SAP 6 gate). Fails with ERROR otherwise; "
-                            "results stay available, marked balance_achieved = false. Holds when there is "
-                            "nothing to check (the comparison is not estimable).")
-def balance(warehouse: Warehouse) -> dg.AssetCheckResult:
-    s = _summary(warehouse)
-    if s is None:
-        return dg.AssetCheckResult(passed=False, description="comparison.balance_summary is empty")
-    held = _nothing_to_check(s)
-    if held is not None:
-        return held
-    return dg.AssetCheckResult(
-        passed=bool(s["balance_passed"]), severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": SMD_LIMIT, "weights": s["weights"]},
-    )
-
-
-@dg.asset_check(asset=covariate_balance, name="equipoise", blocking=False,
-                description=f"Share of patients with preference score in {list(EQUIPOISE_BAND)} ≥ "
-                            f"{EQUIPOISE_MINIMUM:.0%} (Walker et al. 2013). Warns otherwise; holds when there is "
-                            "nothing to check.")
-def equipoise(warehouse: Warehouse) -> dg.AssetCheckResult:
-    s = _summary(warehouse)
-    if s is None:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   description="comparison.balance_summary is empty")
-    held = _nothing_to_check(s)
-    if held is not None:
-        return held
-    return dg.AssetCheckResult(
-        passed=bool(s["equipoise_passed"]), severity=dg.AssetCheckSeverity.WARN,
-        metadata={"equipoise": float(s["equipoise"]), "minimum": EQUIPOISE_MINIMUM},
-    )
-
-
 COMPARISON_ASSETS = [propensity_weights, covariate_balance, adjusted_estimates, adjusted_km, reintervention_e_value,
                      subgroup_estimates]
-COMPARISON_CHECKS = [balance, equipoise]

@@ -12,7 +12,6 @@ import dagster as dg
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.estimable import Gap
 from pipeline.survival import durability_tables
-from pipeline.survival.checks import ph_test, ph_test_gap, run_durability_check
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
     build_reintervention_dataset,
@@ -21,7 +20,6 @@ from pipeline.survival.datasets import (
 )
 
 GROUP = "durability"
-PH_ALPHA = 0.05  # the PH test "rejects" below this p-value (issue 4: then WARN, the HR is a time average)
 
 
 def _result(rows: int, numbers: Mapping[str, float], gaps: Sequence[Gap] = ()) -> dg.MaterializeResult:
@@ -115,52 +113,7 @@ def return_to_activity_km(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mater
     return _fitted(out)
 
 
-def _sql_check(asset: dg.AssetsDefinition, name: str, description: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name=name, description=description, blocking=True)
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.get_connection() as con:
-            outcome = run_durability_check(con, name)
-        return dg.AssetCheckResult(passed=outcome.passed,
-                                   metadata={"failures": outcome.failures, "rows_checked": outcome.checked})
-
-    return _check
-
-
-@dg.asset_check(
-    asset=reintervention_comparison, name="proportional_hazards",
-    description=f"WARN when R's cox.zph test rejects proportional hazards (p < {PH_ALPHA}): the reported hazard "
-                "ratio is then an average over time and the report should say so.",
-)
-def proportional_hazards(warehouse: Warehouse) -> dg.AssetCheckResult:
-    with warehouse.get_connection() as con:
-        test = ph_test(con)
-        reason = ph_test_gap(con)
-    if test is None:
-        # Not estimable (SAP 9): nothing to warn about, an absent number is not a wrong one.
-        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                   description=f"no proportional-hazards test: {reason or 'not estimable'}")
-    return dg.AssetCheckResult(
-        passed=bool(test.p_value >= PH_ALPHA), severity=dg.AssetCheckSeverity.WARN,
-        metadata={"chisq": test.chisq, "df": test.df, "p_value": test.p_value, "alpha": PH_ALPHA},
-    )
-
-
 DURABILITY_ASSETS = [
     reintervention_dataset, reintervention_km, reintervention_comparison, reintervention_cif,
     durable_response_dataset, durable_response_turnbull, return_to_activity_dataset, return_to_activity_km,
-]
-
-DURABILITY_CHECKS = [
-    _sql_check(reintervention_km, "reintervention_km_valid",
-               "Each arm's KM curve lies in [0, 1], never rises, and lies inside its CI."),
-    _sql_check(reintervention_km, "reintervention_at_risk",
-               "At-risk counts agree with the cohort: one data-set row per analysis patient, at risk at each day = "
-               "patients with time ≥ day, and every patient counted once as event or censored."),
-    _sql_check(reintervention_cif, "reintervention_cif_valid",
-               "Cumulative incidences lie in [0, 1], never fall, and reintervention + death ≤ 1."),
-    _sql_check(durable_response_turnbull, "durable_response_valid",
-               "Durable-response probabilities lie in [0, 1], never rise, and the EM converged."),
-    _sql_check(return_to_activity_km, "return_to_activity_km_valid",
-               "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI."),
-    proportional_hazards,
 ]

@@ -16,7 +16,6 @@ import duckdb
 
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.outcomes import BUILDERS, check_staging_matches
-from pipeline.outcomes import checks as oc
 from pipeline.outcomes.built import Built
 from pipeline.sql import load_sql
 from pipeline.study import Study
@@ -123,63 +122,4 @@ def _build(spec: OutcomeAsset) -> dg.AssetsDefinition:
     return _asset
 
 
-@dataclass(frozen=True)
-class OutcomeCheck:
-    asset: str
-    name: str
-    description: str
-    run: Callable[[duckdb.DuckDBPyConnection, Study], oc.CheckOutcome]
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
-
-    @property
-    def blocking(self) -> bool:
-        # An ERROR stops the report built on a wrong table; a WARN is information for the reader.
-        return self.severity == dg.AssetCheckSeverity.ERROR
-
-
-def _rates(table: str) -> Callable[[duckdb.DuckDBPyConnection, Study], oc.CheckOutcome]:
-    return lambda con, study: oc.rates_valid(con, table)
-
-
-_RATES_DESCRIPTION = ("Every rate lies in [0, 1] and inside its 95% CI within [0, 1]; a group with n = 0 (not "
-                      "estimable, SAP 9) has rate and CI NULL. Blocks wrong numbers, not absent ones.")
-
-OUTCOME_CHECK_SPECS = (
-    OutcomeCheck("pro_changes", "changes_have_baseline",
-                 "Every change row has the patient's baseline row (same day and value) and change = value - "
-                 "baseline.", oc.changes_have_baseline),
-    OutcomeCheck("pro_changes", "visits_within_window",
-                 "No visit assigned outside its window: every visit and baseline day lies in its window of the "
-                 "run's study.", oc.changes_within_window),
-    OutcomeCheck("pro_change_summary", "rates_valid", _RATES_DESCRIPTION,
-                 lambda con, study: oc.summary_rates_valid(con)),
-    OutcomeCheck("responder_rates", "rates_valid", _RATES_DESCRIPTION, _rates("outcomes.responder_rates")),
-    OutcomeCheck("satisfaction_rates", "rates_valid", _RATES_DESCRIPTION, _rates("outcomes.satisfaction_rates")),
-    OutcomeCheck("complication_rates", "rates_valid", _RATES_DESCRIPTION, _rates("outcomes.complication_rates")),
-    OutcomeCheck("discharge_summary", "rates_valid", _RATES_DESCRIPTION, _rates("outcomes.discharge_summary")),
-    OutcomeCheck("follow_up_completeness", "rates_valid", _RATES_DESCRIPTION,
-                 _rates("outcomes.follow_up_completeness")),
-    OutcomeCheck("follow_up_completeness", "completeness_at_primary_visit",
-                 "Follow-up completeness at the primary visit (M12) is at least the study's minimum (80%) in "
-                 "each arm that has patients who reached the window. Warns, as registries do: low completeness is "
-                 "reported, not hidden.",
-                 oc.completeness_at_primary_visit, dg.AssetCheckSeverity.WARN),
-)
-
-
-def _check(spec: OutcomeCheck) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=spec.asset, name=spec.name, description=spec.description, blocking=spec.blocking)
-    def _run(warehouse: Warehouse, paths: RefreshPaths) -> dg.AssetCheckResult:
-        with warehouse.get_connection() as con:
-            outcome = spec.run(con, paths.study())
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            severity=spec.severity,
-            metadata={"failures": outcome.failures, "rows_checked": outcome.checked, **outcome.metadata},
-        )
-
-    return _run
-
-
 OUTCOME_ASSETS = [_build(s) for s in OUTCOME_SPECS]
-OUTCOME_CHECKS = [_check(s) for s in OUTCOME_CHECK_SPECS]
