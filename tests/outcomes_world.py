@@ -10,11 +10,11 @@ import duckdb
 from pipeline.check_registry import check_named
 from pipeline.checks import CheckOutcome, run_check
 from pipeline.outcomes import build_all
-from pipeline.outcomes.built import Built
 from pipeline.outcomes.checks import OUTCOME_CHECKS
 from pipeline.sql import load_sql
 from pipeline.staging import build_all as build_staging
 from pipeline.study import Study, load_study
+from pipeline.warehouse import Built
 
 STUDY = load_study()
 # The outcomes tables whose rows carry n, rate, ci_lower, ci_upper, each checked by rates_valid.

@@ -67,6 +67,14 @@ def test_balance_table_is_table_metadata_and_overlap_balances_exactly(run, wareh
     assert meta["ess_treatment"] > 0 and meta["ess_comparator"] > 0
 
 
+def test_every_comparison_asset_publishes_its_column_schema(run):
+    for asset in (a.key.path[0] for a in COMPARISON_ASSETS):
+        columns = {c.name: c.type for c in metadata(run, asset)["dagster/column_schema"].columns}
+        assert columns, asset
+    balance = {c.name: c.type for c in metadata(run, "covariate_balance")["dagster/column_schema"].columns}
+    assert (balance["covariate"], balance["smd_after"], balance["abs_smd_after_ok"]) == ("VARCHAR", "DOUBLE", "BOOLEAN")
+
+
 def test_checks_run_and_do_not_block(run):
     results = {e.check_name: e for e in run.get_asset_check_evaluations()}
     assert set(results) == {"balance", "equipoise"}
@@ -145,8 +153,10 @@ def test_bootstrap_path_refits_and_is_seeded(warehouse, tmp_path):
     study = load_study(DEFAULT_STUDY_FILE, overrides)
     with duckdb.connect(str(copy)) as con:
         adjusted_tables.build_propensity(con, study)
-        first = adjusted_tables.build_adjusted_estimates(con, study).frame
-        again = adjusted_tables.build_adjusted_estimates(con, study).frame
+        adjusted_tables.build_adjusted_estimates(con, study)
+        first = con.table("comparison.adjusted_estimates").df()
+        adjusted_tables.build_adjusted_estimates(con, study)
+        again = con.table("comparison.adjusted_estimates").df()
     adjusted = first[first["adjustment"] == "adjusted"]
     assert set(adjusted["ci_method"]) == {"bootstrap_percentile"}
     assert np.isfinite(adjusted["ci_lower"]).mean() > 0.5

@@ -372,7 +372,7 @@ def test_a_build_with_an_earlier_drop_superseded_is_incremental_and_equals_a_ful
                 "instrument, value + 1, unit FROM ingest.pro_responses WHERE patient_id = 'P1'")
     con.execute("INSERT INTO ingest.patients SELECT * REPLACE (2 AS version) FROM ingest.patients "
                 "WHERE patient_id = 'P1'")
-    assert staging.build_model(con, "pro_assessments", STUDY).patients_rebuilt == 2
+    assert staging.build_model(con, "pro_assessments", STUDY).build["patients_rebuilt"] == 2
     for name in STAGING_MODELS:
         staging.build_model(con, name, STUDY)
     incremental = _snapshot(con)
@@ -417,7 +417,7 @@ STAGING_CHECKS = ("patients_key_unique", "patients_within_contract", "pro_assess
 
 
 def _incremental_build(con) -> dict[str, tuple[str, int]]:
-    return {name: (r.mode, r.rows) for name in STAGING_MODELS for r in [build_model(con, name, STUDY)]}
+    return {name: (r.build["build"], r.rows) for name in STAGING_MODELS for r in [build_model(con, name, STUDY)]}
 
 
 def test_an_empty_landing_stages_empty_tables_full_then_incrementally(tmp_path):

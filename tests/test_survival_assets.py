@@ -94,6 +94,17 @@ def test_validity_checks_pass_on_good_data(run):
     assert len(results) == len(checks_on(DURABILITY_ASSETS))
 
 
+def test_every_durability_asset_publishes_the_columns_of_its_table_as_written(run, warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for asset in (a.key.path[0] for a in DURABILITY_ASSETS):
+            meta = metadata(run, asset)
+            written = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                  "table_schema || '.' || table_name = ? ORDER BY ordinal_position",
+                                  [meta["dagster/table_name"]]).fetchall()
+            assert [(c.name, c.type) for c in meta["dagster/column_schema"].columns] == written, asset
+    assert metadata(run, "reintervention_km")["dagster/table_name"] == "durability.reintervention_km"
+
+
 def test_ph_check_is_a_warning(run):
     evaluation = next(e for e in run.get_asset_check_evaluations() if e.check_name == "proportional_hazards")
     assert evaluation.severity == dg.AssetCheckSeverity.WARN

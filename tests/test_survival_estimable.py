@@ -284,5 +284,6 @@ def test_assets_and_checks_succeed(tmp_path, fill):
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
     meta = result.asset_materializations_for_node("reintervention_comparison")[0].metadata
-    assert meta["not_estimable"].value["reintervention.cox_hr"] in ("no patients in the analysis population",
-                                                                    "no LAMINECTOMY patients")
+    reasons = meta["not_estimable_reasons"].value
+    assert ("- `reintervention.cox_hr`: no patients in the analysis population" in reasons
+            or "- `reintervention.cox_hr`: no LAMINECTOMY patients" in reasons)

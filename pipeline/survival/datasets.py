@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from pipeline.sql import load_sql
 from pipeline.study import SAP_MCID, Mcid, Study, load_study
@@ -70,12 +69,3 @@ def load(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str]) -> d
     """Columns of durability.<name> as numpy arrays (a relation, so no SQL text is built)."""
     return con.table(f"durability.{name}").select(*columns).fetchnumpy()
 
-
-def write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
-    """Replace durability.<name> by `frame`, typed by sql/durability_<name>.sql; returns the row count."""
-    con.register("result_frame", frame)
-    try:
-        con.execute(load_sql(f"durability_{name}"))
-    finally:
-        con.unregister("result_frame")
-    return len(frame)
