@@ -1,59 +1,33 @@
-"""Asset checks on the ingest and staging assets. Blocking checks stop downstream assets (and so the
-published report) when the data under them is wrong; the logic is SQL in sql/check_<name>.sql."""
+"""The one factory of asset checks: every `CheckSpec` of the pipeline (pipeline/check_registry.py) becomes an
+`@dg.asset_check` named `<asset>_<name>` in the run, blocking where the spec says (a blocking check that fails
+stops everything downstream, the published report included), with the spec's severity."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import dagster as dg
 
-from assets.resources import Warehouse
-from pipeline.checks import run_check
+from assets.resources import RefreshPaths, Warehouse
+from pipeline.check_registry import CHECKS
+from pipeline.checks import CheckSpec, run_check
 
 
-@dataclass(frozen=True)
-class CheckDef:
-    asset: str
-    name: str
-    description: str
-    blocking: bool = True
+def asset_check(spec: CheckSpec) -> dg.AssetChecksDefinition:
+    severity = dg.AssetCheckSeverity[spec.severity]
 
-
-CHECKS = (
-    CheckDef("drop_reconciliation", "reconciliation_balances",
-             "Every file of every drop: rows read = accepted + quarantined + duplicates."),
-    CheckDef("quarantined_rows", "quarantine_reasons_known",
-             "Every quarantined row carries a contract reason code and its line.", blocking=False),
-    CheckDef("patient_history", "current_patient_keys_unique",
-             "The current patient view has one row per (site_id, patient_id)."),
-    CheckDef("pro_response_history", "pro_history_within_contract",
-             "Accepted PRO rows have known instruments, days and values within the contract's ranges."),
-    CheckDef("event_history", "event_history_codes_known",
-             "Accepted events have contract codes and days in 0..3650."),
-    CheckDef("patients", "patients_key_unique", "One staging row per (site_id, patient_id)."),
-    CheckDef("patients", "patients_within_contract",
-             "Ages 18-90 after top-coding, sex coded, levels 1-5, arm consistent with the analysis flag."),
-    CheckDef("pro_assessments", "pro_assessments_canonical",
-             "Values in canonical units (metres, minutes) within each instrument's range."),
-    CheckDef("pro_visits", "pro_visits_one_per_visit", "At most one assessment per patient, instrument, visit."),
-    CheckDef("pro_visits", "pro_visits_within_window", "No visit assigned outside its window."),
-    CheckDef("follow_up", "follow_up_one_per_patient",
-             "Exactly one follow-up row per staging patient, with follow-up end ≥ 0."),
-    CheckDef("events", "events_name_known_patients", "Every staging event belongs to a staging patient."),
-)
-
-
-def _build(check: CheckDef) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=check.asset, name=check.name, description=check.description, blocking=check.blocking
-    )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+    @dg.asset_check(asset=spec.asset, name=spec.name, description=spec.description, blocking=spec.blocking)
+    def _check(warehouse: Warehouse, paths: RefreshPaths) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
-            outcome = run_check(con, check.name)
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            metadata={"failures": outcome.failures, "rows_checked": outcome.checked},
-        )
+            outcome = run_check(con, spec, paths.study())
+        return dg.AssetCheckResult(passed=outcome.passed, severity=severity, description=outcome.description,
+                                   metadata=outcome.metadata)
 
     return _check
 
 
-ASSET_CHECKS = [_build(c) for c in CHECKS]
+ASSET_CHECKS = [asset_check(spec) for spec in CHECKS]
+
+
+def checks_on(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
+    """The asset checks of the given assets (for a stage's own list, and for tests that run one stage)."""
+    keys = {key for a in assets for key in a.keys}
+    return [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key in keys]

@@ -6,10 +6,10 @@ import dagster as dg
 
 from assets.automation import landing_sensor, nightly_refresh, nightly_schedule
 from assets.checks import ASSET_CHECKS
-from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
-from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
+from assets.comparison import COMPARISON_ASSETS
+from assets.durability import DURABILITY_ASSETS
 from assets.ingest import ingest_drops
-from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
+from assets.outcomes import OUTCOME_ASSETS
 from assets.reporting import REPORTING_ASSETS
 from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
@@ -20,7 +20,7 @@ from pipeline.study import DEFAULT_STUDY_FILE
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, *REPORTING_ASSETS],
-        asset_checks=[*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS, *COMPARISON_CHECKS],
+        asset_checks=ASSET_CHECKS,
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],
         sensors=[landing_sensor(settings.landing)],

@@ -9,10 +9,10 @@ plain words; it never carries the exception's message, which may quote delivered
 import dagster as dg
 
 from assets.checks import ASSET_CHECKS
-from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
-from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
+from assets.comparison import COMPARISON_ASSETS
+from assets.durability import DURABILITY_ASSETS
 from assets.ingest import ingest_drops
-from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
+from assets.outcomes import OUTCOME_ASSETS
 from assets.reporting import REPORTING_ASSETS, refresh_id_of
 from assets.staging import STAGING
 from pipeline.reporting.provenance import build_provenance
@@ -26,7 +26,7 @@ def _stages() -> dict[str, str]:
     for a in [ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, *REPORTING_ASSETS]:
         group_of |= dict(a.group_names_by_key)
         out[a.op.name] = next(iter(a.group_names_by_key.values()))
-    for c in [*ASSET_CHECKS, *OUTCOME_CHECKS, *DURABILITY_CHECKS, *COMPARISON_CHECKS]:
+    for c in ASSET_CHECKS:
         key = next(iter(c.check_keys)).asset_key
         out[c.op.name] = group_of.get(key, "checks")
     return out

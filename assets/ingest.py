@@ -8,6 +8,7 @@ already held byte for byte makes re-running it cheap. See docs/dagster.md.
 import dagster as dg
 
 from assets.resources import RefreshPaths, Warehouse
+from assets.table_assets import column_schema
 from pipeline.contract import public_drop_id
 from pipeline.ingest import IngestSummary, ingest_landing
 from pipeline.sql import run
@@ -29,12 +30,19 @@ INGEST_SPECS = [
 ]
 
 
+# The table each ingest asset is (drop_reconciliation: the per-file reconciliation, its row count).
+TABLE_OF = {"drop_reconciliation": "ingest.drop_files", "quarantined_rows": "ingest.quarantine",
+            "patient_history": "ingest.patients", "pro_response_history": "ingest.pro_responses",
+            "event_history": "ingest.events"}
+
+
 @dg.multi_asset(specs=INGEST_SPECS, can_subset=False)
 def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths: RefreshPaths):
     """Discover, validate and apply new drops from the landing folder."""
     with warehouse.get_connection() as con:
         summary = ingest_landing(con, paths.landing_dir, run_id=context.run.run_id)
         counts = dict(run(con, "ingest_table_counts").fetchall())
+        schemas = {key: column_schema(con, table) for key, table in TABLE_OF.items()}
     totals = summary_totals(summary)
     context.log.info(
         "ingest: %d drops ingested, %d rejected, %d skipped, %d still being copied; %d rows read, %d quarantined",
@@ -45,13 +53,15 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
         asset_key="drop_reconciliation",
         metadata={
             "dagster/row_count": counts["drop_files"],
+            "dagster/column_schema": schemas["drop_reconciliation"],
             **totals,
             "this_refresh": dg.MetadataValue.md(reconciliation_markdown(summary)),
         },
     )
     yield dg.MaterializeResult(
         asset_key="quarantined_rows",
-        metadata={"dagster/row_count": counts["quarantine"], "new_this_refresh": totals["rows_quarantined"]},
+        metadata={"dagster/row_count": counts["quarantine"], "dagster/column_schema": schemas["quarantined_rows"],
+                  "new_this_refresh": totals["rows_quarantined"]},
     )
     for key, table in (
         ("patient_history", "patients"),
@@ -60,7 +70,8 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
     ):
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata={"dagster/row_count": counts[table], "current_rows": counts[f"current_{table}"]},
+            metadata={"dagster/row_count": counts[table], "dagster/column_schema": schemas[key],
+                      "current_rows": counts[f"current_{table}"]},
         )
 
 

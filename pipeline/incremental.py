@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from pipeline.sql import run, run_as
-from pipeline.warehouse import transaction
+from pipeline.warehouse import Built, transaction
 
 STATE_TABLE = "staging.build_state"
 _TABLE_NAME = re.compile(r"^(staging|outcomes)\.[a-z_]+$")
@@ -65,19 +65,13 @@ class PatientTable:
             raise ValueError("source views must be named scoped_<name>")
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    rows: int
-    mode: str  # "full" | "incremental"
-    reason: str  # why a full build, or "changed patients only"
-    patients_rebuilt: int | None = None
-
-    def metadata(self) -> dict[str, str | int]:
-        """Asset metadata (never an identifier): how the table was built."""
-        out: dict[str, str | int] = {"build": self.mode, "build_reason": self.reason}
-        if self.patients_rebuilt is not None:
-            out["patients_rebuilt"] = self.patients_rebuilt
-        return out
+def how_built(mode: str, reason: str, patients_rebuilt: int | None = None) -> dict[str, str | int]:
+    """How a table was built, for its Built.build (never an identifier): "full" | "incremental" | "view", why a
+    full build (or "changed patients only"), and how many patients an incremental build rebuilt."""
+    out: dict[str, str | int] = {"build": mode, "build_reason": reason}
+    if patients_rebuilt is not None:
+        out["patients_rebuilt"] = patients_rebuilt
+    return out
 
 
 @dataclass(frozen=True)
@@ -153,7 +147,7 @@ def _drop_scope(con: duckdb.DuckDBPyConnection, spec: PatientTable) -> None:
 
 def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Mapping[str, Any], fp: str,
           config: Sequence[tuple[str, Mapping[str, Any]]] = (), force_full: bool = False,
-          finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> BuildResult:
+          finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Built:
     """Bring spec.table up to date with ingest, incrementally when that is safe; one transaction.
 
     `config`: (sql name, params) steps run first (small config tables the body reads); `finish`: run last,
@@ -187,7 +181,8 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Mappi
         if finish is not None:
             finish(con)
         (rows,) = con.execute(f"SELECT count(*) FROM {spec.table}").fetchone()
-    return BuildResult(int(rows), plan.mode, plan.reason, None if rebuilt is None else int(rebuilt))
+    return Built(spec.table.split(".")[1], {spec.table: int(rows)},
+                 build=how_built(plan.mode, plan.reason, None if rebuilt is None else int(rebuilt)))
 
 
 def _record(con: duckdb.DuckDBPyConnection, table: str, fp: str, now: IngestState | None) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 import duckdb
 
 from pipeline import contract, incremental
-from pipeline.incremental import BuildResult, PatientTable
+from pipeline.incremental import PatientTable, how_built
 from pipeline.sql import load_sql, run
 from pipeline.study import Study
-from pipeline.warehouse import transaction
+from pipeline.warehouse import Built, transaction
 
 # Public models, in dependency order; each is one Dagster asset. The config tables visit_windows and units
 # are built as part of pro_assessments, the only model that reads them, so that a changed study file always
@@ -80,7 +80,7 @@ _CONFIG: dict[str, tuple[tuple[str, Params], ...]] = {
 
 
 def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study, *, full: bool = False
-                ) -> BuildResult:
+                ) -> Built:
     """Bring staging.<name> up to date with the current ingest rows and `study` (in one transaction: a
     failure leaves the previous tables as they were). `full` forces a rebuild from scratch."""
     if name == "pro_visits":
@@ -95,7 +95,7 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study, *, full
     return incremental.build(con, spec, params, fp, config=config, force_full=full)
 
 
-def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> BuildResult:
+def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> Built:
     with transaction(con):
         (is_table,) = run(con, "staging_table_exists", schema="staging", table="pro_visits").fetchone()
         if is_table:
@@ -103,7 +103,8 @@ def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> BuildResult:
             con.execute("DROP TABLE staging.pro_visits")
         run(con, "staging_pro_visits")
         (rows,) = con.execute("SELECT count(*) FROM staging.pro_visits").fetchone()
-    return BuildResult(int(rows), "view", "a view on staging.pro_assessments")
+    return Built("pro_visits", {"staging.pro_visits": int(rows)},
+                 build=how_built("view", "a view on staging.pro_assessments"))
 
 
 def build_all(con: duckdb.DuckDBPyConnection, study: Study, *, full: bool = False) -> dict[str, int]:

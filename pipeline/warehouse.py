@@ -1,4 +1,5 @@
-"""Opening the DuckDB warehouse: one writer at a time, and a prompt, plain error when it is busy.
+"""Opening the DuckDB warehouse: one writer at a time, and a prompt, plain error when it is busy; what a build
+returns (`Built`) and the one writer of computed tables (`write_table`).
 
 DuckDB locks its file per process; a second process (even a read-only one) blocks a writer, and
 dagster-duckdb would then retry for about 100 s before failing with a stack trace. We take an OS file lock
@@ -10,12 +11,18 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.estimable import Gap
 
 
 class WarehouseBusyError(RuntimeError):
@@ -110,3 +117,75 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         except duckdb.Error:
             pass
         raise
+
+
+@dataclass(frozen=True)
+class Built:
+    """What building one asset wrote: its tables with their row counts (the asset's own table first), headline
+    numbers for the asset's metadata, how a patient-level table was built (full or incremental; never an
+    identifier), and the numbers of its results.json members the data cannot give (SAP 9)."""
+
+    asset: str
+    tables: Mapping[str, int]  # schema-qualified name -> rows written
+    headline: Mapping[str, float] = field(default_factory=dict)
+    build: Mapping[str, str | int] = field(default_factory=dict)
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def table(self) -> str:
+        """The asset's own table, schema-qualified."""
+        return next(iter(self.tables))
+
+    @property
+    def rows(self) -> int:
+        return self.tables[self.table]
+
+
+# The tables that write_table() may replace, per schema. A table name is an identifier, not a value, so it
+# cannot travel as a parameter; it is checked against this list instead, so nothing from outside reaches SQL.
+WRITABLE_TABLES: dict[str, frozenset[str]] = {
+    "outcomes": frozenset({"pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",
+                           "complication_difference", "discharge_summary", "follow_up_completeness"}),
+    "durability": frozenset({"reintervention_km", "reintervention_km_curve", "reintervention_comparison",
+                             "reintervention_cif", "reintervention_cif_curve", "durable_response_turnbull",
+                             "durable_response_curve", "return_to_activity_km", "return_to_activity_km_curve"}),
+    "comparison": frozenset({"propensity_inputs", "propensity_model", "balance", "balance_summary",
+                             "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"}),
+}
+# Column types a writer may ask for (DuckDB names), and the shape of a column name: both end up in SQL text.
+COLUMN_TYPES = frozenset({"VARCHAR", "DOUBLE", "INTEGER", "BIGINT", "BOOLEAN"})
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def write_table(con: duckdb.DuckDBPyConnection, qualified_name: str, frame: pd.DataFrame,
+                column_types: Mapping[str, str] | None = None) -> int:
+    """Replace `qualified_name` (schema.table, from WRITABLE_TABLES) by `frame`; return its row count.
+
+    NaN becomes NULL. Without `column_types`, an object column whose values are all booleans is written as
+    BOOLEAN (a row that claims nothing has NULL) and every other object column as VARCHAR, so that an empty
+    table (no patients yet) keeps its text columns instead of getting a type guessed from no values. With
+    `column_types` (column -> DuckDB type), the table has exactly those columns, cast to those types.
+    """
+    schema, _, table = qualified_name.partition(".")
+    if table not in WRITABLE_TABLES.get(schema, frozenset()):
+        raise ValueError(f"{qualified_name!r} is not a table the pipeline writes")
+    if column_types is None:
+        frame = frame.astype({c: _object_type(frame[c]) for c in frame.columns if frame[c].dtype == object})
+        select = "*"
+    else:
+        if not all(_COLUMN.fullmatch(c) and t in COLUMN_TYPES for c, t in column_types.items()):
+            raise ValueError(f"column names or types of {qualified_name!r} are not allowed")
+        select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in column_types.items())
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.register("_written_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT {select} FROM _written_frame")
+    finally:
+        con.unregister("_written_frame")
+    return len(frame)
+
+
+def _object_type(column: pd.Series) -> str:
+    values = column.dropna()
+    is_bool = len(values) > 0 and all(isinstance(v, bool | np.bool_) for v in values)
+    return "boolean" if is_bool else "string"

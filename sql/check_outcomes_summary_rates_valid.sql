@@ -10,5 +10,5 @@ SELECT count(*) FILTER (WHERE NOT coalesce(
            END,
            false))                    AS failures,
        count(*)                       AS checked,
-       count(*) FILTER (WHERE n = 0)  AS not_estimable
+       count(*) FILTER (WHERE n = 0)  AS rows_not_estimable
 FROM outcomes.pro_change_summary;

@@ -1,7 +1,9 @@
 -- staging.pro_assessments: values in canonical units within the instrument's range; unit-bearing
--- instruments carry their canonical unit. Parameters: instruments, lows, highs, canonical units (parallel lists).
+-- instruments carry their canonical unit. Parameters: $instruments, $lows, $highs, $canonical_units
+-- (parallel lists).
 WITH bounds AS (
-    SELECT unnest(?) AS instrument, unnest(?) AS low, unnest(?) AS high, unnest(?) AS canonical_unit
+    SELECT unnest($instruments) AS instrument, unnest($lows) AS low, unnest($highs) AS high,
+           unnest($canonical_units) AS canonical_unit
 )
 SELECT count(*) FILTER (
            WHERE b.instrument IS NULL

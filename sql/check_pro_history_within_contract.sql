@@ -1,9 +1,9 @@
 -- Accepted PRO rows obey the contract: known instrument, day range, value range in canonical units.
--- Parameters: instrument codes, their low bounds, their high bounds (parallel lists).
+-- Parameters: $instruments, $lows, $highs (parallel lists); $units, $factors (parallel lists).
 WITH bounds AS (
-    SELECT unnest(?) AS instrument, unnest(?) AS low, unnest(?) AS high
+    SELECT unnest($instruments) AS instrument, unnest($lows) AS low, unnest($highs) AS high
 ), units AS (
-    SELECT unnest(?) AS unit, unnest(?) AS factor
+    SELECT unnest($units) AS unit, unnest($factors) AS factor
 )
 SELECT count(*) FILTER (
            WHERE b.instrument IS NULL

@@ -7,13 +7,28 @@ import itertools
 
 import duckdb
 
+from pipeline.check_registry import check_named
+from pipeline.checks import CheckOutcome, run_check
 from pipeline.outcomes import build_all
-from pipeline.outcomes.built import Built
+from pipeline.outcomes.checks import OUTCOME_CHECKS
 from pipeline.sql import run
 from pipeline.staging import build_all as build_staging
 from pipeline.study import Study, load_study
+from pipeline.warehouse import Built
 
 STUDY = load_study()
+# The outcomes tables whose rows carry n, rate, ci_lower, ci_upper, each checked by rates_valid.
+RATE_TABLES = sorted(f"outcomes.{s.asset}" for s in OUTCOME_CHECKS if s.sql == "check_outcomes_rates_valid")
+
+
+def outcome_check(con: duckdb.DuckDBPyConnection, asset: str, name: str, study: Study = STUDY) -> CheckOutcome:
+    """The asset check `<asset>_<name>`, judged as the asset check judges it."""
+    return run_check(con, check_named(asset, name), study)
+
+
+def rates_valid(con: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
+    """The rates_valid check of `table` (schema-qualified)."""
+    return outcome_check(con, table.removeprefix("outcomes."), "rates_valid")
 
 
 class World:

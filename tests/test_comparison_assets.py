@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
+from assets.checks import checks_on
+from assets.comparison import COMPARISON_ASSETS
 from assets.durability import DURABILITY_ASSETS
 from assets.outcomes import OUTCOME_ASSETS
 from assets.resources import RefreshPaths, Warehouse
@@ -41,7 +42,7 @@ def warehouse(staged_warehouse: Path) -> Path:  # noqa: F811
 
 @pytest.fixture(scope="module")
 def run(warehouse: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS], resources=resources(warehouse),
+    return dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=resources(warehouse),
                           selection=dg.AssetSelection.groups("comparison"))
 
 
@@ -64,6 +65,14 @@ def test_balance_table_is_table_metadata_and_overlap_balances_exactly(run, wareh
     assert len(table.records) == query(warehouse, "SELECT count(*) FROM comparison.balance")[0][0]
     assert meta["max_abs_smd_after"] < 1e-6  # overlap weights: exact balance on the model's covariates
     assert meta["ess_treatment"] > 0 and meta["ess_comparator"] > 0
+
+
+def test_every_comparison_asset_publishes_its_column_schema(run):
+    for asset in (a.key.path[0] for a in COMPARISON_ASSETS):
+        columns = {c.name: c.type for c in metadata(run, asset)["dagster/column_schema"].columns}
+        assert columns, asset
+    balance = {c.name: c.type for c in metadata(run, "covariate_balance")["dagster/column_schema"].columns}
+    assert (balance["covariate"], balance["smd_after"], balance["abs_smd_after_ok"]) == ("VARCHAR", "DOUBLE", "BOOLEAN")
 
 
 def test_checks_run_and_do_not_block(run):
@@ -95,7 +104,7 @@ def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     # ATE weights truncated hard (40th-60th percentile) cannot balance: the gate fails, results still written.
-    result = dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS],
+    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)],
                             resources=resources(copy, "[comparison]\nweights = 'ate'\n"
                                                       "truncation_percentiles = [40.0, 60.0]"),
                             raise_on_error=False)
@@ -144,8 +153,10 @@ def test_bootstrap_path_refits_and_is_seeded(warehouse, tmp_path):
     study = load_study(DEFAULT_STUDY_FILE, overrides)
     with duckdb.connect(str(copy)) as con:
         adjusted_tables.build_propensity(con, study)
-        first = adjusted_tables.build_adjusted_estimates(con, study).frame
-        again = adjusted_tables.build_adjusted_estimates(con, study).frame
+        adjusted_tables.build_adjusted_estimates(con, study)
+        first = con.table("comparison.adjusted_estimates").df()
+        adjusted_tables.build_adjusted_estimates(con, study)
+        again = con.table("comparison.adjusted_estimates").df()
     adjusted = first[first["adjustment"] == "adjusted"]
     assert set(adjusted["ci_method"]) == {"bootstrap_percentile"}
     assert np.isfinite(adjusted["ci_lower"]).mean() > 0.5

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
+from assets.checks import checks_on
+from assets.comparison import COMPARISON_ASSETS
 from pipeline.comparison import reasons
 from pipeline.comparison.adjusted_tables import TYPES
 from pipeline.comparison.cohort import load_cohort
@@ -34,7 +35,7 @@ def refresh(source: Path, tmp_path: Path, *statements: str,
     with duckdb.connect(str(copy)) as con:
         for statement in statements:
             con.execute(statement)
-    result = dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS], resources=resources(copy, overrides),
+    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=resources(copy, overrides),
                             raise_on_error=False)
     assert result.success
     return copy, result

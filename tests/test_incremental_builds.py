@@ -60,7 +60,7 @@ def _build(con: duckdb.DuckDBPyConnection, *, full: bool) -> dict[str, dict]:
     """Every staging and outcomes table; the build metadata of the patient-level ones."""
     how = {}
     for name in staging.STAGING_MODELS:
-        how[f"staging.{name}"] = staging.build_model(con, name, STUDY, full=full).metadata()
+        how[f"staging.{name}"] = staging.build_model(con, name, STUDY, full=full).build
     outcomes.check_staging_matches(con, STUDY)
     for name, build in outcomes.BUILDERS.items():
         built = build(con, STUDY, full=full) if name == "pro_changes" else build(con, STUDY)
@@ -188,12 +188,12 @@ def test_the_erased_patient_is_gone_from_every_incremental_table(steps):
 def test_a_changed_study_or_missing_state_means_a_full_rebuild(con, tmp_path):
     write_drop(tmp_path / "landing", "d1")
     ingest(con, tmp_path / "landing")
-    assert staging.build_model(con, "patients", STUDY).mode == "full"
-    assert staging.build_model(con, "patients", STUDY).mode == "incremental"
+    assert staging.build_model(con, "patients", STUDY).build["build"] == "full"
+    assert staging.build_model(con, "patients", STUDY).build["build"] == "incremental"
     other = load_study(overrides='arms.comparator = "OTHER"')
-    assert staging.build_model(con, "patients", other).reason == "SQL or study configuration changed"
+    assert staging.build_model(con, "patients", other).build["build_reason"] == "SQL or study configuration changed"
     con.execute("DELETE FROM staging.build_state")
-    assert staging.build_model(con, "patients", other).reason == "no earlier build"
+    assert staging.build_model(con, "patients", other).build["build_reason"] == "no earlier build"
     assert recorded(con, "staging.patients") is not None
 
 
@@ -206,5 +206,6 @@ def test_a_downstream_table_follows_the_state_its_inputs_were_built_from(con, tm
     ingest(con, tmp_path / "landing")
     staging.build_model(con, "patients", STUDY)
     result = staging.build_model(con, "follow_up", STUDY)
-    assert (result.mode, result.reason) == ("full", "upstream tables built from different ingest states")
+    assert result.build["build"] == "full"
+    assert result.build["build_reason"] == "upstream tables built from different ingest states"
     assert recorded(con, "staging.follow_up") is None

@@ -9,19 +9,20 @@ import math
 import dagster as dg
 import pytest
 
-from assets.checks import ASSET_CHECKS
+from assets.checks import checks_on
 from assets.ingest import ingest_drops
-from assets.outcomes import OUTCOME_ASSETS, OUTCOME_CHECKS
+from assets.outcomes import OUTCOME_ASSETS
 from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
 from pipeline.estimable import read_gaps
 from pipeline.outcomes import build_all as build_outcomes
-from pipeline.outcomes import build_pro_changes, checks
+from pipeline.outcomes import build_pro_changes
+from pipeline.outcomes.checks import completeness_at_primary_visit
 from pipeline.outcomes.gaps import NO_LOS, NO_PAIRS
 from pipeline.staging import build_all as build_staging
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from tests.ingest_helpers import patient, write_drop
-from tests.outcomes_world import STUDY, World
+from tests.outcomes_world import RATE_TABLES, STUDY, World, outcome_check, rates_valid
 
 OTHER_INSTRUMENTS = ("NRS_BACK", "NRS_LEG", "ZCQ_SYMPTOM", "ZCQ_FUNCTION", "WALK_DISTANCE", "STAND_TIME")
 
@@ -38,9 +39,11 @@ def gaps(w: World) -> dict[str, str]:
 
 
 def checks_hold(w: World, study=STUDY) -> bool:
-    outcomes = [checks.rates_valid(w.con, t) for t in sorted(checks.RATE_TABLES)]
-    outcomes += [checks.summary_rates_valid(w.con), checks.changes_have_baseline(w.con, study),
-                 checks.changes_within_window(w.con, study), checks.completeness_at_primary_visit(w.con, study)]
+    outcomes = [rates_valid(w.con, t) for t in sorted(RATE_TABLES)]
+    outcomes += [outcome_check(w.con, "pro_change_summary", "rates_valid", study),
+                 outcome_check(w.con, "pro_changes", "changes_have_baseline", study),
+                 outcome_check(w.con, "pro_changes", "visits_within_window", study),
+                 completeness_at_primary_visit(w.con, study)]
     return all(o.passed for o in outcomes)
 
 
@@ -183,9 +186,9 @@ def test_patients_followed_without_any_questionnaire_have_a_completeness_of_0(wo
     world.build()
     assert world.rows("SELECT instrument, n, assessed, rate FROM outcomes.follow_up_completeness "
                       "WHERE arm = 'MILD' AND visit = 'M12'") == [("ANY", 3, 0, 0.0)]
-    outcome = checks.completeness_at_primary_visit(world.con, STUDY)  # a warning, not a gap: 0% is a number
+    outcome = completeness_at_primary_visit(world.con, STUDY)  # a warning, not a gap: 0% is a number
     assert (outcome.failures, outcome.checked) == (1, 1)
-    assert checks.rates_valid(world.con, "outcomes.follow_up_completeness").passed
+    assert rates_valid(world.con, "outcomes.follow_up_completeness").passed
 
 
 def test_a_handful_of_patients_gives_what_one_pair_can_give(world):
@@ -230,7 +233,8 @@ def test_a_refresh_where_every_row_is_quarantined_materializes_every_outcome_and
     write_drop(landing, "2026-01-01_S1", patients=[patient(patient_id=f"P{i}", sex="X") for i in range(3)],
                manifest=True)
     defs = dg.Definitions(
-        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS], asset_checks=[*ASSET_CHECKS, *OUTCOME_CHECKS],
+        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS],
+        asset_checks=checks_on([ingest_drops, *STAGING, *OUTCOME_ASSETS]),
         jobs=[dg.define_asset_job("refresh", selection="*")],
         resources={"warehouse": Warehouse(database=str(tmp_path / "w.duckdb")),
                    "paths": RefreshPaths(landing=str(landing), reports=str(tmp_path / "site"),

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from pipeline import staging
-from pipeline.checks import run_check
+from pipeline.checks import STAGING_CHECKS as STAGING_CHECK_SPECS
+from pipeline.checks import CheckOutcome, run_check
 from pipeline.contract import CANONICAL_UNIT, UNIT_FACTORS
 from pipeline.sql import run
 from pipeline.staging import STAGING_MODELS, build_all, build_model
@@ -338,13 +339,18 @@ def test_rebuild_drops_rows_that_are_no_longer_current(con):
     assert set(build_all(con, STUDY).values()) == {0}
 
 
+def staging_check(con, name: str) -> CheckOutcome:
+    """The staging check `name`, judged as its asset check judges it."""
+    return run_check(con, next(s for s in STAGING_CHECK_SPECS if s.name == name), STUDY)
+
+
 def test_staging_checks_pass(con):
     _small_warehouse(con)
     build_all(con, STUDY)
     for check in ("patients_key_unique", "patients_within_contract", "pro_assessments_canonical",
                   "pro_visits_one_per_visit", "pro_visits_within_window", "follow_up_one_per_patient",
                   "events_name_known_patients"):
-        assert run_check(con, check).passed, check
+        assert staging_check(con, check).passed, check
 
 
 def test_two_assessments_for_one_visit_fail_the_check(con):
@@ -352,7 +358,7 @@ def test_two_assessments_for_one_visit_fail_the_check(con):
     build_all(con, STUDY)
     # P1 has two W6 rows (days 40 and 44); mark both as the one used.
     con.execute("UPDATE staging.pro_assessments SET selected = true WHERE patient_id = 'P1' AND visit = 'W6'")
-    outcome = run_check(con, "pro_visits_one_per_visit")
+    outcome = staging_check(con, "pro_visits_one_per_visit")
     assert (outcome.failures, outcome.checked) == (1, 5)
 
 
@@ -366,7 +372,7 @@ def test_a_build_with_an_earlier_drop_superseded_is_incremental_and_equals_a_ful
                 "instrument, value + 1, unit FROM ingest.pro_responses WHERE patient_id = 'P1'")
     con.execute("INSERT INTO ingest.patients SELECT * REPLACE (2 AS version) FROM ingest.patients "
                 "WHERE patient_id = 'P1'")
-    assert staging.build_model(con, "pro_assessments", STUDY).patients_rebuilt == 2
+    assert staging.build_model(con, "pro_assessments", STUDY).build["patients_rebuilt"] == 2
     for name in STAGING_MODELS:
         staging.build_model(con, name, STUDY)
     incremental = _snapshot(con)
@@ -411,7 +417,7 @@ STAGING_CHECKS = ("patients_key_unique", "patients_within_contract", "pro_assess
 
 
 def _incremental_build(con) -> dict[str, tuple[str, int]]:
-    return {name: (r.mode, r.rows) for name in STAGING_MODELS for r in [build_model(con, name, STUDY)]}
+    return {name: (r.build["build"], r.rows) for name in STAGING_MODELS for r in [build_model(con, name, STUDY)]}
 
 
 def test_an_empty_landing_stages_empty_tables_full_then_incrementally(tmp_path):
@@ -421,7 +427,7 @@ def test_an_empty_landing_stages_empty_tables_full_then_incrementally(tmp_path):
         first, second = _incremental_build(c), _incremental_build(c)
         assert {rows for _, rows in first.values()} == {0}
         assert second["patients"] == ("incremental", 0) and second["follow_up"] == ("incremental", 0)
-        assert all(run_check(c, check).passed for check in STAGING_CHECKS)
+        assert all(staging_check(c, check).passed for check in STAGING_CHECKS)
 
 
 def test_erasing_every_patient_empties_staging_incrementally(tmp_path):
@@ -435,4 +441,4 @@ def test_erasing_every_patient_empties_staging_incrementally(tmp_path):
         after = _incremental_build(c)
         assert {mode for name, (mode, _) in after.items() if name != "pro_visits"} == {"incremental"}
         assert {rows for _, rows in after.values()} == {0}
-        assert all(run_check(c, check).passed for check in STAGING_CHECKS)
+        assert all(staging_check(c, check).passed for check in STAGING_CHECKS)

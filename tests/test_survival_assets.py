@@ -11,13 +11,15 @@ import duckdb
 import numpy as np
 import pytest
 
-from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS, proportional_hazards
+from assets.checks import checks_on
+from assets.durability import DURABILITY_ASSETS
 from assets.resources import RefreshPaths, Warehouse
+from pipeline.checks import CheckOutcome, run_check
 from pipeline.ingest import ingest_landing
 from pipeline.staging import build_all
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from pipeline.survival import kaplan_meier
-from pipeline.survival.checks import run_durability_check
+from pipeline.survival.checks import DURABILITY_CHECKS, proportional_hazards
 from sample_data.generate import Options, generate
 
 TABLES = {  # table -> rows for two arms
@@ -46,7 +48,7 @@ def resources(database: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def run(warehouse: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=resources(warehouse))
+    return dg.materialize([*DURABILITY_ASSETS, *checks_on(DURABILITY_ASSETS)], resources=resources(warehouse))
 
 
 def query(database: Path, sql: str) -> list[tuple]:
@@ -89,7 +91,18 @@ def test_table_numbers_are_the_fits_on_the_data_set(run, warehouse):
 def test_validity_checks_pass_on_good_data(run):
     results = {e.check_name: e for e in run.get_asset_check_evaluations()}
     assert {name for name, e in results.items() if not e.passed} <= {"proportional_hazards"}
-    assert len(results) == len(DURABILITY_CHECKS)
+    assert len(results) == len(checks_on(DURABILITY_ASSETS))
+
+
+def test_every_durability_asset_publishes_the_columns_of_its_table_as_written(run, warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for asset in (a.key.path[0] for a in DURABILITY_ASSETS):
+            meta = metadata(run, asset)
+            written = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                  "table_schema || '.' || table_name = ? ORDER BY ordinal_position",
+                                  [meta["dagster/table_name"]]).fetchall()
+            assert [(c.name, c.type) for c in meta["dagster/column_schema"].columns] == written, asset
+    assert metadata(run, "reintervention_km")["dagster/table_name"] == "durability.reintervention_km"
 
 
 def test_ph_check_is_a_warning(run):
@@ -103,8 +116,13 @@ def test_ph_check_warns_when_the_test_rejects(run, warehouse, tmp_path):
     con = duckdb.connect(str(copy))
     con.execute("UPDATE durability.reintervention_comparison SET p_value = 0.01 WHERE measure = 'ph_test'")
     con.close()
-    result = proportional_hazards(warehouse=Warehouse(database=str(copy)))
-    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    with duckdb.connect(str(copy)) as con:
+        assert not proportional_hazards(con, load_study()).passed
+
+
+def durability_check(con, name: str) -> CheckOutcome:
+    """The durability check `name`, judged as its asset check judges it."""
+    return run_check(con, next(s for s in DURABILITY_CHECKS if s.name == name), load_study())
 
 
 def test_at_risk_check_catches_a_count_that_disagrees_with_the_cohort(run, warehouse, tmp_path):
@@ -113,7 +131,7 @@ def test_at_risk_check_catches_a_count_that_disagrees_with_the_cohort(run, wareh
     con = duckdb.connect(str(copy))
     try:
         con.execute("UPDATE durability.reintervention_km SET at_risk = at_risk + 1 WHERE day = 730")
-        assert run_durability_check(con, "reintervention_at_risk").failures == 2
+        assert durability_check(con, "reintervention_at_risk").failures == 2
     finally:
         con.close()
 
@@ -125,7 +143,7 @@ def test_km_check_catches_a_curve_that_rises(run, warehouse, tmp_path):
     try:
         con.execute("UPDATE durability.reintervention_km_curve SET survival = 1, ci_lower = NULL, ci_upper = NULL"
                     " WHERE arm = 'comparator' AND time = (SELECT max(time) FROM durability.reintervention_km_curve)")
-        assert not run_durability_check(con, "reintervention_km_valid").passed
+        assert not durability_check(con, "reintervention_km_valid").passed
     finally:
         con.close()
 

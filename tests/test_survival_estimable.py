@@ -11,15 +11,16 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
+from assets.checks import checks_on
+from assets.durability import DURABILITY_ASSETS
 from assets.resources import RefreshPaths, Warehouse
+from pipeline.checks import run_check
 from pipeline.estimable import read_gaps
 from pipeline.sql import run
 from pipeline.staging import build_model, visit_window_params
 from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
 from pipeline.survival import durability_tables
-from pipeline.survival.checks import DURABILITY_CHECKS as SQL_CHECKS
-from pipeline.survival.checks import run_durability_check
+from pipeline.survival.checks import DURABILITY_CHECKS
 from pipeline.survival.datasets import (
     build_durable_response_dataset,
     build_reintervention_dataset,
@@ -109,7 +110,7 @@ def measures(con) -> set[tuple[str, str | None]]:
 
 
 def assert_checks_pass(con) -> None:
-    failing = {name: o for name in SQL_CHECKS if not (o := run_durability_check(con, name)).passed}
+    failing = {s.name: o for s in DURABILITY_CHECKS if s.sql and not (o := run_check(con, s, load_study())).passed}
     assert failing == {}
 
 
@@ -271,7 +272,7 @@ def warehouse(tmp_path: Path, fill) -> Path:
 def materialize(database: Path) -> dg.ExecuteInProcessResult:
     resources = {"warehouse": Warehouse(database=str(database)),
                  "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE))}
-    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=resources)
+    return dg.materialize([*DURABILITY_ASSETS, *checks_on(DURABILITY_ASSETS)], resources=resources)
 
 
 @pytest.mark.parametrize("fill", [
@@ -283,5 +284,6 @@ def test_assets_and_checks_succeed(tmp_path, fill):
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
     meta = result.asset_materializations_for_node("reintervention_comparison")[0].metadata
-    assert meta["not_estimable"].value["reintervention.cox_hr"] in ("no patients in the analysis population",
-                                                                    "no LAMINECTOMY patients")
+    reasons = meta["not_estimable_reasons"].value
+    assert ("- `reintervention.cox_hr`: no patients in the analysis population" in reasons
+            or "- `reintervention.cox_hr`: no LAMINECTOMY patients" in reasons)

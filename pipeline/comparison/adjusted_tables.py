@@ -24,7 +24,6 @@ records (pipeline/estimable.py). Every table keeps its columns and types whateve
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -55,10 +54,9 @@ from pipeline.estimable import Gap, NotEstimable, read_gaps
 from pipeline.sql import run
 from pipeline.study import Study
 from pipeline.survival import kaplan_meier
+from pipeline.warehouse import Built, write_table
 
 SCHEMA = "comparison"
-TABLES = frozenset({"cohort", "propensity", "propensity_inputs", "propensity_model", "balance", "balance_summary",
-                    "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"})
 KM_DAYS = {"reintervention": (365, 730, 1095, 1461, 1826), "return_to_activity": (14, 28, 90, 365)}
 _S, _F, _I, _B = "string", "float64", "Int64", "boolean"
 # Column types of every table written (what a full run writes), so that an empty or degenerate table has
@@ -89,44 +87,13 @@ ADJUSTED_MEMBERS = ("adjusted.pro_change_difference", "complications.difference.
                     "reintervention.adjusted_cox_hr")
 
 
-@dataclass(frozen=True)
-class Built:
-    table: str
-    rows: int
-    numbers: dict[str, float] = field(default_factory=dict)
-    frame: pd.DataFrame | None = None
-    gaps: tuple[Gap, ...] = ()  # what this step could not estimate, and why (the asset records them)
-
-
 def typed(table: str, frame: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
     """`frame` (or rows, or nothing) with the columns and types of comparison.<table> (TYPES)."""
     types = TYPES[table]
     frame = pd.DataFrame(frame if frame is not None else [], columns=list(types))
-    # Text stays object (None, not pd.NA, in the returned frame; replace_table writes it as VARCHAR).
+    # Text stays object (None, not pd.NA, in the returned frame; write_table writes it as VARCHAR).
     frame = frame.astype({c: ("object" if t in (_S, _B) else t) for c, t in types.items()})
     return frame.astype({c: t for c, t in types.items() if t == _B})
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    """Replace comparison.<table> by `frame` (the name is checked against TABLES: it cannot be a parameter)."""
-    if table not in TABLES:
-        raise ValueError(f"{table!r} is not a comparison table")
-    # Object columns: booleans with gaps (an unadjusted row claims no balance) as nullable BOOLEAN, the rest
-    # as text (an all-NULL object column would otherwise get a guessed type).
-    kinds = {}
-    for c in frame.columns:
-        if frame[c].dtype == object:
-            values = frame[c].dropna()
-            is_bool = len(values) > 0 and all(isinstance(v, bool | np.bool_) for v in values)
-            kinds[c] = "boolean" if is_bool else "string"
-    frame = frame.astype(kinds)
-    run(con, "comparison_schema")
-    con.register("_comparison_frame", frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} AS SELECT * FROM _comparison_frame")
-    finally:
-        con.unregister("_comparison_frame")
-    return len(frame)
 
 
 def _weighting(patients: pd.DataFrame, study: Study) -> Weighting:
@@ -172,15 +139,17 @@ def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     if design is not None:
         terms += [{"term": t, "status": "dropped_constant", "coef": None, "se": None, "imputed_value": None,
                    "missing": design.missing.get(t, 0)} for t in design.dropped]
-    replace_table(con, "propensity_model", typed("propensity_model", terms))
-    replace_table(con, "propensity_inputs", typed("propensity_inputs", [{
+    model_rows = write_table(con, "comparison.propensity_model", typed("propensity_model", terms))
+    write_table(con, "comparison.propensity_inputs", typed("propensity_inputs", [{
         "weights": study.comparison_weights, "truncation_percentiles": truncation_label(study.truncation_percentiles),
         "patients": rows, "not_estimable": reason}]))
     numbers = {"patients": float(rows), "model_fitted": float(wt is not None)}
     if wt is not None:
         numbers |= {"terms": float(len(wt.fit.coef)), "dropped_constant": float(len(wt.design.dropped)),
                     "separated_patients": float(wt.fit.separated_patients)}
-    return Built("comparison.propensity", rows, numbers)
+    tables = {"comparison.propensity": rows, "comparison.propensity_model": model_rows,
+              "comparison.propensity_inputs": 1}
+    return Built("propensity_weights", tables, numbers)
 
 
 def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
@@ -192,9 +161,10 @@ def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         summary = typed("balance_summary", [{
             "weights": study.comparison_weights, "n_treatment": n_treatment, "n_comparator": n_comparator,
             "dropped_covariates": dropped, "not_estimable": reason}])
-        replace_table(con, "balance", typed("balance"))
-        replace_table(con, "balance_summary", summary)
-        return Built("comparison.balance", 0, {}, typed("balance"), (Gap("balance", reason),))
+        write_table(con, "comparison.balance", typed("balance"))
+        write_table(con, "comparison.balance_summary", summary)
+        return Built("covariate_balance", {"comparison.balance": 0, "comparison.balance_summary": 1},
+                     gaps=(Gap("balance", reason),))
     wt = _weighting(patients, study)
     b = wt.balance
     table = typed("balance", b.table.assign(weights=wt.scheme, abs_smd_after_ok=b.table["smd_after"].abs() <= 0.1))
@@ -205,15 +175,16 @@ def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         "n_treatment": b.n["treatment"], "n_comparator": b.n["comparator"],
         "dropped_covariates": ",".join(wt.design.dropped), "not_estimable": None,
     }])
-    rows = replace_table(con, "balance", table)
-    replace_table(con, "balance_summary", summary)
+    rows = write_table(con, "comparison.balance", table)
+    write_table(con, "comparison.balance_summary", summary)
     numbers = {"max_abs_smd_after": b.max_abs_smd_after, "equipoise": b.equipoise, "ess_treatment": b.ess["treatment"],
                "ess_comparator": b.ess["comparator"]}
     if len(table):
         numbers["max_abs_smd_before"] = float(table["smd_before"].abs().max())
     # No covariate varies: nothing to balance and no balance table to publish (the weights are still valid).
     gaps = () if len(table) else (Gap("balance", reasons.ALL_CONSTANT),)
-    return Built("comparison.balance", rows, numbers, table, gaps)
+    return Built("covariate_balance", {"comparison.balance": rows, "comparison.balance_summary": 1}, numbers,
+                 gaps=gaps)
 
 
 def _estimate_gaps(frame: pd.DataFrame, patients: pd.DataFrame) -> tuple[Gap, ...]:
@@ -263,9 +234,9 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
             twice = {"unadjusted": sums["unadjusted"], "adjusted": sums["unadjusted"]}
             rows = estimates_table(data, ones, scheme="none", balance_achieved=False, change_differences=twice)
             frame = typed("adjusted_estimates", rows[rows["adjustment"] == "unadjusted"].reset_index(drop=True))
-        rows_written = replace_table(con, "adjusted_estimates", frame)
-        return Built("comparison.adjusted_estimates", rows_written, {}, frame,
-                     tuple(Gap(m, reason) for m in ADJUSTED_MEMBERS))
+        rows_written = write_table(con, "comparison.adjusted_estimates", frame)
+        return Built("adjusted_estimates", {"comparison.adjusted_estimates": rows_written},
+                     gaps=tuple(Gap(m, reason) for m in ADJUSTED_MEMBERS))
     wt = _weighting(patients, study)
     bootstrap, sums = None, None
     if study.comparison_ci == "bootstrap":
@@ -282,14 +253,15 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     frame = typed("adjusted_estimates", estimates_table(data, wt.weights, scheme=wt.scheme,
                                                         balance_achieved=wt.balance.passed, bootstrap=bootstrap,
                                                         change_differences=sums))
-    rows = replace_table(con, "adjusted_estimates", frame)
+    rows = write_table(con, "comparison.adjusted_estimates", frame)
     numbers: dict[str, float] = {"balance_achieved": float(wt.balance.passed)}
     for r in frame.itertuples():
         if r.outcome == "reintervention" or (r.instrument in ("ODI",) and r.visit == study.primary_visit
                                              and r.outcome == "pro_change"):
             label = f"{r.adjustment} {r.outcome} {r.measure}".strip()
             numbers |= {label: r.estimate, f"{label} lower 95%": r.ci_lower, f"{label} upper 95%": r.ci_upper}
-    return Built("comparison.adjusted_estimates", rows, numbers, frame, _estimate_gaps(frame, patients))
+    return Built("adjusted_estimates", {"comparison.adjusted_estimates": rows}, numbers,
+                 gaps=_estimate_gaps(frame, patients))
 
 
 def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
@@ -323,12 +295,12 @@ def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
                     curves.append(pd.DataFrame({"outcome": outcome, "arm": arm, "arm_role": role, "time": km.time,
                                                 "survival": km.surv, "ci_lower": lower, "ci_upper": upper}))
     frame = typed("adjusted_km", pd.concat(at_days, ignore_index=True) if at_days else None)
-    rows = replace_table(con, "adjusted_km", frame)
-    replace_table(con, "adjusted_km_curve",
-                  typed("adjusted_km_curve", pd.concat(curves, ignore_index=True) if curves else None))
+    rows = write_table(con, "comparison.adjusted_km", frame)
+    curve_rows = write_table(con, "comparison.adjusted_km_curve",
+                             typed("adjusted_km_curve", pd.concat(curves, ignore_index=True) if curves else None))
     numbers = {f"{r.adjustment} {r.outcome} {r.arm} day {int(r.day)}": r.survival for r in frame.itertuples()
                if r.day == max(KM_DAYS[r.outcome])}
-    return Built("comparison.adjusted_km", rows, numbers, frame)
+    return Built("adjusted_km", {"comparison.adjusted_km": rows, "comparison.adjusted_km_curve": curve_rows}, numbers)
 
 
 def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
@@ -357,25 +329,27 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         "rr": values[0], "rr_lower": values[1], "rr_upper": values[2], "e_value": values[3],
         "e_value_ci_limit": values[4], "balance_achieved": balanced,
     }])
-    rows = replace_table(con, "e_value", frame)
-    return Built("comparison.e_value", rows, {"e_value": values[3], "e_value_ci_limit": values[4],
-                                              "cumulative_incidence_horizon": incidence}, frame, gaps)
+    rows = write_table(con, "comparison.e_value", frame)
+    return Built("reintervention_e_value", {"comparison.e_value": rows},
+                 {"e_value": values[3], "e_value_ci_limit": values[4], "cumulative_incidence_horizon": incidence},
+                 gaps=gaps)
 
 
 def build_subgroups(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     reason = check_inputs(con, study)
     if reason is not None:
         frame = typed("subgroups")
-        replace_table(con, "subgroups", frame)
-        return Built("comparison.subgroups", 0, {}, frame, (Gap("subgroups", reason),))
+        write_table(con, "comparison.subgroups", frame)
+        return Built("subgroup_estimates", {"comparison.subgroups": 0}, gaps=(Gap("subgroups", reason),))
     patients = load_cohort(con)
     change_row, change = load_changes_of(con, "ODI", study.primary_visit)
     frame = typed("subgroups", subgroup_estimates(
         patients, change_row, change, study.comparison_weights, study.truncation_percentiles,
         f"ODI change {study.primary_visit}", model_terms(con), minimum=study.suppression_threshold,
         arms=study.arms))
-    rows = replace_table(con, "subgroups", frame)
+    rows = write_table(con, "comparison.subgroups", frame)
     estimated = np.isfinite(frame["estimate"].to_numpy(dtype=float))
     gaps = () if estimated.any() else (Gap("subgroups", reasons.NO_SUBGROUP),)
-    return Built("comparison.subgroups", rows, {"subgroups_balanced": float(frame["balance_achieved"].eq(True).sum()),
-                                                "subgroup_estimates": float(estimated.sum())}, frame, gaps)
+    numbers = {"subgroups_balanced": float(frame["balance_achieved"].eq(True).sum()),
+               "subgroup_estimates": float(estimated.sum())}
+    return Built("subgroup_estimates", {"comparison.subgroups": rows}, numbers, gaps=gaps)

@@ -3,7 +3,6 @@ calls the build_* functions, each of which (re)builds one table of schema `outco
 
 import duckdb
 
-from pipeline.outcomes.built import Built
 from pipeline.outcomes.change import build_pro_change_summary, build_pro_changes
 from pipeline.outcomes.completeness import build_follow_up_completeness
 from pipeline.outcomes.responders import build_responder_rates
@@ -11,6 +10,7 @@ from pipeline.outcomes.safety import build_complication_rates, build_discharge_s
 from pipeline.outcomes.satisfaction import build_satisfaction_rates
 from pipeline.outcomes.store import StagingMismatch, check_staging_matches
 from pipeline.study import Study
+from pipeline.warehouse import Built
 
 # Every table, in dependency order (pro_changes before the two tables read from it).
 BUILDERS = {

@@ -1,26 +1,12 @@
-"""What building an outcomes table returns: its name, row count and headline numbers for asset metadata."""
+"""Helpers of the outcomes builds: headline numbers for asset metadata, rows of a frame, rates with their CIs."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.estimable import Gap
 from pipeline.outcomes.intervals import wilson_interval
-
-
-@dataclass(frozen=True)
-class Built:
-    asset: str
-    table: str  # schema-qualified, e.g. "outcomes.satisfaction_rates"
-    rows: int
-    headline: dict[str, float] = field(default_factory=dict)
-    # How a patient-level table was built (full or incremental, patients rebuilt); never an identifier.
-    build: dict[str, str | int] = field(default_factory=dict)
-    # Numbers of the table's results.json members that the data cannot give (SAP 9), as recorded with it.
-    gaps: tuple[Gap, ...] = ()
 
 
 def estimate_with_ci(prefix: str, estimate: float, lower: float, upper: float) -> dict[str, float]:

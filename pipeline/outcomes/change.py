@@ -19,13 +19,14 @@ from pipeline import incremental
 from pipeline.estimable import Gap, record_gaps
 from pipeline.incremental import PatientTable, fingerprint
 from pipeline.outcomes import gaps as g
-from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
+from pipeline.outcomes.built import estimate_with_ci, rows_where, with_rates
 from pipeline.outcomes.intervals import t_interval
 from pipeline.outcomes.responders import rule_params
 from pipeline.outcomes.signed_rank import wilcoxon_p
-from pipeline.outcomes.store import ensure_schema, record_parameters, replace_table, transaction
+from pipeline.outcomes.store import ensure_schema, record_parameters, transaction
 from pipeline.sql import load_sql, query, run
 from pipeline.study import Study
+from pipeline.warehouse import Built, write_table
 
 CHANGES = "pro_changes"
 SUMMARY = "pro_change_summary"
@@ -60,7 +61,7 @@ def build_pro_changes(con: duckdb.DuckDBPyConnection, study: Study, *, full: boo
                                force_full=full, finish=lambda c: record_parameters(c, CHANGES, study))
     patients, pairs_primary = run(con, "outcomes_pro_changes_headline", primary_visit=study.primary_visit).fetchone()
     headline = {"patients": float(patients), f"pairs at {study.primary_visit}": float(pairs_primary)}
-    return Built(CHANGES, f"outcomes.{CHANGES}", result.rows, headline, result.metadata())
+    return Built(CHANGES, result.tables, headline, result.build)
 
 
 def summarise(moments: pd.DataFrame, skewed_p: dict[tuple[str, str, str], float | None],
@@ -108,10 +109,10 @@ def build_pro_change_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     frame = summarise(moments, skewed_group_p_values(con, study.skewed_instruments), study.skewed_instruments)
     gaps = change_gaps(con, frame, study)
     with transaction(con):
-        rows = replace_table(con, SUMMARY, frame)
+        rows = write_table(con, f"outcomes.{SUMMARY}", frame)
         record_parameters(con, SUMMARY, study)
         record_gaps(con, SUMMARY, gaps)
-    return Built(SUMMARY, f"outcomes.{SUMMARY}", rows, change_headline(frame, study), gaps=tuple(gaps))
+    return Built(SUMMARY, {f"outcomes.{SUMMARY}": rows}, change_headline(frame, study), gaps=tuple(gaps))
 
 
 def change_gaps(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: Study) -> list[Gap]:

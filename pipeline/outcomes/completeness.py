@@ -7,10 +7,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
-from pipeline.outcomes.store import record_parameters, replace_table, transaction
+from pipeline.outcomes.built import estimate_with_ci, rows_where, with_rates
+from pipeline.outcomes.store import record_parameters, transaction
 from pipeline.sql import query
 from pipeline.study import Study
+from pipeline.warehouse import Built, write_table
 
 ASSET = "follow_up_completeness"
 
@@ -20,9 +21,9 @@ def build_follow_up_completeness(con: duckdb.DuckDBPyConnection, study: Study) -
     counts = query(con, "outcomes_completeness", completeness_instrument=study.completeness_instrument)
     frame = with_rates(counts, "assessed")
     with transaction(con):
-        rows = replace_table(con, ASSET, frame)
+        rows = write_table(con, f"outcomes.{ASSET}", frame)
         record_parameters(con, ASSET, study)
-    return Built(ASSET, f"outcomes.{ASSET}", rows, completeness_headline(frame, study))
+    return Built(ASSET, {f"outcomes.{ASSET}": rows}, completeness_headline(frame, study))
 
 
 def at_primary_visit(frame: pd.DataFrame, study: Study) -> pd.DataFrame:

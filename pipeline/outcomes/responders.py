@@ -10,10 +10,11 @@ import duckdb
 import pandas as pd
 
 from pipeline import contract
-from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
-from pipeline.outcomes.store import record_parameters, replace_table, transaction
+from pipeline.outcomes.built import estimate_with_ci, rows_where, with_rates
+from pipeline.outcomes.store import record_parameters, transaction
 from pipeline.sql import query
 from pipeline.study import Study
+from pipeline.warehouse import Built, write_table
 
 ASSET = "responder_rates"
 
@@ -38,9 +39,9 @@ def build_responder_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built
     """outcomes.responder_rates: per arm, instrument, visit and MCID rule, responders / complete pairs."""
     frame = with_rates(query(con, "outcomes_responder_counts"), "responders")
     with transaction(con):
-        rows = replace_table(con, ASSET, frame)
+        rows = write_table(con, f"outcomes.{ASSET}", frame)
         record_parameters(con, ASSET, study)
-    return Built(ASSET, f"outcomes.{ASSET}", rows, responder_headline(frame, study))
+    return Built(ASSET, {f"outcomes.{ASSET}": rows}, responder_headline(frame, study))
 
 
 def responder_headline(frame: pd.DataFrame, study: Study) -> dict[str, float]:

@@ -18,10 +18,11 @@ import pandas as pd
 from pipeline import sql
 from pipeline.estimable import Gap, record_gaps
 from pipeline.outcomes import gaps as g
-from pipeline.outcomes.built import Built, estimate_with_ci, with_rates
+from pipeline.outcomes.built import estimate_with_ci, with_rates
 from pipeline.outcomes.intervals import newcombe_interval
-from pipeline.outcomes.store import query, record_parameters, replace_table, transaction
+from pipeline.outcomes.store import query, record_parameters, transaction
 from pipeline.study import Study
+from pipeline.warehouse import Built, write_table
 
 COMPLICATIONS = "complication_rates"
 DIFFERENCE = "complication_difference"
@@ -66,8 +67,8 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     difference = complication_difference(rates, study)
     gaps = complication_gaps(rates)
     with transaction(con):
-        rows = replace_table(con, COMPLICATIONS, rates)
-        replace_table(con, DIFFERENCE, difference)
+        rows = write_table(con, f"outcomes.{COMPLICATIONS}", rates)
+        difference_rows = write_table(con, f"outcomes.{DIFFERENCE}", difference)
         record_parameters(con, COMPLICATIONS, study)
         record_gaps(con, COMPLICATIONS, gaps)
     headline: dict[str, float] = {}
@@ -77,7 +78,8 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     d = difference.iloc[0]
     headline |= estimate_with_ci(f"complication difference {study.treatment} - {study.comparator}",
                                  d["estimate"], d["ci_lower"], d["ci_upper"])
-    return Built(COMPLICATIONS, f"outcomes.{COMPLICATIONS}", rows, headline, gaps=tuple(gaps))
+    tables = {f"outcomes.{COMPLICATIONS}": rows, f"outcomes.{DIFFERENCE}": difference_rows}
+    return Built(COMPLICATIONS, tables, headline, gaps=tuple(gaps))
 
 
 def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
@@ -86,7 +88,7 @@ def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Bui
     frame = with_rates(counts, "same_day")
     gaps = discharge_gaps(frame)
     with transaction(con):
-        rows = replace_table(con, DISCHARGE, frame)
+        rows = write_table(con, f"outcomes.{DISCHARGE}", frame)
         record_parameters(con, DISCHARGE, study)
         record_gaps(con, DISCHARGE, gaps)
     headline: dict[str, float] = {}
@@ -94,4 +96,4 @@ def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Bui
         headline |= estimate_with_ci(f"{r.arm} same-day discharge", r.rate, r.ci_lower, r.ci_upper)
         headline |= {k: v for k, v in ((f"{r.arm} mean LOS", r.mean_los), (f"{r.arm} median LOS", r.median_los))
                      if pd.notna(v)}
-    return Built(DISCHARGE, f"outcomes.{DISCHARGE}", rows, headline, gaps=tuple(gaps))
+    return Built(DISCHARGE, {f"outcomes.{DISCHARGE}": rows}, headline, gaps=tuple(gaps))

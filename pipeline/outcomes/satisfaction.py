@@ -15,10 +15,11 @@ import pandas as pd
 
 from pipeline.estimable import Gap, record_gaps
 from pipeline.outcomes import gaps as g
-from pipeline.outcomes.built import Built, estimate_with_ci, rows_where, with_rates
-from pipeline.outcomes.store import record_parameters, replace_table, transaction
+from pipeline.outcomes.built import estimate_with_ci, rows_where, with_rates
+from pipeline.outcomes.store import record_parameters, transaction
 from pipeline.sql import query
 from pipeline.study import Study
+from pipeline.warehouse import Built, write_table
 
 ASSET = "satisfaction_rates"
 
@@ -41,10 +42,10 @@ def build_satisfaction_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     frame["primary_visit"] = frame["visit"] == study.primary_visit
     gaps = satisfaction_gaps(frame, g.arm_patients(con, study), study)
     with transaction(con):
-        rows = replace_table(con, ASSET, frame)
+        rows = write_table(con, f"outcomes.{ASSET}", frame)
         record_parameters(con, ASSET, study)
         record_gaps(con, ASSET, gaps)
-    return Built(ASSET, f"outcomes.{ASSET}", rows, satisfaction_headline(frame, study), gaps=tuple(gaps))
+    return Built(ASSET, {f"outcomes.{ASSET}": rows}, satisfaction_headline(frame, study), gaps=tuple(gaps))
 
 
 def satisfaction_gaps(frame: pd.DataFrame, patients: dict[str, int], study: Study) -> list[Gap]:

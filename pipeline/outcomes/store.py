@@ -1,5 +1,6 @@
-"""Reading and writing the `outcomes` schema: SQL models by name, tables replaced atomically together with
-the study parameters that produced them, and the guard that staging was built with the same study."""
+"""Reading and writing the `outcomes` schema: SQL models by name, tables replaced atomically (by
+pipeline.warehouse.write_table) together with the study parameters that produced them, and the guard that
+staging was built with the same study."""
 
 from __future__ import annotations
 
@@ -15,14 +16,6 @@ from pipeline.study import Study
 from pipeline.warehouse import transaction as warehouse_transaction
 
 SCHEMA = "outcomes"
-
-# Tables that replace_table() may replace. A table name is an identifier, not a value, so it cannot travel as a `?`
-# parameter; it is checked against this set instead, so nothing from outside can reach the SQL text.
-STORED_TABLES = frozenset({
-    "pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",
-    "complication_difference", "discharge_summary", "follow_up_completeness",
-})
-
 
 class StagingMismatch(RuntimeError):
     """Staging was built with other visit windows or arms than the study of this run."""
@@ -47,21 +40,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     ensure_schema(con)
     with warehouse_transaction(con):
         yield
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    """Replace outcomes.<table> with `frame` (NaN becomes NULL); return its row count."""
-    if table not in STORED_TABLES:
-        raise ValueError(f"{table!r} is not an outcomes table that may be replaced")
-    # Text columns as pandas strings: DuckDB infers an object column's type from its values, and an empty
-    # table (no patients yet) would otherwise get INTEGER columns where text belongs.
-    frame = frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
-    con.register("_outcomes_frame", frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} AS SELECT * FROM _outcomes_frame")
-    finally:
-        con.unregister("_outcomes_frame")
-    return len(frame)
 
 
 def record_parameters(con: duckdb.DuckDBPyConnection, asset: str, study: Study) -> None:

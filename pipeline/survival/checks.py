@@ -1,46 +1,52 @@
-"""Data checks of the durability results: SQL in sql/durability_check_<name>.sql (one row: failures, checked),
-plus the proportional-hazards test (or why it is not estimable) read back for its warning check. The checks
-hold on empty and partial tables: they block wrong numbers, not absent ones (SAP 9)."""
+"""The checks of the durability results (SAP section 4): SQL in sql/durability_check_<name>.sql, plus the judge
+that reads the proportional-hazards test (or why it is not estimable) back for its warning. The checks hold
+on empty and partial tables: they block wrong numbers, not absent ones (SAP 9)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import duckdb
 
-from pipeline.checks import CheckOutcome
+from pipeline.checks import CheckOutcome, CheckSpec
 from pipeline.estimable import read_gaps
 from pipeline.sql import load_sql
+from pipeline.study import Study
 from pipeline.survival.gaps import PH_TEST
 
+PH_ALPHA = 0.05  # the PH test "rejects" below this p-value (issue 4: then WARN, the HR is a time average)
+
+
+def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
+    """Fails when the stored cox.zph test rejects proportional hazards; holds, saying why, when the comparison
+    stored no test (not estimable, or not materialized): an absent number is not a wrong one."""
+    row = None
+    if con.execute(load_sql("durability_table_exists"), ["reintervention_comparison"]).fetchone()[0]:
+        row = con.execute(load_sql("durability_ph_test")).fetchone()
+    if row is None:
+        reason = next((gap.reason for gap in read_gaps(con) if gap.what == PH_TEST), None)
+        return CheckOutcome(0, 0, description=f"no proportional-hazards test: {reason or 'not estimable'}")
+    chisq, df, p_value = float(row[0]), int(row[1]), float(row[2])
+    return CheckOutcome(int(not p_value >= PH_ALPHA), 1,
+                        {"chisq": chisq, "df": df, "p_value": p_value, "alpha": PH_ALPHA})
+
+
+def _sql(asset: str, name: str, description: str) -> CheckSpec:
+    return CheckSpec(asset, name, description, sql=f"durability_check_{name}")
+
+
 DURABILITY_CHECKS = (
-    "reintervention_km_valid", "reintervention_at_risk", "reintervention_cif_valid", "durable_response_valid",
-    "return_to_activity_km_valid",
+    _sql("reintervention_km", "reintervention_km_valid",
+         "Each arm's KM curve lies in [0, 1], never rises, and lies inside its CI."),
+    _sql("reintervention_km", "reintervention_at_risk",
+         "At-risk counts agree with the cohort: one data-set row per analysis patient, at risk at each day = "
+         "patients with time ≥ day, and every patient counted once as event or censored."),
+    _sql("reintervention_cif", "reintervention_cif_valid",
+         "Cumulative incidences lie in [0, 1], never fall, and reintervention + death ≤ 1."),
+    _sql("durable_response_turnbull", "durable_response_valid",
+         "Durable-response probabilities lie in [0, 1], never rise, and the EM converged."),
+    _sql("return_to_activity_km", "return_to_activity_km_valid",
+         "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI."),
+    CheckSpec("reintervention_comparison", "proportional_hazards",
+              f"WARN when R's cox.zph test rejects proportional hazards (p < {PH_ALPHA}): the reported hazard "
+              "ratio is then an average over time and the report should say so.",
+              judge=proportional_hazards, blocking=False, severity="WARN"),
 )
-
-
-@dataclass(frozen=True)
-class PhTest:
-    chisq: float
-    df: int
-    p_value: float
-
-
-def run_durability_check(con: duckdb.DuckDBPyConnection, name: str) -> CheckOutcome:
-    if name not in DURABILITY_CHECKS:
-        raise ValueError(f"unknown durability check {name!r}")
-    failures, checked = con.execute(load_sql(f"durability_check_{name}")).fetchone()
-    return CheckOutcome(int(failures or 0), int(checked or 0))
-
-
-def ph_test(con: duckdb.DuckDBPyConnection) -> PhTest | None:
-    """The stored cox.zph result, or None when the comparison stored none (not estimable, or not materialized)."""
-    if not con.execute(load_sql("durability_table_exists"), ["reintervention_comparison"]).fetchone()[0]:
-        return None
-    row = con.execute(load_sql("durability_ph_test")).fetchone()
-    return None if row is None else PhTest(float(row[0]), int(row[1]), float(row[2]))
-
-
-def ph_test_gap(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why the proportional-hazards test is not estimable, as recorded by the comparison (None if it is)."""
-    return next((gap.reason for gap in read_gaps(con) if gap.what == PH_TEST), None)

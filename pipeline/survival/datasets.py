@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from pipeline.sql import load_sql, run
 from pipeline.study import SAP_MCID, Mcid, Study, load_study
@@ -63,22 +62,11 @@ def table_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
     return int(con.table(f"durability.{name}").aggregate("count(*)").fetchone()[0])
 
 
-# The models giving each data set's key numbers, and typing each result table (read by `write`).
+# The models giving each data set's key numbers.
 _METADATA_MODELS = {
     "reintervention_dataset": "durability_metadata_reintervention_dataset",
     "durable_response_dataset": "durability_metadata_durable_response_dataset",
     "return_to_activity_dataset": "durability_metadata_return_to_activity_dataset",
-}
-_TABLE_MODELS = {
-    "reintervention_km": "durability_reintervention_km",
-    "reintervention_km_curve": "durability_reintervention_km_curve",
-    "reintervention_comparison": "durability_reintervention_comparison",
-    "reintervention_cif": "durability_reintervention_cif",
-    "reintervention_cif_curve": "durability_reintervention_cif_curve",
-    "durable_response_turnbull": "durability_durable_response_turnbull",
-    "durable_response_curve": "durability_durable_response_curve",
-    "return_to_activity_km": "durability_return_to_activity_km",
-    "return_to_activity_km_curve": "durability_return_to_activity_km_curve",
 }
 
 
@@ -91,12 +79,3 @@ def load(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str]) -> d
     """Columns of durability.<name> as numpy arrays (a relation, so no SQL text is built)."""
     return con.table(f"durability.{name}").select(*columns).fetchnumpy()
 
-
-def write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
-    """Replace durability.<name> by `frame`, typed by sql/durability_<name>.sql; returns the row count."""
-    con.register("result_frame", frame)
-    try:
-        run(con, _TABLE_MODELS[name])
-    finally:
-        con.unregister("result_frame")
-    return len(frame)

@@ -1,7 +1,7 @@
 """The durability analyses of SAP section 4: read an analysis data set, fit per arm, write result tables.
 
-No Dagster here: each function takes a DuckDB connection, writes its durability.* tables (typed by
-sql/durability_<table>.sql) and returns the row count and the key numbers for asset metadata.
+No Dagster here: each function takes a DuckDB connection, writes its durability.* tables (typed by the column
+declarations below) and returns what it built (pipeline.warehouse.Built) with the key numbers.
 
 Numbers the data cannot give (SAP 9) are not written: the analysis records them as gaps (pipeline/estimable.py,
 reasons in pipeline/survival/gaps.py) in the same transaction as its tables, and never raises for data that
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -25,41 +25,67 @@ from pipeline.study import Study, load_study
 from pipeline.survival import gaps as g
 from pipeline.survival.cif import CumulativeIncidence, aalen_johansen
 from pipeline.survival.cox import cox_efron
-from pipeline.survival.datasets import RECOVERY_EVENT, load, write
+from pipeline.survival.datasets import RECOVERY_EVENT, load
 from pipeline.survival.km import KaplanMeier, kaplan_meier
 from pipeline.survival.logrank import logrank
 from pipeline.survival.rmst import rmst, rmst_difference
 from pipeline.survival.turnbull import turnbull
 from pipeline.survival.zph import cox_zph
-from pipeline.warehouse import transaction
+from pipeline.warehouse import Built, transaction, write_table
 
 ARMS = ("treatment", "comparator")
 KM_DAYS = (365, 730, 1095, 1461, 1826)  # SAP 4: yearly to five years
 DURABLE_DAYS = (365, 730, 1826)  # SAP 4.2
 RECOVERY_DAYS = (14, 28)  # SAP 4.3
 
-KM_COLUMNS = ("arm", "procedure", "day", "survival", "se", "ci_lower", "ci_upper", "at_risk", "events", "censored")
-CURVE_COLUMNS = ("arm", "procedure", "time", "at_risk", "events", "censored", "survival", "se", "ci_lower",
-                 "ci_upper")
-CIF_COLUMNS = ("arm", "procedure", "day", "cumulative_incidence", "death_cumulative_incidence", "at_risk")
-CIF_CURVE_COLUMNS = ("arm", "procedure", "time", "at_risk", "events", "competing", "censored", "cumulative_incidence",
-                     "se", "ci_lower", "ci_upper", "death_cumulative_incidence")
-DURABLE_CURVE_COLUMNS = ("arm", "procedure", "time", "probability", "at_risk", "patients")
-TURNBULL_COLUMNS = ("arm", "procedure", "day", "probability", "patients", "exact", "interval_censored",
-                    "right_censored", "iterations", "converged")
-RECOVERY_COLUMNS = ("arm", "procedure", "measure", "day", "estimate", "ci_lower", "ci_upper", "patients", "events",
-                    "at_risk")
-COMPARISON_COLUMNS = ("measure", "arm", "procedure", "estimate", "se", "ci_lower", "ci_upper", "statistic", "df",
-                      "p_value", "tau")
+# The result tables, column -> type (the tables keep these columns and types whatever the data, empty too).
+_S, _D, _I, _B, _L = "VARCHAR", "DOUBLE", "INTEGER", "BIGINT", "BOOLEAN"
+# durability.reintervention_km: freedom from reintervention per arm at the SAP days (SAP 4.1): KM estimate
+# (events on the day included), its standard error and 95% CI on the log(-log) scale (NULL where the curve is 0
+# or 1, as R), patients at risk (time >= day), and events and censorings in (previous day, day]: the numbers of
+# R's summary(fit, times = days).
+KM_COLUMNS = {"arm": _S, "procedure": _S, "day": _I, "survival": _D, "se": _D, "ci_lower": _D, "ci_upper": _D,
+              "at_risk": _B, "events": _B, "censored": _B}
+# durability.reintervention_km_curve and return_to_activity_km_curve: the whole KM curve per arm, one row per
+# distinct time (events and censorings), as R's summary(survfit(..., conf.type = "log-log"), censored = TRUE).
+CURVE_COLUMNS = {"arm": _S, "procedure": _S, "time": _I, "at_risk": _B, "events": _B, "censored": _B,
+                 "survival": _D, "se": _D, "ci_lower": _D, "ci_upper": _D}
+# durability.reintervention_cif: cumulative incidence of reintervention, with death as competing risk, per arm
+# at the SAP days (deterministic Aalen-Johansen, SAP 4.1), the cumulative incidence of death before
+# reintervention, and patients at risk (time >= day).
+CIF_COLUMNS = {"arm": _S, "procedure": _S, "day": _I, "cumulative_incidence": _D, "death_cumulative_incidence": _D,
+               "at_risk": _B}
+# durability.reintervention_cif_curve: the whole cumulative incidence per arm, one row per distinct time (events
+# of either cause or censorings): patients at risk (time >= t), reinterventions, deaths and censorings at t, the
+# estimate with its delta-method SE and log(-log) 95% CI (NULL where undefined), and the incidence of death.
+CIF_CURVE_COLUMNS = {"arm": _S, "procedure": _S, "time": _I, "at_risk": _B, "events": _B, "competing": _B,
+                     "censored": _B, "cumulative_incidence": _D, "se": _D, "ci_lower": _D, "ci_upper": _D,
+                     "death_cumulative_incidence": _D}
+# durability.durable_response_curve: the whole Turnbull curve per arm, one row per support point (exact failure
+# times and midpoints of innermost intervals, where R places the mass): the probability of durable response
+# after it, patients still observed responding (left bound >= t) and the arm's patients. No pointwise CI: the
+# NPMLE has no standard pointwise variance (a bootstrap whose EM runs to convergence costs seconds per replicate).
+DURABLE_CURVE_COLUMNS = {"arm": _S, "procedure": _S, "time": _D, "probability": _D, "at_risk": _B, "patients": _B}
+# durability.durable_response_turnbull: probability of durable ODI response per arm at the SAP days (Turnbull
+# NPMLE, SAP 4.2), with the patients behind it by kind of observation and the EM's convergence.
+TURNBULL_COLUMNS = {"arm": _S, "procedure": _S, "day": _I, "probability": _D, "patients": _B, "exact": _B,
+                    "interval_censored": _B, "right_censored": _B, "iterations": _I, "converged": _L}
+# durability.return_to_activity_km: recovery per arm (SAP 4.3). measure 'median_days': KM median with the 95% CI
+# read off the log(-log) confidence curves (as R's print(survfit)); measure 'share_back': 1 - KM at `day`
+# (events on the day included) with its 95% CI (1 - the curve's log(-log) limits) and the patients at risk.
+RECOVERY_COLUMNS = {"arm": _S, "procedure": _S, "measure": _S, "day": _I, "estimate": _D, "ci_lower": _D,
+                    "ci_upper": _D, "patients": _B, "events": _B, "at_risk": _B}
+# durability.reintervention_comparison: the between-arm statistics of SAP 4.1, one row per measure:
+#   logrank          statistic = chi-square (1 df), p_value
+#   cox_hr           estimate = hazard ratio treatment vs comparator (Efron ties), se = SE of log HR, 95% Wald CI,
+#                    statistic = z, p_value
+#   ph_test          statistic = chi-square of R's cox.zph (transform "km"), df, p_value
+#   rmst             per arm (arm, procedure set): RMST to tau, SE (R's survmean), 95% CI
+#   rmst_difference  treatment - comparator: estimate, SE, 95% CI, p_value
+COMPARISON_COLUMNS = {"measure": _S, "arm": _S, "procedure": _S, "estimate": _D, "se": _D, "ci_lower": _D,
+                      "ci_upper": _D, "statistic": _D, "df": _I, "p_value": _D, "tau": _D}
 # A numerical fit that fails on degenerate data (a singular information matrix): a gap, not an error.
 NUMERICAL_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
-
-
-@dataclass(frozen=True)
-class Materialized:
-    rows: int
-    numbers: dict[str, float] = field(default_factory=dict)
-    gaps: tuple[Gap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,7 +102,7 @@ class Arm:
 
 
 def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
-                      level: float = 0.95, study: Study | None = None) -> Materialized:
+                      level: float = 0.95, study: Study | None = None) -> Built:
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
     summary, curves, numbers, gaps = [], [], {}, []
     for arm in _arms(data, study):
@@ -99,14 +125,15 @@ def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_D
                     f"freedom_{int(days[-1])}_{arm.code}_ci_lower": at.lower[-1],
                     f"freedom_{int(days[-1])}_{arm.code}_ci_upper": at.upper[-1]}
     with _transaction(con):
-        rows = write(con, "reintervention_km", _concat(summary, KM_COLUMNS))
-        write(con, "reintervention_km_curve", _concat(curves, CURVE_COLUMNS))
+        rows = _write(con, "reintervention_km", _concat(summary, KM_COLUMNS))
+        curve_rows = _write(con, "reintervention_km_curve", _concat(curves, CURVE_COLUMNS))
         record_gaps(con, "reintervention_km", gaps)
-    return Materialized(rows, numbers, tuple(gaps))
+    tables = {"durability.reintervention_km": rows, "durability.reintervention_km_curve": curve_rows}
+    return Built("reintervention_km", tables, numbers, gaps=tuple(gaps))
 
 
 def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level: float = 0.95,
-                              study: Study | None = None) -> Materialized:
+                              study: Study | None = None) -> Built:
     """Log-rank, Cox HR (treatment vs comparator) with the PH test, RMST to tau per arm and difference."""
     study = load_study() if study is None else study
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
@@ -141,9 +168,10 @@ def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level:
         else:  # both curves flat at 1: a difference of 0 with a zero-width interval is no estimate
             gaps.append(Gap(g.RMST_DIFFERENCE, g.NO_REINTERVENTION))
     with _transaction(con):
-        n = write(con, "reintervention_comparison", pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)))
+        n = _write(con, "reintervention_comparison", pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)))
         record_gaps(con, "reintervention_comparison", gaps)
-    return Materialized(n, numbers, tuple(gaps))
+    tables = {"durability.reintervention_comparison": n}
+    return Built("reintervention_comparison", tables, numbers, gaps=tuple(gaps))
 
 
 def _between_arms_reason(arms: list[Arm], time: np.ndarray, event: np.ndarray, minimum: int) -> str | None:
@@ -213,7 +241,7 @@ def _between_arm_tests(arms: list[Arm], time: np.ndarray, event: np.ndarray,
 
 
 def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
-                       level: float = 0.95, study: Study | None = None) -> Materialized:
+                       level: float = 0.95, study: Study | None = None) -> Built:
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event", "competing_event"])
     status = data["event"] + 2 * data["competing_event"]
     frames, curves, numbers, gaps = [], [], {}, []
@@ -233,14 +261,15 @@ def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_
             "death_cumulative_incidence": incidence[:, 1], "at_risk": at_risk}))
         numbers[f"cumulative_incidence_{int(days[-1])}_{arm.code}"] = incidence[-1, 0]
     with _transaction(con):
-        rows = write(con, "reintervention_cif", _concat(frames, CIF_COLUMNS))
-        write(con, "reintervention_cif_curve", _concat(curves, CIF_CURVE_COLUMNS))
+        rows = _write(con, "reintervention_cif", _concat(frames, CIF_COLUMNS))
+        curve_rows = _write(con, "reintervention_cif_curve", _concat(curves, CIF_CURVE_COLUMNS))
         record_gaps(con, "reintervention_cif", gaps)
-    return Materialized(rows, numbers, tuple(gaps))
+    tables = {"durability.reintervention_cif": rows, "durability.reintervention_cif_curve": curve_rows}
+    return Built("reintervention_cif", tables, numbers, gaps=tuple(gaps))
 
 
 def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] = DURABLE_DAYS,
-                              study: Study | None = None) -> Materialized:
+                              study: Study | None = None) -> Built:
     data = load(con, "durable_response_dataset",
                 ["arm", "procedure", "included", "exclusion", "left_day", "right_day"])
     included = np.asarray(data["included"], dtype=bool)
@@ -271,14 +300,15 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
             "patients": left.size}))
         numbers[f"durable_response_{int(days[-1])}_{arm.code}"] = probability[-1]
     with _transaction(con):
-        rows = write(con, "durable_response_turnbull", _concat(frames, TURNBULL_COLUMNS))
-        write(con, "durable_response_curve", _concat(curves, DURABLE_CURVE_COLUMNS))
+        rows = _write(con, "durable_response_turnbull", _concat(frames, TURNBULL_COLUMNS))
+        curve_rows = _write(con, "durable_response_curve", _concat(curves, DURABLE_CURVE_COLUMNS))
         record_gaps(con, "durable_response_turnbull", gaps)
-    return Materialized(rows, numbers, tuple(gaps))
+    tables = {"durability.durable_response_turnbull": rows, "durability.durable_response_curve": curve_rows}
+    return Built("durable_response_turnbull", tables, numbers, gaps=tuple(gaps))
 
 
 def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = RECOVERY_DAYS,
-                          level: float = 0.95, study: Study | None = None) -> Materialized:
+                          level: float = 0.95, study: Study | None = None) -> Built:
     data = load(con, "return_to_activity_dataset", ["arm", "procedure", "time", "event"])
     recorded = bool(np.any(data["event"]))  # some patient of either arm returned: the event type is recorded
     rows, curves, numbers, gaps = [], [], {}, []
@@ -310,10 +340,11 @@ def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = 
         numbers[f"median_days_{arm.code}"] = median
         curves.append(_curve_frame(arm.role, arm.code, km, level))
     with _transaction(con):
-        n = write(con, "return_to_activity_km", pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS)))
-        write(con, "return_to_activity_km_curve", _concat(curves, CURVE_COLUMNS))
+        n = _write(con, "return_to_activity_km", pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS)))
+        curve_rows = _write(con, "return_to_activity_km_curve", _concat(curves, CURVE_COLUMNS))
         record_gaps(con, "return_to_activity_km", gaps)
-    return Materialized(n, numbers, tuple(gaps))
+    tables = {"durability.return_to_activity_km": n, "durability.return_to_activity_km_curve": curve_rows}
+    return Built("return_to_activity_km", tables, numbers, gaps=tuple(gaps))
 
 
 def _arms(data: dict[str, np.ndarray], study: Study | None) -> list[Arm]:
@@ -363,8 +394,20 @@ def _concat(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
 
+def _write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
+    """Replace durability.<name> by `frame`, typed by its columns above; returns the row count."""
+    return write_table(con, f"durability.{name}", frame, _TYPES[name])
+
+
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Tables written together (a summary and its curve) are replaced together or not at all."""
     with transaction(con):
         yield
+
+
+_TYPES = {"reintervention_km": KM_COLUMNS, "reintervention_km_curve": CURVE_COLUMNS,
+          "reintervention_comparison": COMPARISON_COLUMNS, "reintervention_cif": CIF_COLUMNS,
+          "reintervention_cif_curve": CIF_CURVE_COLUMNS, "durable_response_turnbull": TURNBULL_COLUMNS,
+          "durable_response_curve": DURABLE_CURVE_COLUMNS, "return_to_activity_km": RECOVERY_COLUMNS,
+          "return_to_activity_km_curve": CURVE_COLUMNS}

@@ -1,0 +1,65 @@
+"""The checks of the comparison stage (SAP 6): the balance gate and equipoise, judged on the one-row
+comparison.balance_summary. Neither blocks: SAP 6 says a failed gate must not hide results; every adjusted
+estimate row carries balance_achieved instead, which the report shows. They tell wrong numbers (fail) from
+no numbers (hold: nothing to check, the reason in the description)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from pipeline.checks import CheckOutcome, CheckSpec
+from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
+from pipeline.sql import load_sql
+from pipeline.study import Study
+
+_EMPTY = CheckOutcome(1, 0, description="comparison.balance_summary is empty")
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    cursor = con.execute(load_sql("comparison_balance_summary"))
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+def _nothing_to_check(summary: dict[str, Any]) -> CheckOutcome | None:
+    """No weights, hence no balance to check (SAP 9): the check holds and says why. None when there are."""
+    reason = summary["not_estimable"]
+    if not isinstance(reason, str):
+        return None
+    return CheckOutcome(0, 0, {"not_estimable": reason}, f"Nothing to check, not estimable: {reason}")
+
+
+def balance(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
+    s = _summary(con)
+    if s is None:
+        return _EMPTY
+    held = _nothing_to_check(s)
+    if held is not None:
+        return held
+    metadata = {"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": SMD_LIMIT, "weights": s["weights"]}
+    return CheckOutcome(int(not s["balance_passed"]), 1, metadata)
+
+
+def equipoise(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
+    s = _summary(con)
+    if s is None:
+        return _EMPTY
+    held = _nothing_to_check(s)
+    if held is not None:
+        return held
+    return CheckOutcome(int(not s["equipoise_passed"]), 1,
+                        {"equipoise": float(s["equipoise"]), "minimum": EQUIPOISE_MINIMUM})
+
+
+COMPARISON_CHECKS = (
+    CheckSpec("covariate_balance", "balance",
+              f"Every |SMD| after weighting ≤ {SMD_LIMIT} (SAP 6 gate). Fails with ERROR otherwise; results stay "
+              "available, marked balance_achieved = false. Holds when there is nothing to check (the comparison "
+              "is not estimable).", judge=balance, blocking=False),
+    CheckSpec("covariate_balance", "equipoise",
+              f"Share of patients with preference score in {list(EQUIPOISE_BAND)} ≥ {EQUIPOISE_MINIMUM:.0%} "
+              "(Walker et al. 2013). Warns otherwise; holds when there is nothing to check.",
+              judge=equipoise, blocking=False, severity="WARN"),
+)
