@@ -5,7 +5,8 @@
 
 Every warehouse table (all schemas) is read in a canonical order and hashed, with doubles written to 12
 significant digits (far below any published precision, above last-bit noise of a changed summation order) and
-the columns that name a run or a moment left out (TIMESTAMP columns, run_id). results.json and
+the columns that name a run or a moment left out (TIMESTAMP columns, run_id), and the SQL fingerprints of the
+incremental builds' state (a hash of the code, not of the data). results.json and
 data_quality.json are compared member by member, without their provenance (run id, time, code version).
 """
 
@@ -20,6 +21,8 @@ from pathlib import Path
 import duckdb
 
 RUN_SPECIFIC = {"run_id", "code_version", "generated_at"}
+# Derived from the code, not from the data: the incremental builds' hash of the SQL texts they ran.
+CODE_SPECIFIC = {("staging", "build_state", "fingerprint"), ("outcomes", "build_state", "fingerprint")}
 
 
 def _value(v: object) -> str:
@@ -39,7 +42,8 @@ def table_fingerprints(warehouse: Path) -> dict[str, dict]:
             cols = con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, name]).fetchall()
-            keep = [c for c, t in cols if not t.startswith("TIMESTAMP") and c not in RUN_SPECIFIC]
+            keep = [c for c, t in cols if not t.startswith("TIMESTAMP") and c not in RUN_SPECIFIC
+                    and (schema, name, c) not in CODE_SPECIFIC]
             if not keep:
                 continue
             select = ", ".join(f'"{c}"' for c in keep)
