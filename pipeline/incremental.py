@@ -25,7 +25,6 @@ import duckdb
 from pipeline.sql import load_sql
 from pipeline.warehouse import transaction
 
-STATE_TABLE = "staging.build_state"
 _TABLE_NAME = re.compile(r"^(staging|outcomes)\.[a-z_]+$")
 _SOURCE_NAME = re.compile(r"^(ingest|staging|outcomes)\.[a-z_]+$")
 

@@ -19,7 +19,6 @@ from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
-KM_DAYS = (365, 730, 1095, 1461, 1826)
 DURABLE_DAYS = (365, 730, 1826)
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
@@ -351,7 +350,6 @@ CONTRACT_NESTED = {
     ("complications", "difference", "unadjusted"): ("estimate", "ci"),
     ("complications", "difference", "adjusted"): ("estimate", "ci"),
 }
-KM_REPORT_DAYS = KM_DAYS
 
 
 def validate(doc: dict) -> list[str]:
