@@ -13,12 +13,12 @@ import pytest
 from assets.comparison import COMPARISON_ASSETS, COMPARISON_CHECKS
 from assets.durability import DURABILITY_ASSETS
 from assets.outcomes import OUTCOME_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.comparison import adjusted_tables
 from pipeline.comparison.cohort import StaleWeightsError, load_cohort, load_data
 from pipeline.comparison.estimates import estimates_table
 from pipeline.comparison.model import weigh
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from tests.dagster_resources import dagster_resources
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
@@ -26,22 +26,16 @@ TABLES = ("cohort", "propensity", "propensity_inputs", "propensity_model", "bala
           "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups")
 
 
-def resources(database: Path, overrides: str = "") -> dict:
-    return {"warehouse": Warehouse(database=str(database)),
-            "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE),
-                                  study_overrides=overrides)}
-
-
 @pytest.fixture(scope="module")
 def warehouse(staged_warehouse: Path) -> Path:  # noqa: F811
-    upstream = dg.materialize([*OUTCOME_ASSETS, *DURABILITY_ASSETS], resources=resources(staged_warehouse))
+    upstream = dg.materialize([*OUTCOME_ASSETS, *DURABILITY_ASSETS], resources=dagster_resources(staged_warehouse))
     assert upstream.success
     return staged_warehouse
 
 
 @pytest.fixture(scope="module")
 def run(warehouse: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS], resources=resources(warehouse),
+    return dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS], resources=dagster_resources(warehouse),
                           selection=dg.AssetSelection.groups("comparison"))
 
 
@@ -96,8 +90,8 @@ def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
     copy.write_bytes(warehouse.read_bytes())
     # ATE weights truncated hard (40th-60th percentile) cannot balance: the gate fails, results still written.
     result = dg.materialize([*COMPARISON_ASSETS, *COMPARISON_CHECKS],
-                            resources=resources(copy, "[comparison]\nweights = 'ate'\n"
-                                                      "truncation_percentiles = [40.0, 60.0]"),
+                            resources=dagster_resources(copy, overrides="[comparison]\nweights = 'ate'\n"
+                                                                        "truncation_percentiles = [40.0, 60.0]"),
                             raise_on_error=False)
     assert result.success
     gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "balance")

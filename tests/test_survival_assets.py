@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS, proportional_hazards
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.ingest import ingest_landing
 from pipeline.staging import build_all
-from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from pipeline.study import load_study
 from pipeline.survival import kaplan_meier
 from pipeline.survival.checks import run_durability_check
 from sample_data.generate import Options, generate
+from tests.dagster_resources import dagster_resources
 
 TABLES = {  # table -> rows for two arms
     "reintervention_dataset": None, "reintervention_km": 10, "reintervention_comparison": 6,
@@ -39,14 +39,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
-def resources(database: Path) -> dict:
-    return {"warehouse": Warehouse(database=str(database)),
-            "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE))}
-
-
 @pytest.fixture(scope="module")
 def run(warehouse: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=resources(warehouse))
+    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=dagster_resources(warehouse))
 
 
 def query(database: Path, sql: str) -> list[tuple]:
@@ -103,7 +98,7 @@ def test_ph_check_warns_when_the_test_rejects(run, warehouse, tmp_path):
     con = duckdb.connect(str(copy))
     con.execute("UPDATE durability.reintervention_comparison SET p_value = 0.01 WHERE measure = 'ph_test'")
     con.close()
-    result = proportional_hazards(warehouse=Warehouse(database=str(copy)))
+    result = proportional_hazards(warehouse=dagster_resources(copy)["warehouse"])
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
 
 
@@ -132,7 +127,7 @@ def test_km_check_catches_a_curve_that_rises(run, warehouse, tmp_path):
 
 def test_rematerializing_gives_the_same_tables(run, warehouse):
     before = query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm")
-    again = dg.materialize(DURABILITY_ASSETS, resources=resources(warehouse))
+    again = dg.materialize(DURABILITY_ASSETS, resources=dagster_resources(warehouse))
     assert again.success
     assert query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm") == before
 

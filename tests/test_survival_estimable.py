@@ -12,11 +12,10 @@ import duckdb
 import pytest
 
 from assets.durability import DURABILITY_ASSETS, DURABILITY_CHECKS
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.estimable import read_gaps
 from pipeline.sql import load_sql
 from pipeline.staging import build_model
-from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
+from pipeline.study import Study, load_study
 from pipeline.survival import durability_tables
 from pipeline.survival.checks import DURABILITY_CHECKS as SQL_CHECKS
 from pipeline.survival.checks import run_durability_check
@@ -25,6 +24,7 @@ from pipeline.survival.datasets import (
     build_reintervention_dataset,
     build_return_to_activity_dataset,
 )
+from tests.dagster_resources import dagster_resources
 
 STUDY = load_study()
 CODE = {"treatment": "MILD", "comparator": "LAMINECTOMY"}
@@ -269,9 +269,7 @@ def warehouse(tmp_path: Path, fill) -> Path:
 
 
 def materialize(database: Path) -> dg.ExecuteInProcessResult:
-    resources = {"warehouse": Warehouse(database=str(database)),
-                 "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE))}
-    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=resources)
+    return dg.materialize([*DURABILITY_ASSETS, *DURABILITY_CHECKS], resources=dagster_resources(database))
 
 
 @pytest.mark.parametrize("fill", [
