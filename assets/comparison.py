@@ -1,7 +1,8 @@
 """Confounding-adjusted comparison (SAP section 6): thin assets over pipeline/comparison, tables in schema
 `comparison`, group `comparison`.
 
-The checks `balance` (ERROR when any |SMD| after weighting > 0.1) and `equipoise` (WARN below 20%) are not
+The checks `balance` (ERROR when any |SMD| after weighting > comparison.smd_limit, SAP 0.1) and `equipoise` (WARN
+below comparison.equipoise_minimum, SAP 20%) are not
 blocking: SAP 6 says a failed gate must not hide results. Instead every adjusted estimate row carries
 `balance_achieved`, which the report shows.
 
@@ -18,7 +19,6 @@ import pandas as pd
 
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.comparison import adjusted_tables
-from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
 from pipeline.estimable import record_gaps
 from pipeline.sql import load_sql
 
@@ -146,10 +146,11 @@ def _nothing_to_check(s: dict) -> dg.AssetCheckResult | None:
 
 
 @dg.asset_check(asset=covariate_balance, name="balance", blocking=False,
-                description=f"Every |SMD| after weighting ≤ {SMD_LIMIT} (SAP 6 gate). Fails with ERROR otherwise; "
+                description="Every |SMD| after weighting ≤ the study's comparison.smd_limit (SAP 6 gate, 0.1). "
+                            "Fails with ERROR otherwise; "
                             "results stay available, marked balance_achieved = false. Holds when there is "
                             "nothing to check (the comparison is not estimable).")
-def balance(warehouse: Warehouse) -> dg.AssetCheckResult:
+def balance(warehouse: Warehouse, paths: RefreshPaths) -> dg.AssetCheckResult:
     s = _summary(warehouse)
     if s is None:
         return dg.AssetCheckResult(passed=False, description="comparison.balance_summary is empty")
@@ -158,15 +159,16 @@ def balance(warehouse: Warehouse) -> dg.AssetCheckResult:
         return held
     return dg.AssetCheckResult(
         passed=bool(s["balance_passed"]), severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": SMD_LIMIT, "weights": s["weights"]},
+        metadata={"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": paths.study().smd_limit,
+                  "weights": s["weights"]},
     )
 
 
 @dg.asset_check(asset=covariate_balance, name="equipoise", blocking=False,
-                description=f"Share of patients with preference score in {list(EQUIPOISE_BAND)} ≥ "
-                            f"{EQUIPOISE_MINIMUM:.0%} (Walker et al. 2013). Warns otherwise; holds when there is "
-                            "nothing to check.")
-def equipoise(warehouse: Warehouse) -> dg.AssetCheckResult:
+                description="Share of patients with preference score in the study's comparison.equipoise_band "
+                            "(SAP [0.3, 0.7]) ≥ comparison.equipoise_minimum (SAP 20%; Walker et al. 2013). "
+                            "Warns otherwise; holds when there is nothing to check.")
+def equipoise(warehouse: Warehouse, paths: RefreshPaths) -> dg.AssetCheckResult:
     s = _summary(warehouse)
     if s is None:
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
@@ -176,7 +178,7 @@ def equipoise(warehouse: Warehouse) -> dg.AssetCheckResult:
         return held
     return dg.AssetCheckResult(
         passed=bool(s["equipoise_passed"]), severity=dg.AssetCheckSeverity.WARN,
-        metadata={"equipoise": float(s["equipoise"]), "minimum": EQUIPOISE_MINIMUM},
+        metadata={"equipoise": float(s["equipoise"]), "minimum": paths.study().equipoise_minimum},
     )
 
 

@@ -21,7 +21,6 @@ from pipeline.survival.datasets import (
 )
 
 GROUP = "durability"
-PH_ALPHA = 0.05  # the PH test "rejects" below this p-value (issue 4: then WARN, the HR is a time average)
 
 
 def _result(rows: int, numbers: Mapping[str, float], gaps: Sequence[Gap] = ()) -> dg.MaterializeResult:
@@ -43,7 +42,8 @@ def reintervention_dataset(warehouse: Warehouse, paths: RefreshPaths) -> dg.Mate
     """One row per analysis patient: time to first reintervention (REINTERVENTION_SURGERY or REPEAT_MILD),
     death as competing event, censored at follow-up end, everything capped at the horizon (SAP 4.1)."""
     with warehouse.get_connection() as con:
-        rows = build_reintervention_dataset(con, paths.study().horizon_days)
+        study = paths.study()
+        rows = build_reintervention_dataset(con, study.horizon_days, study.events.reintervention)
         return _result(rows, key_numbers(con, "reintervention_dataset"))
 
 
@@ -102,7 +102,8 @@ def return_to_activity_dataset(warehouse: Warehouse, paths: RefreshPaths) -> dg.
     """One row per analysis patient: time to first RETURN_TO_ACTIVITY, censored at follow-up end or death,
     capped at the horizon (SAP 4.3)."""
     with warehouse.get_connection() as con:
-        rows = build_return_to_activity_dataset(con, paths.study().horizon_days)
+        study = paths.study()
+        rows = build_return_to_activity_dataset(con, study.horizon_days, study.events.return_to_activity)
         return _result(rows, key_numbers(con, "return_to_activity_dataset"))
 
 
@@ -128,10 +129,12 @@ def _sql_check(asset: dg.AssetsDefinition, name: str, description: str) -> dg.As
 
 @dg.asset_check(
     asset=reintervention_comparison, name="proportional_hazards",
-    description=f"WARN when R's cox.zph test rejects proportional hazards (p < {PH_ALPHA}): the reported hazard "
+    description="WARN when R's cox.zph test rejects proportional hazards (p < the study's survival.ph_alpha, "
+                "SAP 0.05): the reported hazard "
                 "ratio is then an average over time and the report should say so.",
 )
-def proportional_hazards(warehouse: Warehouse) -> dg.AssetCheckResult:
+def proportional_hazards(warehouse: Warehouse, paths: RefreshPaths) -> dg.AssetCheckResult:
+    alpha = paths.study().ph_alpha
     with warehouse.get_connection() as con:
         test = ph_test(con)
         reason = ph_test_gap(con)
@@ -140,8 +143,8 @@ def proportional_hazards(warehouse: Warehouse) -> dg.AssetCheckResult:
         return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
                                    description=f"no proportional-hazards test: {reason or 'not estimable'}")
     return dg.AssetCheckResult(
-        passed=bool(test.p_value >= PH_ALPHA), severity=dg.AssetCheckSeverity.WARN,
-        metadata={"chisq": test.chisq, "df": test.df, "p_value": test.p_value, "alpha": PH_ALPHA},
+        passed=bool(test.p_value >= alpha), severity=dg.AssetCheckSeverity.WARN,
+        metadata={"chisq": test.chisq, "df": test.df, "p_value": test.p_value, "alpha": alpha},
     )
 
 

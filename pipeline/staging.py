@@ -38,6 +38,10 @@ def _arm_params(study: Study) -> list:
     return [study.treatment, study.comparator]
 
 
+def _follow_up_params(study: Study) -> list:
+    return [study.events.death, study.events.withdrawal, study.events.last_contact]
+
+
 def _visit_window_params(study: Study) -> list:
     rows = study.visit_rows()
     return [[r[i] for r in rows] for i in range(5)]
@@ -66,7 +70,7 @@ _PATIENT_TABLES: dict[str, tuple[PatientTable, Params]] = {
                                 "scoped_pro_assessments": "staging.pro_assessments",
                                 "scoped_events": "staging.events"},
                                upstream=("staging.patients", "staging.pro_assessments", "staging.events")),
-                  _no_params),
+                  _follow_up_params),
 }
 
 # Config tables rebuilt (same transaction) before a model: (sql name, parameters).

@@ -101,6 +101,38 @@ def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
     assert flags == [(False,)]
 
 
+def test_the_study_smd_limit_decides_the_gate_per_covariate_and_overall(warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    unbalancing = "[comparison]\nweights = 'ate'\ntruncation_percentiles = [40.0, 60.0]\n"
+    balance_assets = [a for a in COMPARISON_ASSETS if a.key.path[-1] in ("propensity_weights", "covariate_balance")]
+    assert dg.materialize(balance_assets, resources=dagster_resources(copy, overrides=unbalancing)).success
+    smd = sorted(abs(v) for (v,) in query(copy, "SELECT smd_after FROM comparison.balance"))
+    # A limit between the covariates' |SMD|s: those above it fail, the rest pass, and so does the gate.
+    limit = (smd[len(smd) // 2] + smd[len(smd) // 2 + 1]) / 2
+    assert smd[len(smd) // 2] < smd[len(smd) // 2 + 1]
+    assert dg.materialize(balance_assets[1:], resources=dagster_resources(
+        copy, overrides=f"{unbalancing}smd_limit = {limit!r}")).success
+    rows = query(copy, "SELECT abs(smd_after), abs_smd_after_ok FROM comparison.balance")
+    assert all(ok == (value <= limit) for value, ok in rows)
+    assert query(copy, "SELECT balance_passed FROM comparison.balance_summary") == [(False,)]
+    assert dg.materialize(balance_assets[1:], resources=dagster_resources(
+        copy, overrides=f"{unbalancing}smd_limit = {smd[-1] * 1.01!r}")).success
+    assert query(copy, "SELECT DISTINCT abs_smd_after_ok FROM comparison.balance") == [(True,)]
+    assert query(copy, "SELECT balance_passed FROM comparison.balance_summary") == [(True,)]
+
+
+def test_the_adjusted_km_is_reported_at_the_study_days(warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    km = [a for a in COMPARISON_ASSETS if a.key.path[-1] in ("propensity_weights", "covariate_balance", "adjusted_km")]
+    overrides = "survival.km_days = [500, 1000]\ncomparison.return_to_activity_km_days = [7, 30]"
+    assert dg.materialize(km, resources=dagster_resources(copy, overrides=overrides)).success
+    days = query(copy, "SELECT DISTINCT outcome, day::INTEGER FROM comparison.adjusted_km ORDER BY ALL")
+    assert days == [("reintervention", 500), ("reintervention", 1000), ("return_to_activity", 7),
+                    ("return_to_activity", 30)]
+
+
 def test_stored_weights_and_sql_sums_equal_refitting_and_the_row_path(run, warehouse):
     """The later steps read the weights stored by propensity_weights and aggregate the change rows in SQL; the
     same numbers come from re-fitting the model and computing every estimate from patient rows."""

@@ -98,7 +98,7 @@ def test_ph_check_warns_when_the_test_rejects(run, warehouse, tmp_path):
     con = duckdb.connect(str(copy))
     con.execute("UPDATE durability.reintervention_comparison SET p_value = 0.01 WHERE measure = 'ph_test'")
     con.close()
-    result = proportional_hazards(warehouse=dagster_resources(copy)["warehouse"])
+    result = proportional_hazards(**dagster_resources(copy))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
 
 

@@ -40,7 +40,8 @@ def _frame(fetched: dict) -> pd.DataFrame:
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
-    con.execute(load_sql("comparison_input"), [study.baseline_visit, study.complication_window_days])
+    con.execute(load_sql("comparison_input"),
+                [study.baseline_visit, study.complication_window_days, study.events.complication])
     return _frame(con.execute(load_sql("comparison_input_fetch")).fetchnumpy())
 
 

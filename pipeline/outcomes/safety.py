@@ -59,7 +59,7 @@ def discharge_gaps(frame: pd.DataFrame) -> list[Gap]:
 def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.complication_rates (one row per arm) and outcomes.complication_difference (one row)."""
     counts = query(con, "outcomes_complication_counts",
-                   [study.treatment, study.comparator, study.complication_window_days])
+                   [study.treatment, study.comparator, study.complication_window_days, study.events.complication])
     counts.insert(2, "window_days", study.complication_window_days)
     rates = with_rates(counts, "events")
     difference = complication_difference(rates, study)

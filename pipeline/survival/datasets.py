@@ -3,7 +3,7 @@
 One row per analysis patient each, in schema `durability`. Parameters travel as `?` values. The horizon, the
 baseline visit and the ODI responder rule of durable response (`responders.ODI`: rule, absolute and relative
 thresholds) come from the study configuration, so a run-config override changes durable response as it
-changes the responder rates; the event codes are the SAP's.
+changes the responder rates; so do the event codes (`[events]`).
 """
 
 from __future__ import annotations
@@ -15,29 +15,27 @@ import numpy as np
 import pandas as pd
 
 from pipeline.sql import load_sql
-from pipeline.study import SAP_MCID, Mcid, Study, load_study
-
-REINTERVENTION_EVENTS = ("REINTERVENTION_SURGERY", "REPEAT_MILD")  # SAP 4.1
-RECOVERY_EVENT = "RETURN_TO_ACTIVITY"  # SAP 4.3
+from pipeline.study import SAP_EVENTS, SAP_MCID, Mcid, Study, load_study
 
 
 def build_reintervention_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
-                                 events: Sequence[str] = REINTERVENTION_EVENTS) -> int:
+                                 events: Sequence[str] = SAP_EVENTS.reintervention) -> int:
     """(Re)builds durability.reintervention_dataset; returns its row count."""
     return _build(con, "reintervention_dataset", [horizon_days, list(events)])
 
 
 def build_return_to_activity_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
-                                     event: str = RECOVERY_EVENT) -> int:
+                                     event: str = SAP_EVENTS.return_to_activity) -> int:
     return _build(con, "return_to_activity_dataset", [horizon_days, event])
 
 
 def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, study: Study | None = None,
-                                   events: Sequence[str] = REINTERVENTION_EVENTS) -> int:
-    """(Re)builds durability.durable_response_dataset with the study's baseline visit and ODI responder rule
-    (the committed study file when `study` is None); returns its row count."""
+                                   events: Sequence[str] | None = None) -> int:
+    """(Re)builds durability.durable_response_dataset with the study's baseline visit, ODI responder rule and
+    reintervention codes (the committed study file when `study` is None); returns its row count."""
     study = load_study() if study is None else study
     odi = odi_responder(study)
+    events = study.events.reintervention if events is None else events
     return _build(con, "durable_response_dataset",
                   [study.baseline_visit, odi.rule, odi.absolute, odi.relative, list(events)])
 

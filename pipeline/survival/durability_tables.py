@@ -25,7 +25,7 @@ from pipeline.study import Study, load_study
 from pipeline.survival import gaps as g
 from pipeline.survival.cif import CumulativeIncidence, aalen_johansen
 from pipeline.survival.cox import cox_efron
-from pipeline.survival.datasets import RECOVERY_EVENT, load, write
+from pipeline.survival.datasets import load, write
 from pipeline.survival.km import KaplanMeier, kaplan_meier
 from pipeline.survival.logrank import logrank
 from pipeline.survival.rmst import rmst, rmst_difference
@@ -34,9 +34,6 @@ from pipeline.survival.zph import cox_zph
 from pipeline.warehouse import transaction
 
 ARMS = ("treatment", "comparator")
-KM_DAYS = (365, 730, 1095, 1461, 1826)  # SAP 4: yearly to five years
-DURABLE_DAYS = (365, 730, 1826)  # SAP 4.2
-RECOVERY_DAYS = (14, 28)  # SAP 4.3
 
 KM_COLUMNS = ("arm", "procedure", "day", "survival", "se", "ci_lower", "ci_upper", "at_risk", "events", "censored")
 CURVE_COLUMNS = ("arm", "procedure", "time", "at_risk", "events", "censored", "survival", "se", "ci_lower",
@@ -75,8 +72,11 @@ class Arm:
         return int(self.sel.sum())
 
 
-def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
+def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                       level: float = 0.95, study: Study | None = None) -> Materialized:
+    """KM per arm at `days` (default: the study's survival.km_days) and the whole curve."""
+    study = load_study() if study is None else study
+    days = study.km_days if days is None else days
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
     summary, curves, numbers, gaps = [], [], {}, []
     for arm in _arms(data, study):
@@ -212,8 +212,11 @@ def _between_arm_tests(arms: list[Arm], time: np.ndarray, event: np.ndarray,
     return rows, numbers, gaps
 
 
-def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
+def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                        level: float = 0.95, study: Study | None = None) -> Materialized:
+    """Aalen-Johansen per arm at `days` (default: the study's survival.km_days) and the whole curve."""
+    study = load_study() if study is None else study
+    days = study.km_days if days is None else days
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event", "competing_event"])
     status = data["event"] + 2 * data["competing_event"]
     frames, curves, numbers, gaps = [], [], {}, []
@@ -239,8 +242,11 @@ def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_
     return Materialized(rows, numbers, tuple(gaps))
 
 
-def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] = DURABLE_DAYS,
+def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                               study: Study | None = None) -> Materialized:
+    """Turnbull per arm at `days` (default: the study's survival.durable_response_days) and the whole curve."""
+    study = load_study() if study is None else study
+    days = study.durable_response_days if days is None else days
     data = load(con, "durable_response_dataset",
                 ["arm", "procedure", "included", "exclusion", "left_day", "right_day"])
     included = np.asarray(data["included"], dtype=bool)
@@ -277,8 +283,11 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
     return Materialized(rows, numbers, tuple(gaps))
 
 
-def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = RECOVERY_DAYS,
+def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                           level: float = 0.95, study: Study | None = None) -> Materialized:
+    """KM median per arm and the share back by `days` (default: the study's survival.return_to_activity_days)."""
+    study = load_study() if study is None else study
+    days = study.return_to_activity_days if days is None else days
     data = load(con, "return_to_activity_dataset", ["arm", "procedure", "time", "event"])
     recorded = bool(np.any(data["event"]))  # some patient of either arm returned: the event type is recorded
     rows, curves, numbers, gaps = [], [], {}, []
@@ -292,7 +301,7 @@ def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = 
             gaps.append(Gap(what, g.NO_FOLLOW_UP))
             continue
         if not recorded:
-            gaps.append(Gap(what, g.no_events_of(RECOVERY_EVENT)))
+            gaps.append(Gap(what, g.no_events_of(study.events.return_to_activity)))
             continue
         km = kaplan_meier(time, event)
         patients, events = arm.patients, int(event.sum())
