@@ -1,7 +1,8 @@
 """Confounding-adjusted comparison (SAP section 6): thin specs over pipeline/comparison, tables in schema
 `comparison`, group `comparison`.
 
-The checks `balance` (ERROR when any |SMD| after weighting > 0.1) and `equipoise` (WARN below 20%) are not
+The checks `balance` (ERROR when any |SMD| after weighting > comparison.smd_limit, SAP 0.1) and `equipoise` (WARN
+below comparison.equipoise_minimum, SAP 20%) are not
 blocking: SAP 6 says a failed gate must not hide results. Instead every adjusted estimate row carries
 `balance_achieved`, which the report shows.
 

@@ -40,7 +40,9 @@ DURABILITY_SPECS = (
         """One row per analysis patient: time to first reintervention (REINTERVENTION_SURGERY or REPEAT_MILD),
         death as competing event, censored at follow-up end, everything capped at the horizon (SAP 4.1).""",
         ("patients", "events", "follow_up"), SQL_KINDS,
-        _dataset("reintervention_dataset", lambda con, study: build_reintervention_dataset(con, study.horizon_days)),
+        _dataset("reintervention_dataset",
+                 lambda con, study: build_reintervention_dataset(con, study.horizon_days,
+                                                                 study.events.reintervention)),
     ),
     TableAsset(
         "reintervention_km", GROUP,
@@ -87,7 +89,8 @@ DURABILITY_SPECS = (
         capped at the horizon (SAP 4.3).""",
         ("patients", "events", "follow_up"), SQL_KINDS,
         _dataset("return_to_activity_dataset",
-                 lambda con, study: build_return_to_activity_dataset(con, study.horizon_days)),
+                 lambda con, study: build_return_to_activity_dataset(con, study.horizon_days,
+                                                                  study.events.return_to_activity)),
     ),
     TableAsset(
         "return_to_activity_km", GROUP,

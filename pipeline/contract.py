@@ -134,11 +134,6 @@ def identifier_column_word(column: str) -> str | None:
     return None
 
 
-def is_identifier_column(column: str) -> bool:
-    """True when a column name denotes a direct identifier ("First Name", "patient_email", "DOB")."""
-    return identifier_column_word(column) is not None
-
-
 # Identifier patterns searched in every text value (RE2 syntax, used by DuckDB regexp_matches).
 IDENTIFIER_TEXT_PATTERNS: dict[str, str] = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",

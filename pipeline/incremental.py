@@ -26,7 +26,6 @@ import duckdb
 from pipeline.sql import run, run_as
 from pipeline.warehouse import Built, transaction
 
-STATE_TABLE = "staging.build_state"
 _TABLE_NAME = re.compile(r"^(staging|outcomes)\.[a-z_]+$")
 _SOURCE_NAME = re.compile(r"^(ingest|staging|outcomes)\.[a-z_]+$")
 

@@ -39,6 +39,11 @@ def _arm_params(study: Study) -> dict[str, Any]:
     return {"treatment": study.treatment, "comparator": study.comparator}
 
 
+def _follow_up_params(study: Study) -> dict[str, str]:
+    return {"death_event": study.events.death, "withdrawn_event": study.events.withdrawal,
+            "last_contact_event": study.events.last_contact}
+
+
 def visit_window_params(study: Study) -> dict[str, list]:
     """The study's visit windows as the parallel lists sql/staging_visit_windows.sql takes."""
     rows = study.visit_rows()
@@ -70,7 +75,7 @@ _PATIENT_TABLES: dict[str, tuple[PatientTable, Params]] = {
                                 "scoped_pro_assessments": "staging.pro_assessments",
                                 "scoped_events": "staging.events"},
                                upstream=("staging.patients", "staging.pro_assessments", "staging.events")),
-                  _no_params),
+                  _follow_up_params),
 }
 
 # Config tables rebuilt (same transaction) before a model: (sql name, parameters).

@@ -1,6 +1,7 @@
 """The study configuration (pipeline/study.toml): arms, visit windows, horizon, disclosure threshold, and the
 outcome parameters of SAP sections 2, 3 and 5 (baseline and primary visit, MCID rules, satisfaction
-definitions, follow-up completeness target, complication window).
+definitions, follow-up completeness target, complication window), of section 4 (reporting days, PH-test
+alpha), of section 6 (weights, CI, balance gate, equipoise) and the event codes the analyses read.
 
 Run config may override any value: `load_study(path, overrides=toml_text)` merges a TOML fragment over the
 file (tables key by key; any other value, lists and the list of visits included, replaced whole). Every key
@@ -81,6 +82,21 @@ SAP_SATISFACTION = (
 
 
 @dataclass(frozen=True)
+class EventCodes:
+    """The data-contract event codes each analysis reads (SAP 1, 4, 5)."""
+
+    reintervention: tuple[str, ...] = ("REINTERVENTION_SURGERY", "REPEAT_MILD")
+    complication: str = "COMPLICATION"
+    return_to_activity: str = "RETURN_TO_ACTIVITY"
+    death: str = "DEATH"
+    withdrawal: str = "WITHDRAWN"
+    last_contact: str = "LAST_CONTACT"
+
+
+SAP_EVENTS = EventCodes()
+
+
+@dataclass(frozen=True)
 class Study:
     treatment: str
     comparator: str
@@ -104,6 +120,16 @@ class Study:
     bootstrap_replicates: int = 500
     bootstrap_seed: int = 20240617
     truncation_percentiles: tuple[float, float] = (1.0, 99.0)
+    smd_limit: float = 0.1
+    equipoise_band: tuple[float, float] = (0.3, 0.7)
+    equipoise_minimum: float = 0.20
+    return_to_activity_km_days: tuple[int, ...] = (14, 28, 90, 365)
+    # SAP section 4; optional in the file, these are the SAP's defaults.
+    km_days: tuple[int, ...] = (365, 730, 1095, 1461, 1826)
+    durable_response_days: tuple[int, ...] = (365, 730, 1826)
+    return_to_activity_days: tuple[int, ...] = (14, 28)
+    ph_alpha: float = 0.05
+    events: EventCodes = SAP_EVENTS
     version: str = ""
     file_sha256: str = ""
     overrides: str = ""
@@ -160,6 +186,20 @@ class Study:
             ("comparison.bootstrap_replicates", str(self.bootstrap_replicates)),
             ("comparison.bootstrap_seed", str(self.bootstrap_seed)),
             ("comparison.truncation_percentiles", ",".join(_number(p) for p in self.truncation_percentiles)),
+            ("comparison.smd_limit", _number(self.smd_limit)),
+            ("comparison.equipoise_band", ",".join(_number(p) for p in self.equipoise_band)),
+            ("comparison.equipoise_minimum", _number(self.equipoise_minimum)),
+            ("comparison.return_to_activity_km_days", _days(self.return_to_activity_km_days)),
+            ("survival.km_days", _days(self.km_days)),
+            ("survival.durable_response_days", _days(self.durable_response_days)),
+            ("survival.return_to_activity_days", _days(self.return_to_activity_days)),
+            ("survival.ph_alpha", _number(self.ph_alpha)),
+            ("events.reintervention", ",".join(self.events.reintervention)),
+            ("events.complication", self.events.complication),
+            ("events.return_to_activity", self.events.return_to_activity),
+            ("events.death", self.events.death),
+            ("events.withdrawal", self.events.withdrawal),
+            ("events.last_contact", self.events.last_contact),
         ]
         return rows
 
@@ -207,7 +247,7 @@ def _table(cfg: dict, key: str, allowed: set[str], where: str = "") -> dict:
 
 def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> Study:
     top = {"version", "arms", "horizon", "visits", "disclosure", "outcomes", "changes", "responders",
-           "satisfaction", "completeness", "safety", "comparison"}
+           "satisfaction", "completeness", "safety", "comparison", "survival", "events"}
     unknown = set(cfg) - top
     if unknown:
         raise ValueError(f"study configuration: unknown top-level key(s) {sorted(unknown)}")
@@ -232,8 +272,17 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
     safety = _table(cfg, "safety", {"complication_window_days"})
     # [comparison] is optional: study files written before SAP section 6 was implemented keep working.
     comparison = _table({"comparison": cfg.get("comparison", {})}, "comparison",
-                        {"weights", "ci", "bootstrap_replicates", "bootstrap_seed", "truncation_percentiles"})
+                        {"weights", "ci", "bootstrap_replicates", "bootstrap_seed", "truncation_percentiles",
+                         "smd_limit", "equipoise_band", "equipoise_minimum", "return_to_activity_km_days"})
+    # [survival] and [events] are optional too (study files of version 2 before issue 13).
+    survival = _table({"survival": cfg.get("survival", {})}, "survival",
+                      {"km_days", "durable_response_days", "return_to_activity_days", "ph_alpha"})
+    events = _table({"events": cfg.get("events", {})}, "events", set(EventCodes.__dataclass_fields__))
     defaults = Study.__dataclass_fields__
+
+    def default(table: dict, key: str, field: str | None = None) -> Any:
+        return table.get(key, defaults[field or key].default)
+
     return Study(
         treatment=arms["treatment"],
         comparator=arms["comparator"],
@@ -256,6 +305,16 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
         bootstrap_seed=int(comparison.get("bootstrap_seed", defaults["bootstrap_seed"].default)),
         truncation_percentiles=tuple(float(p) for p in comparison.get(
             "truncation_percentiles", defaults["truncation_percentiles"].default)),
+        smd_limit=float(default(comparison, "smd_limit")),
+        equipoise_band=tuple(float(b) for b in default(comparison, "equipoise_band")),
+        equipoise_minimum=float(default(comparison, "equipoise_minimum")),
+        return_to_activity_km_days=_day_list(default(comparison, "return_to_activity_km_days")),
+        km_days=_day_list(default(survival, "km_days")),
+        durable_response_days=_day_list(default(survival, "durable_response_days")),
+        return_to_activity_days=_day_list(default(survival, "return_to_activity_days")),
+        ph_alpha=float(default(survival, "ph_alpha")),
+        events=EventCodes(**{k: (tuple(str(c) for c in v) if isinstance(v, list) else str(v))
+                             for k, v in events.items()}),
         version=str(cfg.get("version", "")),
         file_sha256=file_sha,
         overrides=overrides,
@@ -264,6 +323,14 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
 
 def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _day_list(values: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in values)
+
+
+def _days(days: tuple[int, ...]) -> str:
+    return ",".join(str(d) for d in days)
 
 
 def _number(value: float) -> str:
@@ -323,3 +390,26 @@ def _check_outcomes(study: Study) -> None:
     bounds = study.truncation_percentiles
     if len(bounds) != 2 or not 0 <= bounds[0] < bounds[1] <= 100:
         raise ValueError("comparison.truncation_percentiles must be two percentiles 0 <= low < high <= 100")
+    if not study.smd_limit > 0:
+        raise ValueError("comparison.smd_limit must be positive")
+    band = study.equipoise_band
+    if len(band) != 2 or not 0 <= band[0] < band[1] <= 1:
+        raise ValueError("comparison.equipoise_band must be two preference scores 0 <= low < high <= 1")
+    if not 0 <= study.equipoise_minimum <= 1:
+        raise ValueError("comparison.equipoise_minimum must lie in [0, 1]")
+    if not 0 < study.ph_alpha < 1:
+        raise ValueError("survival.ph_alpha must lie in (0, 1)")
+    for key in ("km_days", "durable_response_days", "return_to_activity_days", "return_to_activity_km_days"):
+        days = getattr(study, key)
+        # Increasing: the last day is the one a headline number reads (e.g. freedom at 1826 days).
+        if not days or any(d < 0 for d in days) or list(days) != sorted(set(days)):
+            raise ValueError(f"{key}: days must be non-negative and strictly increasing")
+    codes = set(contract.EVENTS)
+    events = study.events
+    for key in EventCodes.__dataclass_fields__:
+        value = getattr(events, key)
+        for code in (value if isinstance(value, tuple) else (value,)):
+            if code not in codes:
+                raise ValueError(f"events.{key}: {code!r} is not an event code of the data contract")
+    if not events.reintervention:
+        raise ValueError("events.reintervention must list at least one event code")

@@ -4,9 +4,9 @@
 -- happens in pipeline/comparison/propensity.py, where it is recorded), the BASELINE ODI and NRS values, the
 -- 0/1 complication flag within the safety window, and the reintervention and return-to-activity times from
 -- the durability data sets (NULL when a data set has no row for the patient).
--- Parameters: baseline visit name, complication window in days.
+-- Parameters: baseline visit name, complication window in days, complication event code.
 CREATE OR REPLACE TEMP TABLE comparison_input AS
-WITH params AS (SELECT ?::VARCHAR AS baseline_visit, ?::INTEGER AS window_days),
+WITH params AS (SELECT $baseline_visit::VARCHAR AS baseline_visit, $window_days::INTEGER AS window_days, $complication_event::VARCHAR AS complication),
 baseline AS (
     SELECT v.site_id, v.patient_id,
            any_value(v.value) FILTER (WHERE v.instrument = 'ODI')      AS baseline_odi,
@@ -19,7 +19,7 @@ baseline AS (
 complicated AS (
     SELECT DISTINCT e.site_id, e.patient_id
     FROM staging.events e, params
-    WHERE e.event = 'COMPLICATION' AND e.days_from_index <= params.window_days
+    WHERE e.event = params.complication AND e.days_from_index <= params.window_days
 )
 SELECT (row_number() OVER (ORDER BY p.site_id, p.patient_id) - 1)::BIGINT AS row,
        p.site_id, p.patient_id, p.procedure, p.arm AS arm_role, p.arm = 'treatment' AS treated,

@@ -7,7 +7,7 @@
 -- and a reintervention dated after the death is not counted); a reintervention on the day of death counts
 -- as the reintervention. Parameters: horizon day, reintervention event codes.
 CREATE OR REPLACE TABLE durability.reintervention_dataset AS
-WITH params AS (SELECT ?::INTEGER AS horizon, ?::VARCHAR[] AS reintervention_events),
+WITH params AS (SELECT $horizon::INTEGER AS horizon, $reintervention_events::VARCHAR[] AS reintervention_events),
 first_reintervention AS (
     SELECT e.site_id, e.patient_id, min(e.days_from_index) AS reintervention_day
     FROM staging.events e, params

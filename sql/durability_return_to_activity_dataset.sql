@@ -3,7 +3,7 @@
 -- at follow-up end or death, capped at the horizon. As for reintervention, follow-up ends at death and an
 -- event dated after a death is not counted. Parameters: horizon day, recovery event code.
 CREATE OR REPLACE TABLE durability.return_to_activity_dataset AS
-WITH params AS (SELECT ?::INTEGER AS horizon, ?::VARCHAR AS recovery_event),
+WITH params AS (SELECT $horizon::INTEGER AS horizon, $recovery_event::VARCHAR AS recovery_event),
 first_return AS (
     SELECT e.site_id, e.patient_id, min(e.days_from_index) AS return_day
     FROM staging.events e, params

@@ -2,6 +2,9 @@
 -- among its post-index PRO rows (day > 0, in a window or not) and its events of any type; 0 if none.
 -- Reads staging.patients, staging.pro_assessments and staging.events through the views scoped_patients,
 -- scoped_pro_assessments and scoped_events (pipeline/incremental.py).
+-- Parameters: $death_event, $withdrawn_event, $last_contact_event (study.toml [events]).
+-- (Inline, not a joined parameter row: a join changes the row order of this table, and with it the last bits of
+-- the floating-point sums downstream.)
 WITH pro AS (
     SELECT site_id, patient_id, max(days_from_index) AS last_pro_day, count(*) AS n_post_index_pro
     FROM scoped_pro_assessments
@@ -11,9 +14,9 @@ WITH pro AS (
 ev AS (
     SELECT site_id, patient_id,
            max(days_from_index) AS last_event_day,
-           min(days_from_index) FILTER (WHERE event = 'DEATH')        AS death_day,
-           min(days_from_index) FILTER (WHERE event = 'WITHDRAWN')    AS withdrawn_day,
-           max(days_from_index) FILTER (WHERE event = 'LAST_CONTACT') AS last_contact_day
+           min(days_from_index) FILTER (WHERE event = $death_event::VARCHAR) AS death_day,
+           min(days_from_index) FILTER (WHERE event = $withdrawn_event::VARCHAR) AS withdrawn_day,
+           max(days_from_index) FILTER (WHERE event = $last_contact_event::VARCHAR) AS last_contact_day
     FROM scoped_events
     GROUP BY site_id, patient_id
 )

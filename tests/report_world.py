@@ -12,9 +12,8 @@ from assets.durability import DURABILITY_ASSETS
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS
 from assets.reporting import REPORTING_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
-from pipeline.study import DEFAULT_STUDY_FILE
+from tests.dagster_resources import dagster_resources
 
 
 def generate(root: Path, patients: int, seed: int) -> Path:
@@ -28,10 +27,7 @@ def run_graph(root: Path, landing: Path, comparison: bool = True, overrides: str
               instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
     assets = [ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *(COMPARISON_ASSETS if comparison else []),
               *REPORTING_ASSETS]
-    defs = dg.Definitions(assets=assets, resources={
-        "warehouse": Warehouse(database=str(root / "w.duckdb")),
-        "paths": RefreshPaths(landing=str(landing), reports=str(root / "site"), study_file=str(DEFAULT_STUDY_FILE),
-                              study_overrides=overrides),
-    })
+    defs = dg.Definitions(assets=assets, resources=dagster_resources(root / "w.duckdb", landing, root / "site",
+                                                                     overrides))
     job = defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=True)

@@ -14,12 +14,12 @@ from assets.checks import checks_on
 from assets.comparison import COMPARISON_ASSETS
 from assets.durability import DURABILITY_ASSETS
 from assets.outcomes import OUTCOME_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.comparison import adjusted_tables
 from pipeline.comparison.cohort import StaleWeightsError, load_cohort, load_data
 from pipeline.comparison.estimates import estimates_table
 from pipeline.comparison.model import weigh
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from tests.dagster_resources import dagster_resources
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
@@ -27,22 +27,16 @@ TABLES = ("cohort", "propensity", "propensity_inputs", "propensity_model", "bala
           "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups")
 
 
-def resources(database: Path, overrides: str = "") -> dict:
-    return {"warehouse": Warehouse(database=str(database)),
-            "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE),
-                                  study_overrides=overrides)}
-
-
 @pytest.fixture(scope="module")
 def warehouse(staged_warehouse: Path) -> Path:  # noqa: F811
-    upstream = dg.materialize([*OUTCOME_ASSETS, *DURABILITY_ASSETS], resources=resources(staged_warehouse))
+    upstream = dg.materialize([*OUTCOME_ASSETS, *DURABILITY_ASSETS], resources=dagster_resources(staged_warehouse))
     assert upstream.success
     return staged_warehouse
 
 
 @pytest.fixture(scope="module")
 def run(warehouse: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=resources(warehouse),
+    return dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=dagster_resources(warehouse),
                           selection=dg.AssetSelection.groups("comparison"))
 
 
@@ -105,8 +99,8 @@ def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
     copy.write_bytes(warehouse.read_bytes())
     # ATE weights truncated hard (40th-60th percentile) cannot balance: the gate fails, results still written.
     result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)],
-                            resources=resources(copy, "[comparison]\nweights = 'ate'\n"
-                                                      "truncation_percentiles = [40.0, 60.0]"),
+                            resources=dagster_resources(copy, overrides="[comparison]\nweights = 'ate'\n"
+                                                                        "truncation_percentiles = [40.0, 60.0]"),
                             raise_on_error=False)
     assert result.success
     gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "balance")
@@ -114,6 +108,38 @@ def test_failed_gate_marks_results_but_hides_nothing(warehouse, tmp_path):
     flags = query(copy, "SELECT DISTINCT balance_achieved FROM comparison.adjusted_estimates"
                         " WHERE adjustment = 'adjusted'")
     assert flags == [(False,)]
+
+
+def test_the_study_smd_limit_decides_the_gate_per_covariate_and_overall(warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    unbalancing = "[comparison]\nweights = 'ate'\ntruncation_percentiles = [40.0, 60.0]\n"
+    balance_assets = [a for a in COMPARISON_ASSETS if a.key.path[-1] in ("propensity_weights", "covariate_balance")]
+    assert dg.materialize(balance_assets, resources=dagster_resources(copy, overrides=unbalancing)).success
+    smd = sorted(abs(v) for (v,) in query(copy, "SELECT smd_after FROM comparison.balance"))
+    # A limit between the covariates' |SMD|s: those above it fail, the rest pass, and so does the gate.
+    limit = (smd[len(smd) // 2] + smd[len(smd) // 2 + 1]) / 2
+    assert smd[len(smd) // 2] < smd[len(smd) // 2 + 1]
+    assert dg.materialize(balance_assets[1:], resources=dagster_resources(
+        copy, overrides=f"{unbalancing}smd_limit = {limit!r}")).success
+    rows = query(copy, "SELECT abs(smd_after), abs_smd_after_ok FROM comparison.balance")
+    assert all(ok == (value <= limit) for value, ok in rows)
+    assert query(copy, "SELECT balance_passed FROM comparison.balance_summary") == [(False,)]
+    assert dg.materialize(balance_assets[1:], resources=dagster_resources(
+        copy, overrides=f"{unbalancing}smd_limit = {smd[-1] * 1.01!r}")).success
+    assert query(copy, "SELECT DISTINCT abs_smd_after_ok FROM comparison.balance") == [(True,)]
+    assert query(copy, "SELECT balance_passed FROM comparison.balance_summary") == [(True,)]
+
+
+def test_the_adjusted_km_is_reported_at_the_study_days(warehouse, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    km = [a for a in COMPARISON_ASSETS if a.key.path[-1] in ("propensity_weights", "covariate_balance", "adjusted_km")]
+    overrides = "survival.km_days = [500, 1000]\ncomparison.return_to_activity_km_days = [7, 30]"
+    assert dg.materialize(km, resources=dagster_resources(copy, overrides=overrides)).success
+    days = query(copy, "SELECT DISTINCT outcome, day::INTEGER FROM comparison.adjusted_km ORDER BY ALL")
+    assert days == [("reintervention", 500), ("reintervention", 1000), ("return_to_activity", 7),
+                    ("return_to_activity", 30)]
 
 
 def test_stored_weights_and_sql_sums_equal_refitting_and_the_row_path(run, warehouse):

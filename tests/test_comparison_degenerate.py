@@ -20,7 +20,7 @@ from pipeline.comparison.cohort import load_cohort
 from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.logistic import logistic_mle
 from pipeline.comparison.propensity import build_design
-from tests.test_comparison_assets import resources
+from tests.dagster_resources import dagster_resources
 from tests.test_comparison_assets import warehouse as comparison_warehouse  # noqa: F401  (fixture)
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
@@ -35,8 +35,8 @@ def refresh(source: Path, tmp_path: Path, *statements: str,
     with duckdb.connect(str(copy)) as con:
         for statement in statements:
             con.execute(statement)
-    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=resources(copy, overrides),
-                            raise_on_error=False)
+    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)],
+                            resources=dagster_resources(copy, overrides=overrides), raise_on_error=False)
     assert result.success
     return copy, result
 

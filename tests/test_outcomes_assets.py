@@ -10,10 +10,10 @@ import pytest
 from assets.checks import checks_on
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
 from pipeline.settings import REPO_ROOT
-from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from pipeline.study import load_study
+from tests.dagster_resources import dagster_resources
 
 OUTCOME_NAMES = {"pro_changes", "pro_change_summary", "responder_rates", "satisfaction_rates",
                  "complication_rates", "discharge_summary", "follow_up_completeness"}
@@ -25,13 +25,8 @@ def definitions(database: str) -> dg.Definitions:
         asset_checks=checks_on([ingest_drops, *STAGING, *OUTCOME_ASSETS]),
         jobs=[dg.define_asset_job("refresh", selection="*"),
               dg.define_asset_job("outcomes", selection=dg.AssetSelection.groups("outcomes"))],
-        resources={
-            "warehouse": Warehouse(database=database),
-            # configure_at_launch: the launchpad may set study_overrides alone, the other fields keep these values.
-            "paths": RefreshPaths.configure_at_launch(
-                landing=str(REPO_ROOT / "sample_data" / "landing"), reports="unused", study_file=str(DEFAULT_STUDY_FILE)
-            ),
-        },
+        # at_launch: the launchpad may set study_overrides alone, the other fields keep these values.
+        resources=dagster_resources(database, landing=REPO_ROOT / "sample_data" / "landing", at_launch=True),
         executor=dg.in_process_executor,
     )
 

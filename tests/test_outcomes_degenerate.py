@@ -12,7 +12,6 @@ import pytest
 from assets.checks import checks_on
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from assets.staging import STAGING
 from pipeline.estimable import read_gaps
 from pipeline.outcomes import build_all as build_outcomes
@@ -20,7 +19,8 @@ from pipeline.outcomes import build_pro_changes
 from pipeline.outcomes.checks import completeness_at_primary_visit
 from pipeline.outcomes.gaps import NO_LOS, NO_PAIRS
 from pipeline.staging import build_all as build_staging
-from pipeline.study import DEFAULT_STUDY_FILE, load_study
+from pipeline.study import load_study
+from tests.dagster_resources import dagster_resources
 from tests.ingest_helpers import patient, write_drop
 from tests.outcomes_world import RATE_TABLES, STUDY, World, outcome_check, rates_valid
 
@@ -236,9 +236,7 @@ def test_a_refresh_where_every_row_is_quarantined_materializes_every_outcome_and
         assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS],
         asset_checks=checks_on([ingest_drops, *STAGING, *OUTCOME_ASSETS]),
         jobs=[dg.define_asset_job("refresh", selection="*")],
-        resources={"warehouse": Warehouse(database=str(tmp_path / "w.duckdb")),
-                   "paths": RefreshPaths(landing=str(landing), reports=str(tmp_path / "site"),
-                                         study_file=str(DEFAULT_STUDY_FILE))},
+        resources=dagster_resources(tmp_path / "w.duckdb", landing, tmp_path / "site"),
         executor=dg.in_process_executor,
     )
     result = defs.resolve_job_def("refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral())

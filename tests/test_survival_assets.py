@@ -10,17 +10,17 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pytest
+from lifelines import KaplanMeierFitter
 
 from assets.checks import checks_on
 from assets.durability import DURABILITY_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.checks import CheckOutcome, run_check
 from pipeline.ingest import ingest_landing
 from pipeline.staging import build_all
-from pipeline.study import DEFAULT_STUDY_FILE, load_study
-from pipeline.survival import kaplan_meier
+from pipeline.study import load_study
 from pipeline.survival.checks import DURABILITY_CHECKS, proportional_hazards
 from sample_data.generate import Options, generate
+from tests.dagster_resources import dagster_resources
 
 TABLES = {  # table -> rows for two arms
     "reintervention_dataset": None, "reintervention_km": 10, "reintervention_comparison": 6,
@@ -41,14 +41,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
-def resources(database: Path) -> dict:
-    return {"warehouse": Warehouse(database=str(database)),
-            "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE))}
-
-
 @pytest.fixture(scope="module")
 def run(warehouse: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*DURABILITY_ASSETS, *checks_on(DURABILITY_ASSETS)], resources=resources(warehouse))
+    return dg.materialize([*DURABILITY_ASSETS, *checks_on(DURABILITY_ASSETS)], resources=dagster_resources(warehouse))
 
 
 def query(database: Path, sql: str) -> list[tuple]:
@@ -80,12 +75,17 @@ def test_assets_report_row_counts_and_five_year_freedom_per_arm(run):
 
 
 def test_table_numbers_are_the_fits_on_the_data_set(run, warehouse):
+    # An independent implementation (lifelines), not ours: the stored estimate at every reporting day is the
+    # Kaplan-Meier estimate of the data set.
     time, event = zip(*query(warehouse, "SELECT time, event FROM durability.reintervention_dataset"
                                         " WHERE arm = 'treatment'"), strict=True)
-    expected = kaplan_meier(np.array(time), np.array(event)).at([1826]).surv[0]
-    stored = query(warehouse, "SELECT survival FROM durability.reintervention_km WHERE arm = 'treatment'"
-                              " AND day = 1826")[0][0]
-    assert stored == pytest.approx(expected, abs=1e-12)
+    fitter = KaplanMeierFitter().fit(np.array(time, dtype=float), np.array(event, dtype=bool))
+    stored = query(warehouse, "SELECT day, survival FROM durability.reintervention_km WHERE arm = 'treatment'"
+                              " ORDER BY day")
+    days = [day for day, _ in stored]
+    assert days == [365, 730, 1095, 1461, 1826]
+    expected = fitter.survival_function_at_times(days).to_numpy()
+    assert [survival for _, survival in stored] == pytest.approx(expected, abs=1e-12)
 
 
 def test_validity_checks_pass_on_good_data(run):
@@ -150,7 +150,7 @@ def test_km_check_catches_a_curve_that_rises(run, warehouse, tmp_path):
 
 def test_rematerializing_gives_the_same_tables(run, warehouse):
     before = query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm")
-    again = dg.materialize(DURABILITY_ASSETS, resources=resources(warehouse))
+    again = dg.materialize(DURABILITY_ASSETS, resources=dagster_resources(warehouse))
     assert again.success
     assert query(warehouse, "SELECT * FROM durability.reintervention_comparison ORDER BY measure, arm") == before
 

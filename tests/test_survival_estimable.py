@@ -13,12 +13,11 @@ import pytest
 
 from assets.checks import checks_on
 from assets.durability import DURABILITY_ASSETS
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.checks import run_check
 from pipeline.estimable import read_gaps
 from pipeline.sql import run
 from pipeline.staging import build_model, visit_window_params
-from pipeline.study import DEFAULT_STUDY_FILE, Study, load_study
+from pipeline.study import Study, load_study
 from pipeline.survival import durability_tables
 from pipeline.survival.checks import DURABILITY_CHECKS
 from pipeline.survival.datasets import (
@@ -26,6 +25,7 @@ from pipeline.survival.datasets import (
     build_reintervention_dataset,
     build_return_to_activity_dataset,
 )
+from tests.dagster_resources import dagster_resources
 
 STUDY = load_study()
 CODE = {"treatment": "MILD", "comparator": "LAMINECTOMY"}
@@ -270,9 +270,7 @@ def warehouse(tmp_path: Path, fill) -> Path:
 
 
 def materialize(database: Path) -> dg.ExecuteInProcessResult:
-    resources = {"warehouse": Warehouse(database=str(database)),
-                 "paths": RefreshPaths(landing="unused", reports="unused", study_file=str(DEFAULT_STUDY_FILE))}
-    return dg.materialize([*DURABILITY_ASSETS, *checks_on(DURABILITY_ASSETS)], resources=resources)
+    return dg.materialize([*DURABILITY_ASSETS, *checks_on(DURABILITY_ASSETS)], resources=dagster_resources(database))
 
 
 @pytest.mark.parametrize("fill", [

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison import reasons
-from pipeline.comparison.balance import preference_score
+from pipeline.comparison.balance import BalanceGate, preference_score
 from pipeline.comparison.bootstrap import bootstrap_intervals
 from pipeline.comparison.cohort import (
     change_differences,
@@ -57,7 +57,6 @@ from pipeline.survival import kaplan_meier
 from pipeline.warehouse import Built, write_table
 
 SCHEMA = "comparison"
-KM_DAYS = {"reintervention": (365, 730, 1095, 1461, 1826), "return_to_activity": (14, 28, 90, 365)}
 _S, _F, _I, _B = "string", "float64", "Int64", "boolean"
 # Column types of every table written (what a full run writes), so that an empty or degenerate table has
 # the same columns and types as a full one: the reporting stage reads them either way.
@@ -96,12 +95,21 @@ def typed(table: str, frame: pd.DataFrame | list[dict] | None = None) -> pd.Data
     return frame.astype({c: t for c, t in types.items() if t == _B})
 
 
+def balance_gate(study: Study) -> BalanceGate:
+    return BalanceGate(study.smd_limit, study.equipoise_band, study.equipoise_minimum)
+
+
+def km_days(study: Study) -> dict[str, tuple[int, ...]]:
+    """The reporting days of each time-to-event outcome's adjusted KM."""
+    return {"reintervention": study.km_days, "return_to_activity": study.return_to_activity_km_days}
+
+
 def _weighting(patients: pd.DataFrame, study: Study) -> Weighting:
     """The weights stored with comparison.cohort (the model is fitted once per run, by propensity_weights);
     the design as entered is rebuilt from the stored covariates (milliseconds, no re-fit)."""
     treated = patients["treated"].to_numpy(dtype=bool)
     return weighed(build_design(patients), treated, patients["propensity_score"].to_numpy(dtype=float),
-                   patients["weight"].to_numpy(dtype=float), study.comparison_weights)
+                   patients["weight"].to_numpy(dtype=float), study.comparison_weights, balance_gate(study))
 
 
 def _arms(patients: pd.DataFrame) -> tuple[int, int]:
@@ -117,7 +125,7 @@ def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     wt = None
     if reason is None:
         try:
-            wt = weigh(patients, study.comparison_weights, study.truncation_percentiles)
+            wt = weigh(patients, study.comparison_weights, study.truncation_percentiles, gate=balance_gate(study))
         except NotEstimable as exc:
             reason = exc.reason
     design = build_design(patients) if wt is None and n else (wt.design if wt is not None else None)
@@ -167,7 +175,7 @@ def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
                      gaps=(Gap("balance", reason),))
     wt = _weighting(patients, study)
     b = wt.balance
-    table = typed("balance", b.table.assign(weights=wt.scheme, abs_smd_after_ok=b.table["smd_after"].abs() <= 0.1))
+    table = typed("balance", b.table.assign(weights=wt.scheme, abs_smd_after_ok=b.balanced()))
     summary = typed("balance_summary", [{
         "weights": wt.scheme, "max_abs_smd_after": b.max_abs_smd_after, "balance_passed": b.passed,
         "equipoise": b.equipoise, "equipoise_passed": b.equipoise_passed,
@@ -273,7 +281,8 @@ def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     treated = p["treated"].to_numpy(dtype=bool)
     wt = _weighting(p, study) if reason is None else None
     at_days, curves = [], []
-    for outcome, days in KM_DAYS.items():
+    days_of = km_days(study)
+    for outcome, days in days_of.items():
         time, event = p[f"{outcome}_time"].to_numpy(dtype=float), p[f"{outcome}_event"].to_numpy(dtype=float)
         for role, arm_mask in (("treatment", treated), ("comparator", ~treated)):
             ok = arm_mask & ~np.isnan(time) & ~np.isnan(event)
@@ -299,7 +308,7 @@ def build_adjusted_km(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     curve_rows = write_table(con, "comparison.adjusted_km_curve",
                              typed("adjusted_km_curve", pd.concat(curves, ignore_index=True) if curves else None))
     numbers = {f"{r.adjustment} {r.outcome} {r.arm} day {int(r.day)}": r.survival for r in frame.itertuples()
-               if r.day == max(KM_DAYS[r.outcome])}
+               if r.day == max(days_of[r.outcome])}
     return Built("adjusted_km", {"comparison.adjusted_km": rows, "comparison.adjusted_km_curve": curve_rows}, numbers)
 
 
@@ -346,7 +355,7 @@ def build_subgroups(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     frame = typed("subgroups", subgroup_estimates(
         patients, change_row, change, study.comparison_weights, study.truncation_percentiles,
         f"ODI change {study.primary_visit}", model_terms(con), minimum=study.suppression_threshold,
-        arms=study.arms))
+        arms=study.arms, gate=balance_gate(study)))
     rows = write_table(con, "comparison.subgroups", frame)
     estimated = np.isfinite(frame["estimate"].to_numpy(dtype=float))
     gaps = () if estimated.any() else (Gap("subgroups", reasons.NO_SUBGROUP),)

@@ -13,9 +13,19 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-SMD_LIMIT = 0.1  # SAP gate: every |SMD| after weighting <= 0.1
-EQUIPOISE_BAND = (0.3, 0.7)  # Walker et al. 2013: preference score in [0.3, 0.7]
-EQUIPOISE_MINIMUM = 0.20  # SAP: share of patients in the band
+
+@dataclass(frozen=True)
+class BalanceGate:
+    """The SAP 6 gates (study.toml [comparison]; these defaults are the SAP's): every |SMD| after weighting
+    <= smd_limit; equipoise: share of patients with preference score in equipoise_band >= equipoise_minimum
+    (Walker et al. 2013)."""
+
+    smd_limit: float = 0.1
+    equipoise_band: tuple[float, float] = (0.3, 0.7)
+    equipoise_minimum: float = 0.20
+
+
+SAP_GATE = BalanceGate()
 
 
 def smd(x: ArrayLike, treated: ArrayLike, weights: ArrayLike | None = None) -> float:
@@ -44,10 +54,10 @@ def preference_score(score: ArrayLike, treated: ArrayLike) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logit))
 
 
-def equipoise_share(score: ArrayLike, treated: ArrayLike) -> float:
-    """Share of patients whose preference score lies in [0.3, 0.7]."""
+def equipoise_share(score: ArrayLike, treated: ArrayLike, band: tuple[float, float] = (0.3, 0.7)) -> float:
+    """Share of patients whose preference score lies in `band` (both ends included)."""
     f = preference_score(score, treated)
-    return float(np.mean((f >= EQUIPOISE_BAND[0]) & (f <= EQUIPOISE_BAND[1])))
+    return float(np.mean((f >= band[0]) & (f <= band[1])))
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ class Balance:
     ess: dict[str, float]  # arm role -> ESS after weighting
     n: dict[str, int]
     equipoise: float
+    gate: BalanceGate = SAP_GATE
 
     @property
     def max_abs_smd_after(self) -> float:
@@ -63,14 +74,19 @@ class Balance:
 
     @property
     def passed(self) -> bool:
-        return bool(self.max_abs_smd_after <= SMD_LIMIT)
+        return bool(self.max_abs_smd_after <= self.gate.smd_limit)
 
     @property
     def equipoise_passed(self) -> bool:
-        return bool(self.equipoise >= EQUIPOISE_MINIMUM)
+        return bool(self.equipoise >= self.gate.equipoise_minimum)
+
+    def balanced(self) -> pd.Series:
+        """Per covariate of `table`: |SMD| after weighting within the gate."""
+        return self.table["smd_after"].abs() <= self.gate.smd_limit
 
 
-def balance_table(x: pd.DataFrame, treated: ArrayLike, weights: ArrayLike, score: ArrayLike) -> Balance:
+def balance_table(x: pd.DataFrame, treated: ArrayLike, weights: ArrayLike, score: ArrayLike,
+                  gate: BalanceGate = SAP_GATE) -> Balance:
     """SMD before and after weighting for every column of the design, ESS per arm and equipoise.
     The same formulas as smd(), for all columns at once (one gather per arm instead of one per column)."""
     t = np.asarray(treated).astype(bool)
@@ -95,5 +111,6 @@ def balance_table(x: pd.DataFrame, treated: ArrayLike, weights: ArrayLike, score
         table,
         {"treatment": effective_sample_size(wt), "comparator": effective_sample_size(wc)},
         {"treatment": int(t.sum()), "comparator": int((~t).sum())},
-        equipoise_share(score, t),
+        equipoise_share(score, t, gate.equipoise_band),
+        gate,
     )

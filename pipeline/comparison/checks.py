@@ -10,7 +10,6 @@ from typing import Any
 import duckdb
 
 from pipeline.checks import CheckOutcome, CheckSpec
-from pipeline.comparison.balance import EQUIPOISE_BAND, EQUIPOISE_MINIMUM, SMD_LIMIT
 from pipeline.sql import load_sql
 from pipeline.study import Study
 
@@ -38,7 +37,7 @@ def balance(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
     held = _nothing_to_check(s)
     if held is not None:
         return held
-    metadata = {"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": SMD_LIMIT, "weights": s["weights"]}
+    metadata = {"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": study.smd_limit, "weights": s["weights"]}
     return CheckOutcome(int(not s["balance_passed"]), 1, metadata)
 
 
@@ -50,16 +49,17 @@ def equipoise(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
     if held is not None:
         return held
     return CheckOutcome(int(not s["equipoise_passed"]), 1,
-                        {"equipoise": float(s["equipoise"]), "minimum": EQUIPOISE_MINIMUM})
+                        {"equipoise": float(s["equipoise"]), "minimum": study.equipoise_minimum})
 
 
 COMPARISON_CHECKS = (
     CheckSpec("covariate_balance", "balance",
-              f"Every |SMD| after weighting ≤ {SMD_LIMIT} (SAP 6 gate). Fails with ERROR otherwise; results stay "
-              "available, marked balance_achieved = false. Holds when there is nothing to check (the comparison "
-              "is not estimable).", judge=balance, blocking=False),
+              "Every |SMD| after weighting ≤ the study's comparison.smd_limit (SAP 6 gate, 0.1). Fails with ERROR "
+              "otherwise; results stay available, marked balance_achieved = false. Holds when there is nothing to "
+              "check (the comparison is not estimable).", judge=balance, blocking=False),
     CheckSpec("covariate_balance", "equipoise",
-              f"Share of patients with preference score in {list(EQUIPOISE_BAND)} ≥ {EQUIPOISE_MINIMUM:.0%} "
-              "(Walker et al. 2013). Warns otherwise; holds when there is nothing to check.",
+              "Share of patients with preference score in the study's comparison.equipoise_band (SAP [0.3, 0.7]) "
+              "≥ comparison.equipoise_minimum (SAP 20%; Walker et al. 2013). Warns otherwise; holds when there is "
+              "nothing to check.",
               judge=equipoise, blocking=False, severity="WARN"),
 )

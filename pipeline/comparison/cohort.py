@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.comparison.estimates import ComparisonData, Key
 from pipeline.comparison.robust import Difference, difference_from_sums
-from pipeline.sql import load_sql, run
+from pipeline.sql import run
 from pipeline.study import Study
 
 
@@ -40,7 +40,8 @@ def _frame(fetched: dict) -> pd.DataFrame:
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
-    con.execute(load_sql("comparison_input"), [study.baseline_visit, study.complication_window_days])
+    run(con, "comparison_input", baseline_visit=study.baseline_visit, window_days=study.complication_window_days,
+        complication_event=study.events.complication)
     return _frame(run(con, "comparison_input_fetch").fetchnumpy())
 
 

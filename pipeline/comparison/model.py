@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison import reasons
-from pipeline.comparison.balance import Balance, balance_table
+from pipeline.comparison.balance import SAP_GATE, Balance, BalanceGate, balance_table
 from pipeline.comparison.propensity import Design, PropensityFit, build_design, fit_propensity
 from pipeline.comparison.weights import propensity_weights
 from pipeline.estimable import NotEstimable
@@ -34,7 +34,7 @@ class Weighting:
 
 
 def weigh(patients: pd.DataFrame, scheme: str = "overlap", truncation: tuple[float, float] = (1.0, 99.0),
-          start: dict[str, float] | None = None) -> Weighting:
+          start: dict[str, float] | None = None, gate: BalanceGate = SAP_GATE) -> Weighting:
     """SAP 6 from covariates to balance: design (imputation, indicators, constants dropped), logistic model,
     weights, balance table. `start`: starting coefficients of the model (saves iterations only).
     Raises NotEstimable when the model cannot be fitted (pipeline/comparison/propensity.py) or the scheme
@@ -44,12 +44,13 @@ def weigh(patients: pd.DataFrame, scheme: str = "overlap", truncation: tuple[flo
     fit = fit_propensity(design.x, treated, start=start)
     _usable(fit, scheme)
     w = propensity_weights(fit.score, treated, scheme, truncation)
-    return Weighting(design, fit, fit.score, w, balance_table(design.x, treated, w, fit.score), scheme)
+    return Weighting(design, fit, fit.score, w, balance_table(design.x, treated, w, fit.score, gate), scheme)
 
 
-def weighed(design: Design, treated: np.ndarray, score: np.ndarray, weights: np.ndarray, scheme: str) -> Weighting:
+def weighed(design: Design, treated: np.ndarray, score: np.ndarray, weights: np.ndarray, scheme: str,
+           gate: BalanceGate = SAP_GATE) -> Weighting:
     """The Weighting of stored scores and weights (the propensity model is not re-fitted)."""
-    return Weighting(design, None, score, weights, balance_table(design.x, treated, weights, score), scheme)
+    return Weighting(design, None, score, weights, balance_table(design.x, treated, weights, score, gate), scheme)
 
 
 def refit_weights(design: Design, treated: np.ndarray, counts: np.ndarray, scheme: str,

@@ -21,8 +21,6 @@ from pipeline.comparison import reasons
 from pipeline.comparison.logistic import logistic_mle
 from pipeline.estimable import NotEstimable
 
-CONTINUOUS = ("age_at_index", "bmi", "symptom_months", "levels_treated", "asa_class",
-              "baseline_odi", "baseline_nrs_back", "baseline_nrs_leg")
 BINARY = ("female", "diabetes", "smoker", "prior_esi")
 COVARIATES = ("age_at_index", "female", "bmi", "diabetes", "smoker", "prior_esi", "symptom_months",
               "levels_treated", "asa_class", "baseline_odi", "baseline_nrs_back", "baseline_nrs_leg")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison import reasons
-from pipeline.comparison.balance import SMD_LIMIT
+from pipeline.comparison.balance import SAP_GATE, BalanceGate
 from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.model import weigh
 from pipeline.comparison.propensity import COVARIATES
@@ -46,11 +46,13 @@ COLUMNS = ("subgroup", "level", "outcome", "measure", "estimate", "ci_lower", "c
 def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: np.ndarray, scheme: str,
                        truncation: tuple[float, float], outcome_name: str = "ODI change M12",
                        start: dict[str, float] | None = None, minimum: int = 2,
-                       arms: tuple[str, str] = ("treatment", "comparator")) -> pd.DataFrame:
+                       arms: tuple[str, str] = ("treatment", "comparator"),
+                       gate: BalanceGate = SAP_GATE) -> pd.DataFrame:
     """Forest-plot rows. change_row/change: the primary ODI change per patient who has one (`row` into
     patients). start: the whole population's coefficients, a starting value of each subgroup's fit.
     minimum: the fewest patients per arm for a level to be estimated (the study's suppression threshold);
-    arms: the (treatment, comparator) names, for the reason of a level without one of them."""
+    arms: the (treatment, comparator) names, for the reason of a level without one of them; gate: the study's
+    balance gate (a level's `balance_achieved`)."""
     rows = []
     covariates = patients[[*COVARIATES, "treated"]]  # what each subgroup's model needs, copied per subgroup
     time = patients["reintervention_time"].to_numpy(dtype=float)
@@ -66,7 +68,7 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
         weighting = None
         if why is None:
             try:
-                weighting = weigh(part, scheme, truncation, start)
+                weighting = weigh(part, scheme, truncation, start, gate)
             except NotEstimable as exc:
                 why = exc.reason
         if weighting is None:
@@ -75,8 +77,7 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
                                     "n_comparator": int((~treated).sum()), "note": why})
             continue
         w = weighting.weights
-        max_smd = weighting.balance.max_abs_smd_after
-        base |= {"max_abs_smd_after": max_smd, "balance_achieved": bool(max_smd <= SMD_LIMIT)}
+        base |= {"max_abs_smd_after": weighting.balance.max_abs_smd_after, "balance_achieved": weighting.balance.passed}
         position = np.cumsum(mask) - 1  # row in the subgroup of a patient in it
         inside = mask[change_row]
         r = position[change_row[inside]]

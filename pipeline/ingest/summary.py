@@ -96,8 +96,3 @@ class IngestSummary:
         for f in self._files():
             total.update(f.quarantine_reasons)
         return dict(total)
-
-    @property
-    def rejections(self) -> dict[str, str]:
-        """drop_id -> reason code of every rejected drop."""
-        return {d.drop_id: d.reason_code or "" for d in self.drops if d.status == "rejected"}

@@ -73,7 +73,6 @@ SPECS: tuple[TableSpec, ...] = tuple(
     TableSpec(name, COLUMNS[name], _KEYS[name], required=name in TABLES)
     for name in (*TABLES, *OPTIONAL_TABLES)
 )
-SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 MANIFEST = "manifest.json"
 KNOWN_FILES = frozenset({MANIFEST, *(f for s in SPECS for f in s.file_names())})

@@ -20,7 +20,8 @@ from pipeline.estimable import Gap, record_gaps
 from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import estimate_with_ci, with_rates
 from pipeline.outcomes.intervals import newcombe_interval
-from pipeline.outcomes.store import query, record_parameters, transaction
+from pipeline.outcomes.store import record_parameters, transaction
+from pipeline.sql import query
 from pipeline.study import Study
 from pipeline.warehouse import Built, write_table
 
@@ -60,8 +61,8 @@ def discharge_gaps(frame: pd.DataFrame) -> list[Gap]:
 
 def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.complication_rates (one row per arm) and outcomes.complication_difference (one row)."""
-    counts = query(con, "outcomes_complication_counts",
-                   [study.treatment, study.comparator, study.complication_window_days])
+    counts = query(con, "outcomes_complication_counts", treatment=study.treatment, comparator=study.comparator,
+                   window_days=study.complication_window_days, complication_event=study.events.complication)
     counts.insert(2, "window_days", study.complication_window_days)
     rates = with_rates(counts, "events")
     difference = complication_difference(rates, study)

@@ -4,13 +4,12 @@ staging was built with the same study."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
-import pandas as pd
 
-from pipeline.sql import load_sql, run
+from pipeline.sql import run
 from pipeline.staging import visit_window_params
 from pipeline.study import Study
 from pipeline.warehouse import transaction as warehouse_transaction
@@ -19,14 +18,6 @@ SCHEMA = "outcomes"
 
 class StagingMismatch(RuntimeError):
     """Staging was built with other visit windows or arms than the study of this run."""
-
-
-def query(con: duckdb.DuckDBPyConnection, name: str, params: Sequence = ()) -> pd.DataFrame:
-    """Result of sql/<name>.sql, given positional `?` parameters, as a DataFrame.
-
-    Only for the models that still take `?` parameters (outcomes_complication_counts); every other model runs
-    through pipeline.sql.query with named parameters."""
-    return con.execute(load_sql(name), list(params)).df()
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -121,11 +121,12 @@ def limitations(results: dict, study: Study, completeness: list[dict]) -> list[s
                    "difference shown is unadjusted.")
     elif not b["passed"]:
         out.append(f"Balance not achieved: the largest |SMD| after weighting is {fmt(b['max_abs_smd_after'], 3)} "
-                   "(> 0.1); every adjusted estimate is marked accordingly.")
+                   f"(> {study.smd_limit:g}); every adjusted estimate is marked accordingly.")
     else:
-        out.append(f"Balance achieved: every |SMD| after weighting ≤ 0.1 (max {fmt(b['max_abs_smd_after'], 3)}).")
+        out.append(f"Balance achieved: every |SMD| after weighting ≤ {study.smd_limit:g} "
+                   f"(max {fmt(b['max_abs_smd_after'], 3)}).")
     ph = results["reintervention"].get("ph_test_p")
-    if ph is not None and ph < 0.05:
+    if ph is not None and ph < study.ph_alpha:
         out.append(f"The proportional-hazards assumption is doubtful for reintervention (p = {fmt(ph, 3)}): the "
                    "hazard ratio is an average over time; read the curves and the RMST difference.")
     low = [c for c in completeness if c["visit"] == study.primary_visit and c["rate"] is not None

@@ -37,6 +37,17 @@ def methods(study: Study) -> dict:
                           "primary": d.name == study.primary_satisfaction} for d in study.satisfaction],
         "completeness": {"instrument": study.completeness_instrument, "minimum": study.completeness_minimum},
         "complication_window_days": study.complication_window_days,
+        "km_days": list(study.km_days),
+        "durable_response_days": list(study.durable_response_days),
+        "return_to_activity_days": list(study.return_to_activity_days),
+        "ph_alpha": study.ph_alpha,
+        "smd_limit": study.smd_limit,
+        "equipoise_band": list(study.equipoise_band),
+        "equipoise_minimum": study.equipoise_minimum,
+        "events": {"reintervention": " or ".join(study.events.reintervention),
+                   "complication": study.events.complication, "return_to_activity": study.events.return_to_activity,
+                   "death": study.events.death, "withdrawal": study.events.withdrawal,
+                   "last_contact": study.events.last_contact},
         "weights": WEIGHTS_TEXT.get(study.comparison_weights, study.comparison_weights).format(lo=lo, hi=hi),
         "ci": ("robust sandwich standard errors" if study.comparison_ci == "robust" else
                f"a seeded percentile bootstrap ({study.bootstrap_replicates} replicates, seed {study.bootstrap_seed}) "

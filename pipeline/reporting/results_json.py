@@ -19,8 +19,6 @@ from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
-KM_DAYS = (365, 730, 1095, 1461, 1826)
-DURABLE_DAYS = (365, 730, 1826)
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
              "not_estimable")
@@ -172,7 +170,7 @@ def _durable(con, study: Study, s: Suppressor, population: dict[str, int]) -> li
     t = t.sort_values(by=["procedure", "day"], key=lambda c: c.map(order) if c.name == "procedure" else c)
     return [{"arm": r.procedure, "day": int(r.day),
              "probability": s.derived(number(r.probability), r.patients, population.get(r.procedure))}
-            for r in t.itertuples() if int(r.day) in DURABLE_DAYS]
+            for r in t.itertuples() if int(r.day) in study.durable_response_days]
 
 
 def _return_to_activity(con, study: Study, s: Suppressor) -> list[dict]:
@@ -351,7 +349,6 @@ CONTRACT_NESTED = {
     ("complications", "difference", "unadjusted"): ("estimate", "ci"),
     ("complications", "difference", "adjusted"): ("estimate", "ci"),
 }
-KM_REPORT_DAYS = KM_DAYS
 
 
 def validate(doc: dict) -> list[str]:

@@ -53,7 +53,3 @@ class Suppressor:
 
     def table(self, counts: pd.DataFrame) -> pd.DataFrame:
         return suppress_table(counts, self.threshold)
-
-    def is_clean(self, value: Any) -> bool:
-        """No disclosive integer: used by tests and the self-check of the published files."""
-        return not (isinstance(value, int) and not isinstance(value, bool) and self.small(value))

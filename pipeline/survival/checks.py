@@ -12,8 +12,6 @@ from pipeline.sql import load_sql
 from pipeline.study import Study
 from pipeline.survival.gaps import PH_TEST
 
-PH_ALPHA = 0.05  # the PH test "rejects" below this p-value (issue 4: then WARN, the HR is a time average)
-
 
 def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
     """Fails when the stored cox.zph test rejects proportional hazards; holds, saying why, when the comparison
@@ -25,8 +23,9 @@ def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckO
         reason = next((gap.reason for gap in read_gaps(con) if gap.what == PH_TEST), None)
         return CheckOutcome(0, 0, description=f"no proportional-hazards test: {reason or 'not estimable'}")
     chisq, df, p_value = float(row[0]), int(row[1]), float(row[2])
-    return CheckOutcome(int(not p_value >= PH_ALPHA), 1,
-                        {"chisq": chisq, "df": df, "p_value": p_value, "alpha": PH_ALPHA})
+    # The test "rejects" below the study's alpha: then WARN, the hazard ratio is a time average.
+    return CheckOutcome(int(not p_value >= study.ph_alpha), 1,
+                        {"chisq": chisq, "df": df, "p_value": p_value, "alpha": study.ph_alpha})
 
 
 def _sql(asset: str, name: str, description: str) -> CheckSpec:
@@ -46,7 +45,7 @@ DURABILITY_CHECKS = (
     _sql("return_to_activity_km", "return_to_activity_km_valid",
          "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI."),
     CheckSpec("reintervention_comparison", "proportional_hazards",
-              f"WARN when R's cox.zph test rejects proportional hazards (p < {PH_ALPHA}): the reported hazard "
-              "ratio is then an average over time and the report should say so.",
+              "WARN when R's cox.zph test rejects proportional hazards (p < the study's survival.ph_alpha, SAP "
+              "0.05): the reported hazard ratio is then an average over time and the report should say so.",
               judge=proportional_hazards, blocking=False, severity="WARN"),
 )

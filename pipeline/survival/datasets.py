@@ -3,7 +3,7 @@
 One row per analysis patient each, in schema `durability`. Values travel only as parameters. The horizon, the
 baseline visit and the ODI responder rule of durable response (`responders.ODI`: rule, absolute and relative
 thresholds) come from the study configuration, so a run-config override changes durable response as it
-changes the responder rates; the event codes are the SAP's.
+changes the responder rates; so do the event codes (`[events]`).
 """
 
 from __future__ import annotations
@@ -13,30 +13,32 @@ from collections.abc import Sequence
 import duckdb
 import numpy as np
 
-from pipeline.sql import load_sql, run
-from pipeline.study import SAP_MCID, Mcid, Study, load_study
-
-REINTERVENTION_EVENTS = ("REINTERVENTION_SURGERY", "REPEAT_MILD")  # SAP 4.1
-RECOVERY_EVENT = "RETURN_TO_ACTIVITY"  # SAP 4.3
+from pipeline.sql import run
+from pipeline.study import SAP_EVENTS, SAP_MCID, Mcid, Study, load_study
 
 
 def build_reintervention_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
-                                 events: Sequence[str] = REINTERVENTION_EVENTS) -> int:
+                                 events: Sequence[str] = SAP_EVENTS.reintervention) -> int:
     """(Re)builds durability.reintervention_dataset; returns its row count."""
-    return _build(con, "reintervention_dataset", [horizon_days, list(events)])
+    run(con, "durability_schema")
+    run(con, "durability_reintervention_dataset", horizon=horizon_days, reintervention_events=list(events))
+    return table_rows(con, "reintervention_dataset")
 
 
 def build_return_to_activity_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
-                                     event: str = RECOVERY_EVENT) -> int:
-    return _build(con, "return_to_activity_dataset", [horizon_days, event])
+                                     event: str = SAP_EVENTS.return_to_activity) -> int:
+    run(con, "durability_schema")
+    run(con, "durability_return_to_activity_dataset", horizon=horizon_days, recovery_event=event)
+    return table_rows(con, "return_to_activity_dataset")
 
 
 def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, study: Study | None = None,
-                                   events: Sequence[str] = REINTERVENTION_EVENTS) -> int:
-    """(Re)builds durability.durable_response_dataset with the study's baseline visit and ODI responder rule
-    (the committed study file when `study` is None); returns its row count."""
+                                   events: Sequence[str] | None = None) -> int:
+    """(Re)builds durability.durable_response_dataset with the study's baseline visit, ODI responder rule and
+    reintervention codes (the committed study file when `study` is None); returns its row count."""
     study = load_study() if study is None else study
     odi = odi_responder(study)
+    events = study.events.reintervention if events is None else events
     run(con, "durability_schema")
     run(con, "durability_durable_response_dataset", baseline_visit=study.baseline_visit, rule=odi.rule,
         absolute_threshold=odi.absolute, relative_threshold=odi.relative, reintervention_events=list(events))
@@ -50,12 +52,6 @@ def odi_responder(study: Study) -> Mcid:
     if odi.rule not in ("absolute", "relative") or odi.rule not in odi.thresholds():
         raise ValueError(f"ODI responder rule {odi.rule!r} has no threshold")
     return odi
-
-
-def _build(con: duckdb.DuckDBPyConnection, name: str, params: list) -> int:
-    run(con, "durability_schema")
-    con.execute(load_sql(f"durability_{name}"), params)
-    return table_rows(con, name)
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:

@@ -25,7 +25,7 @@ from pipeline.study import Study, load_study
 from pipeline.survival import gaps as g
 from pipeline.survival.cif import CumulativeIncidence, aalen_johansen
 from pipeline.survival.cox import cox_efron
-from pipeline.survival.datasets import RECOVERY_EVENT, load
+from pipeline.survival.datasets import load
 from pipeline.survival.km import KaplanMeier, kaplan_meier
 from pipeline.survival.logrank import logrank
 from pipeline.survival.rmst import rmst, rmst_difference
@@ -34,9 +34,6 @@ from pipeline.survival.zph import cox_zph
 from pipeline.warehouse import Built, transaction, write_table
 
 ARMS = ("treatment", "comparator")
-KM_DAYS = (365, 730, 1095, 1461, 1826)  # SAP 4: yearly to five years
-DURABLE_DAYS = (365, 730, 1826)  # SAP 4.2
-RECOVERY_DAYS = (14, 28)  # SAP 4.3
 
 # The result tables, column -> type (the tables keep these columns and types whatever the data, empty too).
 _S, _D, _I, _B, _L = "VARCHAR", "DOUBLE", "INTEGER", "BIGINT", "BOOLEAN"
@@ -101,8 +98,11 @@ class Arm:
         return int(self.sel.sum())
 
 
-def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
+def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                       level: float = 0.95, study: Study | None = None) -> Built:
+    """KM per arm at `days` (default: the study's survival.km_days) and the whole curve."""
+    study = load_study() if study is None else study
+    days = study.km_days if days is None else days
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
     summary, curves, numbers, gaps = [], [], {}, []
     for arm in _arms(data, study):
@@ -240,8 +240,11 @@ def _between_arm_tests(arms: list[Arm], time: np.ndarray, event: np.ndarray,
     return rows, numbers, gaps
 
 
-def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_DAYS,
+def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                        level: float = 0.95, study: Study | None = None) -> Built:
+    """Aalen-Johansen per arm at `days` (default: the study's survival.km_days) and the whole curve."""
+    study = load_study() if study is None else study
+    days = study.km_days if days is None else days
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event", "competing_event"])
     status = data["event"] + 2 * data["competing_event"]
     frames, curves, numbers, gaps = [], [], {}, []
@@ -268,8 +271,11 @@ def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] = KM_
     return Built("reintervention_cif", tables, numbers, gaps=tuple(gaps))
 
 
-def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] = DURABLE_DAYS,
+def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                               study: Study | None = None) -> Built:
+    """Turnbull per arm at `days` (default: the study's survival.durable_response_days) and the whole curve."""
+    study = load_study() if study is None else study
+    days = study.durable_response_days if days is None else days
     data = load(con, "durable_response_dataset",
                 ["arm", "procedure", "included", "exclusion", "left_day", "right_day"])
     included = np.asarray(data["included"], dtype=bool)
@@ -307,8 +313,11 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
     return Built("durable_response_turnbull", tables, numbers, gaps=tuple(gaps))
 
 
-def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = RECOVERY_DAYS,
+def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
                           level: float = 0.95, study: Study | None = None) -> Built:
+    """KM median per arm and the share back by `days` (default: the study's survival.return_to_activity_days)."""
+    study = load_study() if study is None else study
+    days = study.return_to_activity_days if days is None else days
     data = load(con, "return_to_activity_dataset", ["arm", "procedure", "time", "event"])
     recorded = bool(np.any(data["event"]))  # some patient of either arm returned: the event type is recorded
     rows, curves, numbers, gaps = [], [], {}, []
@@ -322,7 +331,7 @@ def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] = 
             gaps.append(Gap(what, g.NO_FOLLOW_UP))
             continue
         if not recorded:
-            gaps.append(Gap(what, g.no_events_of(RECOVERY_EVENT)))
+            gaps.append(Gap(what, g.no_events_of(study.events.return_to_activity)))
             continue
         km = kaplan_meier(time, event)
         patients, events = arm.patients, int(event.sum())
