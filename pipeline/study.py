@@ -280,8 +280,9 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
     events = _table({"events": cfg.get("events", {})}, "events", set(EventCodes.__dataclass_fields__))
     defaults = Study.__dataclass_fields__
 
-    def default(table: dict, key: str, field: str | None = None) -> Any:
-        return table.get(key, defaults[field or key].default)
+    def default(table: dict, key: str) -> Any:
+        """table[key], or the Study field of the same name's default (the SAP's) when the file omits it."""
+        return table.get(key, defaults[key].default)
 
     return Study(
         treatment=arms["treatment"],
