@@ -1,6 +1,6 @@
 """Durability stage (SAP section 4): time-to-event analysis data sets and fits, tables in schema `durability`.
 
-Thin specs: the data sets are SQL models (sql/durability_*_dataset.sql, pipeline.survival.datasets), the
+Thin specs: the data sets are SQL models (sql/durability/*_dataset.sql, pipeline.survival.datasets), the
 fits live in pipeline.survival.durability_tables, and every estimator is checked against R (docs/durability.md).
 """
 
@@ -26,7 +26,7 @@ FIT_KINDS = frozenset({"duckdb", "python"})
 
 def _dataset(name: str, build: Callable[[duckdb.DuckDBPyConnection, Study], int]
              ) -> Callable[[duckdb.DuckDBPyConnection, Study], Built]:
-    """A data set's build: its rows, with the counts per arm of sql/durability_metadata_<name>.sql."""
+    """A data set's build: its rows, with the counts per arm of sql/durability/metadata_<name>.sql."""
     def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         rows = build(con, study)
         return Built(name, {f"durability.{name}": rows}, key_numbers(con, name))

@@ -41,7 +41,7 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
     """Discover, validate and apply new drops from the landing folder."""
     with warehouse.get_connection() as con:
         summary = ingest_landing(con, paths.landing_dir, run_id=context.run.run_id)
-        counts = dict(run(con, "ingest_table_counts").fetchall())
+        counts = dict(run(con, "ingest/table_counts").fetchall())
         schemas = {key: column_schema(con, table) for key, table in TABLE_OF.items()}
     totals = summary_totals(summary)
     context.log.info(

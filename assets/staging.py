@@ -43,9 +43,9 @@ STAGING_SPECS = (
 
 # The staging models with key numbers for the asset metadata (counts, never an identifier).
 _METADATA_MODELS = {
-    "patients": "metadata_patients",
-    "pro_assessments": "metadata_pro_assessments",
-    "follow_up": "metadata_follow_up",
+    "patients": "staging/metadata_patients",
+    "pro_assessments": "staging/metadata_pro_assessments",
+    "follow_up": "staging/metadata_follow_up",
 }
 
 

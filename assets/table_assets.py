@@ -72,7 +72,7 @@ def built_metadata(con: duckdb.DuckDBPyConnection, built: Built, study: Study) -
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
     """The columns of `table` (schema-qualified) as written, with their DuckDB types."""
     schema, name = table.split(".")
-    columns = run(con, "outcomes_column_schema", schema=schema, table=name).fetchall()
+    columns = run(con, "outcomes/column_schema", schema=schema, table=name).fetchall()
     return dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in columns])
 
 

@@ -146,7 +146,7 @@ def landing_stats(landing: Path) -> dict:
 
 
 def csv_options(table: str) -> str:
-    """As ingest reads CSV (sql/ingest_read_csv.sql): contract columns as VARCHAR, no sniffing; malformed
+    """As ingest reads CSV (sql/ingest/read_csv.sql): contract columns as VARCHAR, no sniffing; malformed
     records (the generator's planted defects) are skipped instead of listed in a rejects table."""
     from pipeline.contract import COLUMNS
 

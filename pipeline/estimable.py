@@ -36,17 +36,17 @@ class Gap:
 
 def record_gaps(con: duckdb.DuckDBPyConnection, asset: str, gaps: Iterable[Gap]) -> None:
     """Replace the gaps recorded by `asset` with `gaps` (an asset that estimates everything records none)."""
-    run(con, "not_estimable_schema")
-    run(con, "not_estimable_clear", asset=asset)
+    run(con, "meta/not_estimable_schema")
+    run(con, "meta/not_estimable_clear", asset=asset)
     rows = sorted({(g.what, g.reason) for g in gaps})
     if rows:
-        run(con, "not_estimable_insert", asset=asset, whats=[w for w, _ in rows], reasons=[r for _, r in rows])
+        run(con, "meta/not_estimable_insert", asset=asset, whats=[w for w, _ in rows], reasons=[r for _, r in rows])
 
 
 def read_gaps(con: duckdb.DuckDBPyConnection) -> list[Gap]:
     """Every recorded gap, one per member path (the first reason, in asset order, when two assets agree)."""
-    run(con, "not_estimable_schema")
+    run(con, "meta/not_estimable_schema")
     seen: dict[str, str] = {}
-    for what, reason in run(con, "not_estimable_read").fetchall():
+    for what, reason in run(con, "meta/not_estimable_read").fetchall():
         seen.setdefault(what, reason)
     return [Gap(w, r) for w, r in seen.items()]

@@ -88,13 +88,13 @@ def fingerprint(*parts: object) -> str:
 
 
 def ingest_state(con: duckdb.DuckDBPyConnection) -> IngestState:
-    drop_ids, versions, erasures, erased_until = run(con, "staging_ingest_state").fetchone()
+    drop_ids, versions, erasures, erased_until = run(con, "staging/ingest_state").fetchone()
     return IngestState(tuple(zip(drop_ids or [], versions or [], strict=True)), int(erasures), erased_until)
 
 
 def recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, IngestState] | None:
     """(fingerprint, ingest state) of the last build of `table`, or None."""
-    row = run(con, "staging_build_state_read", table=table).fetchone()
+    row = run(con, "staging/build_state_read", table=table).fetchone()
     if row is None:
         return None
     fp, drop_ids, versions, erasures, erased_until = row
@@ -103,7 +103,7 @@ def recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, IngestSta
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    return run(con, "staging_table_exists", schema=schema, table=name).fetchone()[0] > 0
+    return run(con, "staging/table_exists", schema=schema, table=name).fetchone()[0] > 0
 
 
 def _plan(con: duckdb.DuckDBPyConnection, spec: PatientTable, fp: str, force_full: bool) -> _Plan:
@@ -125,7 +125,7 @@ def _plan(con: duckdb.DuckDBPyConnection, spec: PatientTable, fp: str, force_ful
     if last[0] != fp:
         return _Plan("full", "SQL or study configuration changed", now, fp)
     before = last[1]
-    (kept,) = run(con, "staging_erasures_until", erased_until=before.erased_until).fetchone()
+    (kept,) = run(con, "staging/erasures_until", erased_until=before.erased_until).fetchone()
     if kept != before.erasures:
         return _Plan("full", "erasure audit differs from the recorded one", now, fp)
     return _Plan("incremental", "changed patients only", now, fp, before)
@@ -154,7 +154,7 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Mappi
     schema = spec.table.split(".")[0]
     with transaction(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        run(con, "staging_build_state_table")
+        run(con, "staging/build_state_table")
         for sql_name, params in config:
             run(con, sql_name, **params)
         plan = _plan(con, spec, fp, force_full)
@@ -165,7 +165,7 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Mappi
         else:
             assert plan.before is not None and plan.now is not None
             was, now = plan.before, plan.now
-            run(con, "staging_changed_patients",
+            run(con, "staging/changed_patients",
                 drop_ids_before=[d for d, _ in was.live], versions_before=[v for _, v in was.live],
                 drop_ids_now=[d for d, _ in now.live], versions_now=[v for _, v in now.live],
                 erased_until_before=was.erased_until)
@@ -185,9 +185,9 @@ def build(con: duckdb.DuckDBPyConnection, spec: PatientTable, body_params: Mappi
 
 
 def _record(con: duckdb.DuckDBPyConnection, table: str, fp: str, now: IngestState | None) -> None:
-    run(con, "staging_build_state_clear", table=table)
+    run(con, "staging/build_state_clear", table=table)
     if now is None:
         return  # no consistent state to claim: the next build is full
-    run(con, "staging_build_state_record", table=table, fingerprint=fp, drop_ids=[d for d, _ in now.live],
+    run(con, "staging/build_state_record", table=table, fingerprint=fp, drop_ids=[d for d, _ in now.live],
         versions=[v for _, v in now.live], erasures=now.erasures, erased_until=now.erased_until)
 

@@ -1,5 +1,5 @@
 """Staging stage: clean, typed tables in schema `staging`, computed from the ingest current_* relations and
-the study configuration by the SQL models sql/staging_<name>.sql (see docs/staging.md).
+the study configuration by the SQL models sql/staging/<name>.sql (see docs/staging.md).
 
 The patient-level tables are brought up to date incrementally when that is safe: only the patients whose
 current ingest rows changed since the last build are deleted and re-inserted (pipeline/incremental.py);
@@ -45,7 +45,7 @@ def _follow_up_params(study: Study) -> dict[str, str]:
 
 
 def visit_window_params(study: Study) -> dict[str, list]:
-    """The study's visit windows as the parallel lists sql/staging_visit_windows.sql takes."""
+    """The study's visit windows as the parallel lists sql/staging/visit_windows.sql takes."""
     rows = study.visit_rows()
     names = ("visit_names", "visit_ordinals", "start_days", "end_days", "target_days")
     return {name: [r[i] for r in rows] for i, name in enumerate(names)}
@@ -64,13 +64,13 @@ def _unit_params(study: Study) -> dict[str, Any]:
 # Patient-level models: the table, its SELECT, the inputs it reads (scoped to the changed patients on an
 # incremental build), the tables whose ingest state it follows, and its parameters.
 _PATIENT_TABLES: dict[str, tuple[PatientTable, Params]] = {
-    "patients": (PatientTable("staging.patients", "staging_patients",
+    "patients": (PatientTable("staging.patients", "staging/patients",
                               {"scoped_patients": "ingest.current_patients"}), _arm_params),
-    "pro_assessments": (PatientTable("staging.pro_assessments", "staging_pro_assessments",
+    "pro_assessments": (PatientTable("staging.pro_assessments", "staging/pro_assessments",
                                      {"scoped_pro_responses": "ingest.current_pro_responses"}), _no_params),
-    "events": (PatientTable("staging.events", "staging_events",
+    "events": (PatientTable("staging.events", "staging/events",
                             {"scoped_events": "ingest.current_events"}), _no_params),
-    "follow_up": (PatientTable("staging.follow_up", "staging_follow_up",
+    "follow_up": (PatientTable("staging.follow_up", "staging/follow_up",
                                {"scoped_patients": "staging.patients",
                                 "scoped_pro_assessments": "staging.pro_assessments",
                                 "scoped_events": "staging.events"},
@@ -80,7 +80,7 @@ _PATIENT_TABLES: dict[str, tuple[PatientTable, Params]] = {
 
 # Config tables rebuilt (same transaction) before a model: (sql name, parameters).
 _CONFIG: dict[str, tuple[tuple[str, Params], ...]] = {
-    "pro_assessments": (("staging_visit_windows", visit_window_params), ("staging_units", _unit_params)),
+    "pro_assessments": (("staging/visit_windows", visit_window_params), ("staging/units", _unit_params)),
 }
 
 
@@ -102,11 +102,11 @@ def build_model(con: duckdb.DuckDBPyConnection, name: str, study: Study, *, full
 
 def _build_pro_visits(con: duckdb.DuckDBPyConnection) -> Built:
     with transaction(con):
-        (is_table,) = run(con, "staging_table_exists", schema="staging", table="pro_visits").fetchone()
+        (is_table,) = run(con, "staging/table_exists", schema="staging", table="pro_visits").fetchone()
         if is_table:
             # Warehouses built before pro_visits became a view hold a table of that name.
             con.execute("DROP TABLE staging.pro_visits")
-        run(con, "staging_pro_visits")
+        run(con, "staging/pro_visits")
         (rows,) = con.execute("SELECT count(*) FROM staging.pro_visits").fetchone()
     return Built("pro_visits", {"staging.pro_visits": int(rows)},
                  build=how_built("view", "a view on staging.pro_assessments"))

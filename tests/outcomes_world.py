@@ -18,7 +18,7 @@ from pipeline.warehouse import Built
 
 STUDY = load_study()
 # The outcomes tables whose rows carry n, rate, ci_lower, ci_upper, each checked by rates_valid.
-RATE_TABLES = sorted(f"outcomes.{s.asset}" for s in OUTCOME_CHECKS if s.sql == "check_outcomes_rates_valid")
+RATE_TABLES = sorted(f"outcomes.{s.asset}" for s in OUTCOME_CHECKS if s.sql == "checks/outcomes_rates_valid")
 
 
 def outcome_check(con: duckdb.DuckDBPyConnection, asset: str, name: str, study: Study = STUDY) -> CheckOutcome:
@@ -36,7 +36,7 @@ class World:
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
-        run(self.con, "ingest_schema")
+        run(self.con, "ingest/schema")
         self.con.execute(
             "INSERT INTO ingest.drop_versions (drop_id, version, content_sha256, status, ingested_at)"
             " VALUES ('d1', 1, 'sha', 'ingested', now())"

@@ -62,7 +62,7 @@ def test_a_judge_check_says_why_there_was_nothing_to_check(world):
 
 def test_a_check_is_judged_by_sql_or_by_a_function_not_both():
     with pytest.raises(ValueError):
-        CheckSpec("patients", "twice", "both ways", sql="check_patients_key_unique",
+        CheckSpec("patients", "twice", "both ways", sql="checks/patients_key_unique",
                   judge=lambda con, study: None)
     with pytest.raises(ValueError):
         CheckSpec("patients", "never", "no way")

@@ -86,7 +86,7 @@ def test_a_warehouse_with_window_views_is_migrated_once(con, landing):
     # The warehouse as the earlier code left it: no replaced_rows, window views.
     con.execute("DROP VIEW ingest.current_patients; DROP VIEW ingest.current_pro_responses;"
                 "DROP VIEW ingest.current_events; DROP TABLE ingest.replaced_rows")
-    run(con, "ingest_schema")
+    run(con, "ingest/schema")
     expected = {t: by_window(con, t) for t in WINDOW}
     assert {t: current(con, t) for t in WINDOW} == expected
     summary = ingest(con, landing)  # nothing new; the migration alone
@@ -98,7 +98,7 @@ def test_a_warehouse_with_window_views_is_migrated_once(con, landing):
     view = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'current_patients'").fetchone()[0]
     assert "replaced_rows" in view
     # Re-running the schema file keeps the maintained views.
-    run(con, "ingest_schema")
+    run(con, "ingest/schema")
     assert "replaced_rows" in con.execute(
         "SELECT sql FROM duckdb_views() WHERE view_name = 'current_patients'").fetchone()[0]
 

@@ -77,7 +77,7 @@ def test_attrition_and_data_quality_use_the_rows_sites(con, landing):
     con.execute(
         "CREATE TABLE staging.patients AS SELECT site_id, procedure, true AS in_analysis FROM ingest.current_patients"
     )
-    t = run(con, "report_attrition_by_site").fetchall()
+    t = run(con, "reporting/attrition_by_site").fetchall()
     read = {site: n for site, step, _detail, n in t if step == "patient_rows_read"}
     quarantined = {site: n for site, step, _detail, n in t if step == "patient_rows_quarantined"}
     assert read == {**{s: i + 1 for i, s in enumerate(SITES)}, "Z": len(SITES) + 1, INVALID_SITE: 3}

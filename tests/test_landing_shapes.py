@@ -126,7 +126,7 @@ def attrition_by_site(warehouse: Path) -> tuple[dict[str, int], dict[tuple[str, 
     """(patient rows read per site, patients per site and arm-or-"other") from the report's own SQL; a site
     with no row read (a header-only file) is left out, as the generated record leaves it out."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = run(con, "report_attrition_by_site").fetchall()
+        rows = run(con, "reporting/attrition_by_site").fetchall()
     read = {site: int(n) for site, step, _, n in rows if step == "patient_rows_read" and n}
     groups = {(site, detail): int(n) for site, step, detail, n in rows if step == "patients"}
     return read, groups

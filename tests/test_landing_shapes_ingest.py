@@ -36,6 +36,6 @@ def test_every_contract_valid_row_is_accepted_and_counted_under_its_own_site(sha
         patients = dict(con.execute(
             "SELECT procedure, count(*) FROM staging.patients WHERE in_analysis GROUP BY ALL").fetchall())
         assert {a: patients.get(a, 0) for a in shapes_.ARMS} == landing.per_arm(), landing.describe()
-        steps = run(con, "report_attrition_by_site").fetchall()
+        steps = run(con, "reporting/attrition_by_site").fetchall()
         read = {site: n for site, step, _detail, n in steps if step == "patient_rows_read" and n}
         assert read == landing.patient_rows_per_site(), landing.describe()

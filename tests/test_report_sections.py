@@ -37,7 +37,7 @@ def world(tmp_path_factory):
 
 
 def _by_cut(con: duckdb.DuckDBPyConnection) -> dict:
-    rows = run(con, "report_completeness_by_cut", instrument="ANY").fetchall()
+    rows = run(con, "reporting/completeness_by_cut", instrument="ANY").fetchall()
     return {(r[0], r[2], r[4]): (r[6], r[7]) for r in rows}  # (cut, arm, visit) -> (n, assessed)
 
 
@@ -112,7 +112,7 @@ def test_attrition_per_site_is_suppressed_with_complements_and_adds_up_to_the_fl
 
 def test_the_overview_counts_patients_per_visit_as_before(world):
     with duckdb.connect(str(world / "w.duckdb"), read_only=True) as con:
-        new = {(r[0], r[2]): r[3] for r in run(con, "report_patients_by_visit_arm").fetchall()}
+        new = {(r[0], r[2]): r[3] for r in run(con, "reporting/patients_by_visit_arm").fetchall()}
         old = {(r[0], r[1]): r[2] for r in con.execute(OLD_VISIT_COUNTS).fetchall()}
     assert new == old and new
 

@@ -25,7 +25,7 @@ _line = itertools.count(2)  # line 1 is a file's header
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = duckdb.connect()
-    run(c, "ingest_schema")
+    run(c, "ingest/schema")
     add_drop(c, "d1")
     yield c
     c.close()

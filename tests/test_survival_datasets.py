@@ -36,7 +36,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
               " visit VARCHAR, visit_ordinal INTEGER, days_from_index INTEGER, value DOUBLE)")
     # staging.follow_up is built by the real staging model, which reads every PRO row as pro_assessments.
     c.execute("CREATE VIEW staging.pro_assessments AS SELECT * FROM staging.pro_visits")
-    run(c, "staging_visit_windows", **visit_window_params(STUDY))
+    run(c, "staging/visit_windows", **visit_window_params(STUDY))
     yield c
     c.close()
 

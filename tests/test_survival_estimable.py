@@ -46,7 +46,7 @@ def staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE staging.pro_visits (site_id VARCHAR, patient_id VARCHAR, instrument VARCHAR,"
                 " visit VARCHAR, visit_ordinal INTEGER, days_from_index INTEGER, value DOUBLE)")
     con.execute("CREATE VIEW staging.pro_assessments AS SELECT * FROM staging.pro_visits")
-    run(con, "staging_visit_windows", **visit_window_params(STUDY))
+    run(con, "staging/visit_windows", **visit_window_params(STUDY))
 
 
 @pytest.fixture

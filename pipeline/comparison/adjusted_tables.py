@@ -1,4 +1,4 @@
-"""SAP section 6 on the warehouse: read the analysis population (sql/comparison_*.sql), run the pure modules,
+"""SAP section 6 on the warehouse: read the analysis population (sql/comparison/*.sql), run the pure modules,
 write the tables of schema `comparison`. No Dagster here; assets/comparison.py wraps each build_* function.
 
 Tables (rebuilt in full each time):
@@ -316,7 +316,7 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """E-value of the adjusted HR in comparison.adjusted_estimates; common outcome when the pooled KM
     cumulative incidence of reintervention at the horizon exceeds 15%. Without an adjusted HR the row holds
     no E-value and the gap repeats the HR's reason (recorded by adjusted_estimates)."""
-    hr = run(con, "comparison_adjusted_hr").fetchone()
+    hr = run(con, "comparison/adjusted_hr").fetchone()
     time, event = reintervention_times(con)
     known = ~np.isnan(time) & ~np.isnan(event)
     incidence = math.nan

@@ -17,7 +17,7 @@ _EMPTY = CheckOutcome(1, 0, description="comparison.balance_summary is empty")
 
 
 def _summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    cursor = con.execute(load_sql("comparison_balance_summary"))
+    cursor = con.execute(load_sql("comparison/balance_summary"))
     row = cursor.fetchone()
     return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
 

@@ -1,6 +1,6 @@
 """The analysis population of SAP section 6 in the warehouse, read as numpy arrays aligned in DuckDB.
 
-propensity_weights derives the population once (sql/comparison_input.sql, a temporary table numbered by
+propensity_weights derives the population once (sql/comparison/input.sql, a temporary table numbered by
 `row`, the position of the patient in (site_id, patient_id) order), fits the model and stores population,
 score and weight together as comparison.cohort. Every later step reads comparison.cohort (one scan, only
 numbers, no identifiers into Python), so its data and its weights always come from the same fit; long tables
@@ -40,9 +40,9 @@ def _frame(fetched: dict) -> pd.DataFrame:
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
-    run(con, "comparison_input", baseline_visit=study.baseline_visit, window_days=study.complication_window_days,
+    run(con, "comparison/input", baseline_visit=study.baseline_visit, window_days=study.complication_window_days,
         complication_event=study.events.complication)
-    return _frame(run(con, "comparison_input_fetch").fetchnumpy())
+    return _frame(run(con, "comparison/input_fetch").fetchnumpy())
 
 
 def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: np.ndarray, weights: np.ndarray,
@@ -51,14 +51,14 @@ def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: 
     identifiers are joined back in SQL), then drop comparison_input."""
     scores = pd.DataFrame({"row": np.arange(score.size, dtype=np.int64), "propensity_score": score,
                            "preference_score": preference, "weight": weights})
-    run(con, "comparison_schema")
+    run(con, "comparison/schema")
     con.register("_comparison_scores", scores)
     try:
-        run(con, "comparison_cohort_write")
-        run(con, "comparison_propensity_write", weighting_scheme=scheme)
+        run(con, "comparison/cohort_write")
+        run(con, "comparison/propensity_write", weighting_scheme=scheme)
     finally:
         con.unregister("_comparison_scores")
-        run(con, "comparison_input_drop")
+        run(con, "comparison/input_drop")
     return score.size
 
 
@@ -66,7 +66,7 @@ def check_inputs(con: duckdb.DuckDBPyConnection, study: Study) -> str | None:
     """Refuse comparison.cohort weighted under other settings than the study's (or missing). Returns why the
     cohort has no weights (a plain reason: no patients in an arm, separation, ...), None when it has them."""
     try:
-        inputs = run(con, "comparison_propensity_inputs").fetchall()
+        inputs = run(con, "comparison/propensity_inputs").fetchall()
     except (duckdb.CatalogException, duckdb.BinderException):  # missing, or written by an older version
         inputs = []
     expected = (study.comparison_weights, truncation_label(study.truncation_percentiles))
@@ -82,7 +82,7 @@ def truncation_label(percentiles: tuple[float, ...]) -> str:
 
 def load_cohort(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """comparison.cohort, one row per patient in row order, with propensity_score and weight."""
-    return _frame(run(con, "comparison_cohort_fetch").fetchnumpy())
+    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy())
 
 
 def _row_order(group: np.ndarray, row: np.ndarray, n_groups: int, n: int) -> np.ndarray:
@@ -107,8 +107,8 @@ def load_changes(con: duckdb.DuckDBPyConnection, n: int
                  ) -> tuple[pd.DataFrame, dict[tuple[str, str, int], np.ndarray]]:
     """outcomes.pro_changes of the analysis patients (n of them) and its (instrument, visit, ordinal) groups,
     each a contiguous block of rows sorted by row (the old ORDER BY, hence the same sums to the last bit)."""
-    groups = run(con, "comparison_change_groups").fetchall()  # grp, instrument, visit, ordinal, n
-    fetched = run(con, "comparison_changes").fetchnumpy()
+    groups = run(con, "comparison/change_groups").fetchall()  # grp, instrument, visit, ordinal, n
+    fetched = run(con, "comparison/changes").fetchnumpy()
     group = np.asarray(fetched.pop("grp"), dtype=np.int16)
     row = np.asarray(fetched.pop("row"), dtype=np.int64)
     order = _row_order(group, row, len(groups), n)
@@ -131,21 +131,21 @@ def load_changes(con: duckdb.DuckDBPyConnection, n: int
 
 def load_changes_of(con: duckdb.DuckDBPyConnection, instrument: str, visit: str) -> tuple[np.ndarray, np.ndarray]:
     """(row, change) of one instrument at one visit, in row order."""
-    fetched = run(con, "comparison_changes_of", instrument=instrument, visit=visit).fetchnumpy()
+    fetched = run(con, "comparison/changes_of", instrument=instrument, visit=visit).fetchnumpy()
     return np.asarray(fetched["row"], dtype=np.int64), _array(fetched["change"])
 
 
 def model_terms(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """The stored whole-population coefficients (only a starting value for the subgroup fits), or none."""
     try:
-        return {term: float(coef) for term, coef in run(con, "comparison_model_terms").fetchall()}
+        return {term: float(coef) for term, coef in run(con, "comparison/model_terms").fetchall()}
     except duckdb.CatalogException:
         return {}
 
 
 def load_satisfaction(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     definition = next(d for d in study.satisfaction if d.name == study.primary_satisfaction)
-    fetched = run(con, "comparison_satisfaction", instrument=definition.instrument,
+    fetched = run(con, "comparison/satisfaction", instrument=definition.instrument,
                   satisfied_max=definition.satisfied_max, visit=study.primary_visit).fetchnumpy()
     return pd.DataFrame({"row": np.asarray(fetched["row"], dtype=np.int64), "satisfied": _array(fetched["satisfied"])})
 
@@ -164,10 +164,10 @@ def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFra
 
 def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Key, int, Difference]]]:
     """The change and responder differences of every instrument and visit, unadjusted and adjusted by the
-    stored weights, from the sums of sql/comparison_change_sums.sql (what _differences computes from rows)."""
+    stored weights, from the sums of sql/comparison/change_sums.sql (what _differences computes from rows)."""
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
-    for r in run(con, "comparison_change_sums").fetchall():
+    for r in run(con, "comparison/change_sums").fetchall():
         by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
     empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)  # an arm without rows
     for (instrument, visit, ordinal) in sorted(by_group):
@@ -187,5 +187,5 @@ def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[K
 
 
 def reintervention_times(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
-    fetched = run(con, "comparison_cohort_reintervention").fetchnumpy()
+    fetched = run(con, "comparison/cohort_reintervention").fetchnumpy()
     return _array(fetched["reintervention_time"]), _array(fetched["reintervention_event"])

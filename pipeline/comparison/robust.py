@@ -90,7 +90,7 @@ def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, gr
 
 def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, ...], hc: str = "HC1") -> Difference:
     """weighted_difference from per-arm sums (n, Σw, Σwy, Σw², Σw²y, Σw²y²), as aggregated in SQL
-    (sql/comparison_change_sums.sql); with unit weights pass (n, n, Σy, n, Σy, Σy²)."""
+    (sql/comparison/change_sums.sql); with unit weights pass (n, n, Σy, n, Σy, Σy²)."""
     (nt, swt, *_), (nc, swc, *_) = treatment, comparator
     nt, nc = int(nt), int(nc)
     if nt == 0 or nc == 0 or not swt > 0 or not swc > 0:

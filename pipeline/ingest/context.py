@@ -64,9 +64,9 @@ def contract_params(current_year: int) -> dict[str, Any]:
 
 def setup_session(con: duckdb.DuckDBPyConnection) -> None:
     """Warehouse schema, macros and reference tables (temporary objects live as long as the connection)."""
-    run(con, "ingest_schema")
+    run(con, "ingest/schema")
     ensure_maintained(con)
-    run(con, "ingest_macros")
+    run(con, "ingest/macros")
     instruments = [
         {
             "code": i.code,
@@ -83,8 +83,8 @@ def setup_session(con: duckdb.DuckDBPyConnection) -> None:
         for i in INSTRUMENTS.values()
         for u in i.units
     ]
-    run(con, "ingest_ref_instruments", instruments=instruments)
-    run(con, "ingest_ref_units", units=units)
+    run(con, "ingest/ref_instruments", instruments=instruments)
+    run(con, "ingest/ref_units", units=units)
 
 
 @dataclass(frozen=True)

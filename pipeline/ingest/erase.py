@@ -19,8 +19,8 @@ def apply_erasures(
     con: duckdb.DuckDBPyConnection, checked: CheckedFile, *, drop_id: str, version: int, at: datetime
 ) -> FileReconciliation:
     """Erase the patients of the checked erasures file (phase 2); accepted = erasures applied now."""
-    run(con, "ingest_erase_plan")
-    row = run(con, "ingest_erase_audit", drop_id=drop_id, version=version, erased_at=at).fetchone()
+    run(con, "ingest/erase_plan")
+    row = run(con, "ingest/erase_audit", drop_id=drop_id, version=version, erased_at=at).fetchone()
     applied = int(row[0]) if row else 0
-    run(con, "ingest_erase_rows")
+    run(con, "ingest/erase_rows")
     return reconcile(con, checked, drop_id=drop_id, version=version, accepted=applied, superseded=0)

@@ -124,7 +124,7 @@ def _check_manifest(drop: Drop, scans: dict[str, FileScan]) -> None:
 def _plan(con: duckdb.DuckDBPyConnection, spec: TableSpec, name: str, path: Path, scan: FileScan) -> FilePlan:
     if name.endswith(".parquet"):
         try:
-            names = [row[0] for row in run(con, "ingest_parquet_columns", path=str(path)).fetchall()]
+            names = [row[0] for row in run(con, "ingest/parquet_columns", path=str(path)).fetchall()]
         except SqlModelError as exc:
             if exc.is_bug:
                 raise

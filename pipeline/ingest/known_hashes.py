@@ -45,7 +45,7 @@ def remembered_fingerprint(con: duckdb.DuckDBPyConnection, drop: Drop) -> str | 
     """The drop's content fingerprint from remembered hashes, or None if any file must be read."""
     known = {
         file: (Stamp(size, modified, changed), hashed, sha)
-        for file, size, modified, changed, hashed, sha in run(con, "ingest_file_hashes_of", drop_id=drop.drop_id)
+        for file, size, modified, changed, hashed, sha in run(con, "ingest/file_hashes_of", drop_id=drop.drop_id)
         .fetchall()
     }
     scans = []
@@ -74,7 +74,7 @@ def remember(
             continue  # the file changed while it was read: nothing trustworthy to remember
         run(
             con,
-            "ingest_file_hash_put",
+            "ingest/file_hash_put",
             drop_id=drop.drop_id,
             file=name,
             bytes=stamp.bytes,

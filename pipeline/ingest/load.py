@@ -41,7 +41,7 @@ def reconcile(
     quarantined = _count(
         run(
             con,
-            "ingest_insert_quarantine",
+            "ingest/insert_quarantine",
             drop_id=drop_id,
             version=version,
             file=plan.file,
@@ -85,7 +85,7 @@ def reconcile(
         _insert_sites(con, checked, drop_id=drop_id, version=version)
     run(
         con,
-        "ingest_drop_file_insert",
+        "ingest/drop_file_insert",
         drop_id=drop_id,
         version=version,
         file=plan.file,
@@ -105,7 +105,7 @@ def _insert_sites(con: duckdb.DuckDBPyConnection, checked: CheckedFile, *, drop_
     sites = checked.sites.values()
     run(
         con,
-        "ingest_drop_file_sites_insert",
+        "ingest/drop_file_sites_insert",
         drop_id=drop_id,
         version=version,
         file=checked.plan.file,

@@ -37,16 +37,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
     malformed: set[int] = set()
     try:
         if plan.fmt == "csv":
-            run(con, "ingest_drop_rejects")
-            run(con, "ingest_read_csv", path=str(plan.path), columns=plan.csv_columns(), keep=keep)
-            rejects = run(con, "ingest_rejects").fetchall()
-            run(con, "ingest_drop_rejects")
+            run(con, "ingest/drop_rejects")
+            run(con, "ingest/read_csv", path=str(plan.path), columns=plan.csv_columns(), keep=keep)
+            rejects = run(con, "ingest/rejects").fetchall()
+            run(con, "ingest/drop_rejects")
             if any(encoding for _line, encoding in rejects):
                 raise DropRejected("unreadable_file", f"{plan.file} is not valid UTF-8")
             malformed = {int(line) for line, _encoding in rejects}
         else:
-            run(con, "ingest_read_parquet", path=str(plan.path), keep=keep)
-        parsed = int(scalar(con, "ingest_raw_count"))
+            run(con, "ingest/read_parquet", path=str(plan.path), keep=keep)
+        parsed = int(scalar(con, "ingest/raw_count"))
     except SqlModelError as exc:
         if exc.is_bug:
             raise
@@ -57,18 +57,18 @@ def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
         if has_blank_line_marks(plan.path):
             malformed.update(blank_record_numbers(plan.path))
     lines = sorted(malformed)
-    run(con, "ingest_malformed", file=plan.file, lines=lines)
+    run(con, "ingest/malformed", file=plan.file, lines=lines)
     if lines:
         # The j-th malformed record (0-based), record number r, has r - 2 - j good rows before it: rows
         # from ordinal r - 1 - j on come j + 1 records later than ordinal + 1.
         from_ordinals = [record - 1 - j for j, record in enumerate(lines)]
         if len(from_ordinals) <= FEW_MALFORMED:
-            run(con, "ingest_stage_few_shifts", from_ordinal=from_ordinals)
-            run(con, "ingest_stage_lined")
+            run(con, "ingest/stage_few_shifts", from_ordinal=from_ordinals)
+            run(con, "ingest/stage_lined")
         else:
             shifts = {start: j + 1 for j, start in enumerate(from_ordinals)}
-            run(con, "ingest_shifts", from_ordinal=list(shifts), shift=list(shifts.values()))
-            run(con, "ingest_stage_shifted")
+            run(con, "ingest/shifts", from_ordinal=list(shifts), shift=list(shifts.values()))
+            run(con, "ingest/stage_shifted")
     else:
-        run(con, "ingest_stage_plain")
+        run(con, "ingest/stage_plain")
     return Staged(rows=parsed, malformed=len(lines))

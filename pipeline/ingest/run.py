@@ -71,7 +71,7 @@ def ingest_landing(
                 "drop %s: %s (version %s, %d rows)", _loggable(drop), outcome.status, outcome.version, rows
             )
     finally:
-        run(con, "ingest_session_cleanup")
+        run(con, "ingest/session_cleanup")
     return IngestSummary(outcomes)
 
 
@@ -80,14 +80,14 @@ def _record_waiting(
 ) -> None:
     """ingest.waiting_drops := the drops this run leaves for later (the data-quality report lists them)."""
     with transaction(con):
-        run(con, "ingest_waiting_reset")
+        run(con, "ingest/waiting_reset")
         at = ctx.now()
         for drop in drops:
             reason = waiting[drop.drop_id]
             if reason is not None:
                 run(
                     con,
-                    "ingest_waiting_insert",
+                    "ingest/waiting_insert",
                     drop_id=public_drop_id(drop.drop_id),
                     at=at,
                     run_id=ctx.run_id,
@@ -100,7 +100,7 @@ def _loggable(drop: Drop) -> str:
 
 
 def _apply_drop(con: duckdb.DuckDBPyConnection, drop: Drop, ctx: RunContext) -> DropOutcome:
-    held = run(con, "ingest_drop_versions_of", drop_id=drop.drop_id).fetchall()
+    held = run(con, "ingest/drop_versions_of", drop_id=drop.drop_id).fetchall()
     # A drop held byte for byte is usually recognised from remembered hashes, without reading it.
     skipped = _skip_if_held(con, ctx, drop, held, remembered_fingerprint(con, drop))
     if skipped is not None:
@@ -130,7 +130,7 @@ def _apply_drop(con: duckdb.DuckDBPyConnection, drop: Drop, ctx: RunContext) -> 
         # The error text may quote delivered data: only its type is passed on.
         raise IngestError(f"ingest of drop {_loggable(drop)} failed ({type(exc).__name__})") from None
     finally:
-        run(con, "ingest_cleanup")
+        run(con, "ingest/cleanup")
 
 
 def _skip_if_held(
@@ -152,8 +152,8 @@ def _check(
     prev_version: int | None,
 ) -> list[CheckedFile]:
     """Phase 1: every file staged and checked into temporary tables; the warehouse is only read."""
-    run(con, "ingest_drop_patients_reset")
-    run(con, "ingest_malformed_reset")
+    run(con, "ingest/drop_patients_reset")
+    run(con, "ingest/malformed_reset")
     return [
         check_file(con, plan, ctx.params, drop_id=drop.drop_id, prev_version=prev_version) for plan in plans
     ]
@@ -173,12 +173,12 @@ def _write(
     # Row order in the history tables carries no meaning (each row keeps its line): letting DuckDB append
     # in any order makes the insert of a large file markedly faster. Phase 1 needs file order (ordinals),
     # so the setting is undone after the transaction, whatever its outcome.
-    preserve = scalar(con, "ingest_preserve_order_get")
-    run(con, "ingest_preserve_order_set", preserve=False)
+    preserve = scalar(con, "ingest/preserve_order_get")
+    run(con, "ingest/preserve_order_set", preserve=False)
     try:
         return _write_transaction(con, drop, ctx, checked, version, prev_version, fingerprint, at)
     finally:
-        run(con, "ingest_preserve_order_set", preserve=preserve)
+        run(con, "ingest/preserve_order_set", preserve=preserve)
 
 
 def _write_transaction(
@@ -195,7 +195,7 @@ def _write_transaction(
         # The new version is live, and the one it corrects superseded, before any row is written.
         run(
             con,
-            "ingest_version_insert",
+            "ingest/version_insert",
             drop_id=drop.drop_id,
             version=version,
             content_sha256=fingerprint,
@@ -208,7 +208,7 @@ def _write_transaction(
         if prev_version is not None:
             run(
                 con,
-                "ingest_version_supersede",
+                "ingest/version_supersede",
                 drop_id=drop.drop_id,
                 version=version,
                 prev_version=prev_version,
@@ -237,7 +237,7 @@ def _reject(
 ) -> DropOutcome:
     run(
         con,
-        "ingest_version_insert",
+        "ingest/version_insert",
         drop_id=drop.drop_id,
         version=version,
         content_sha256=fingerprint,
@@ -261,7 +261,7 @@ def _log(
 ) -> None:
     run(
         con,
-        "ingest_log_insert",
+        "ingest/log_insert",
         run_id=ctx.run_id,
         at=ctx.now(),
         drop_id=drop_id,

@@ -50,21 +50,21 @@ _KEYS = {
 
 # The SQL models of each table, spelled out in full so that a search for a model's name finds its use.
 _CHECK_MODELS = {
-    "patients": "ingest_check_patients",
-    "pro_responses": "ingest_check_pro_responses",
-    "events": "ingest_check_events",
-    "erasures": "ingest_check_erasures",
+    "patients": "ingest/check_patients",
+    "pro_responses": "ingest/check_pro_responses",
+    "events": "ingest/check_events",
+    "erasures": "ingest/check_erasures",
 }
 _KEEP_MODELS = {
-    "patients": "ingest_keep_patients",
-    "pro_responses": "ingest_keep_pro_responses",
-    "events": "ingest_keep_events",
-    "erasures": "ingest_keep_erasures",
+    "patients": "ingest/keep_patients",
+    "pro_responses": "ingest/keep_pro_responses",
+    "events": "ingest/keep_events",
+    "erasures": "ingest/keep_erasures",
 }
 _INSERT_MODELS = {
-    "patients": "ingest_insert_patients",
-    "pro_responses": "ingest_insert_pro_responses",
-    "events": "ingest_insert_events",
+    "patients": "ingest/insert_patients",
+    "pro_responses": "ingest/insert_pro_responses",
+    "events": "ingest/insert_events",
 }
 
 # Application order: patients first, so that pro_responses and events can refer to this drop's patients;

@@ -67,53 +67,53 @@ def check_file(
     replaced = dict(drop_id=drop_id, prev_version=prev_version)
     run(
         con,
-        "ingest_ids",
+        "ingest/ids",
         check_erased=spec.name != "erasures",
         check_orphan=spec.name in ("pro_responses", "events"),
         **replaced,
         **params,
     )
     run(con, spec.check_model, **params)
-    run(con, "ingest_drop_stage")
-    if scalar(con, "ingest_identifier_hits"):
+    run(con, "ingest/drop_stage")
+    if scalar(con, "ingest/identifier_hits"):
         for keys, patterns in ((True, KEY_IDENTIFIER_PATTERNS), (False, IDENTIFIER_TEXT_PATTERNS)):
             for kind, pattern in patterns.items():
-                run(con, "ingest_identifier_kind", kind=kind, pattern=pattern, keys=keys, key_columns=list(KEY_COLUMNS))
+                run(con, "ingest/identifier_kind", kind=kind, pattern=pattern, keys=keys, key_columns=list(KEY_COLUMNS))
     columns = dict(key_cols=list(spec.key), all_cols=list(spec.columns))
-    run(con, "ingest_file_duplicates", **columns)
-    run(con, "ingest_mark_file_duplicates")
-    run(con, "ingest_mark_patient_state")
+    run(con, "ingest/file_duplicates", **columns)
+    run(con, "ingest/mark_file_duplicates")
+    run(con, "ingest/mark_patient_state")
     held = False
     if spec.name == "erasures":
-        run(con, "ingest_erasures_held")  # erasures compare with their audit table, not a current view
+        run(con, "ingest/erasures_held")  # erasures compare with their audit table, not a current view
     else:
-        held = bool(scalar(con, "ingest_held_exists", table=spec.warehouse_table, **replaced))
+        held = bool(scalar(con, "ingest/held_exists", table=spec.warehouse_table, **replaced))
         if held and prev_version is None:
             # The current rows are exactly those the file is compared with: one join against them.
-            run(con, "ingest_current_match", current=spec.current_view, **columns)
+            run(con, "ingest/current_match", current=spec.current_view, **columns)
         elif held:
-            run(con, "ingest_held_duplicates", table=spec.warehouse_table, **columns, **replaced)
+            run(con, "ingest/held_duplicates", table=spec.warehouse_table, **columns, **replaced)
     if spec.name == "patients":
-        run(con, "ingest_drop_patients_fill")
+        run(con, "ingest/drop_patients_fill")
     checked = CheckedFile(plan, staged, held, prev_version)
     _tally(con, checked)
     if spec.name != "erasures" and held and prev_version is None:
-        checked.superseded = int(scalar(con, "ingest_superseded_current", drop_id=drop_id))
+        checked.superseded = int(scalar(con, "ingest/superseded_current", drop_id=drop_id))
     run(con, spec.keep_model)
     # Nothing can be superseded when no live row shares the file's sites and no version is corrected.
     if spec.name != "erasures" and prev_version is not None:
         keys = dict(table=spec.warehouse_table, key_cols=list(spec.key), result=checked.result_table)
-        run(con, "ingest_affected_keys", **keys, **replaced)
-        run(con, "ingest_current_before", **keys)
-        checked.superseded = int(scalar(con, "ingest_superseded", **keys, **replaced))
-        run(con, "ingest_drop_before")
+        run(con, "ingest/affected_keys", **keys, **replaced)
+        run(con, "ingest/current_before", **keys)
+        checked.superseded = int(scalar(con, "ingest/superseded", **keys, **replaced))
+        run(con, "ingest/drop_before")
     return checked
 
 
 def _tally(con: duckdb.DuckDBPyConnection, checked: CheckedFile) -> None:
     # One pass gives the counts per site; the file's counts are their sums.
     sites: dict[str, SiteCounts] = {}
-    for site, n, dup, acc, quar in run(con, "ingest_file_counts", invalid_site=INVALID_SITE).fetchall():
+    for site, n, dup, acc, quar in run(con, "ingest/file_counts", invalid_site=INVALID_SITE).fetchall():
         sites[site] = SiteCounts(rows_read=int(n), accepted=int(acc), quarantined=int(quar), duplicates=int(dup))
     if checked.staged.malformed:
         # A malformed record has no readable site.
@@ -129,7 +129,7 @@ def _tally(con: duckdb.DuckDBPyConnection, checked: CheckedFile) -> None:
         raise IngestError(
             f"{checked.plan.file}: {parsed} rows checked of {checked.staged.rows} parsed (a bug)"
         )
-    reasons = {code: int(n) for code, n in run(con, "ingest_reason_counts").fetchall()}
+    reasons = {code: int(n) for code, n in run(con, "ingest/reason_counts").fetchall()}
     if checked.staged.malformed:
         reasons["malformed_row"] = checked.staged.malformed
     checked.accepted = int(accepted)
@@ -137,4 +137,4 @@ def _tally(con: duckdb.DuckDBPyConnection, checked: CheckedFile) -> None:
     checked.duplicates = int(duplicates)
     checked.reasons = dict(sorted(reasons.items()))
     if checked.plan.spec.name == "patients":
-        checked.top_coded = int(scalar(con, "ingest_top_coded"))
+        checked.top_coded = int(scalar(con, "ingest/top_coded"))

@@ -1,7 +1,7 @@
 """Change from baseline (SAP section 3).
 
 `build_pro_changes` pairs every post-baseline value with the patient's baseline value of the same instrument
-in SQL (sql/outcomes_pro_changes.sql), with the responder flags of every MCID rule. `build_pro_change_summary`
+in SQL (sql/outcomes/pro_changes.sql), with the responder flags of every MCID rule. `build_pro_change_summary`
 aggregates the pairs per arm, instrument and visit in SQL and adds, per group, the t-based 95% CI of the mean
 change, the Wilson CI of the responder rate and, for the skewed instruments, the Wilcoxon signed-rank p-value.
 A group exists only where there are complete pairs; an arm or instrument without any records a gap
@@ -43,7 +43,7 @@ SUMMARY_COLUMNS = [
 # Patient-level: rebuilt only for the patients whose staging rows changed, when that is safe
 # (pipeline/incremental.py); it follows the ingest state that staging.patients and pro_assessments hold.
 CHANGES_TABLE = PatientTable(
-    "outcomes.pro_changes", "outcomes_pro_changes",
+    "outcomes.pro_changes", "outcomes/pro_changes",
     {"scoped_patients": "staging.patients", "scoped_pro_visits": "staging.pro_visits"},
     upstream=("staging.patients", "staging.pro_assessments"),
 )
@@ -55,18 +55,18 @@ def build_pro_changes(con: duckdb.DuckDBPyConnection, study: Study, *, full: boo
     ensure_schema(con)
     rules = rule_params(study)
     params = {"baseline_visit": study.baseline_visit}
-    fp = fingerprint(CHANGES, load_sql("outcomes_pro_changes"), params, load_sql("outcomes_responder_rules"),
-                     rules, load_sql("staging_pro_visits"), study.sha256)
-    result = incremental.build(con, CHANGES_TABLE, params, fp, config=[("outcomes_responder_rules", rules)],
+    fp = fingerprint(CHANGES, load_sql("outcomes/pro_changes"), params, load_sql("outcomes/responder_rules"),
+                     rules, load_sql("staging/pro_visits"), study.sha256)
+    result = incremental.build(con, CHANGES_TABLE, params, fp, config=[("outcomes/responder_rules", rules)],
                                force_full=full, finish=lambda c: record_parameters(c, CHANGES, study))
-    patients, pairs_primary = run(con, "outcomes_pro_changes_headline", primary_visit=study.primary_visit).fetchone()
+    patients, pairs_primary = run(con, "outcomes/pro_changes_headline", primary_visit=study.primary_visit).fetchone()
     headline = {"patients": float(patients), f"pairs at {study.primary_visit}": float(pairs_primary)}
     return Built(CHANGES, result.tables, headline, result.build)
 
 
 def summarise(moments: pd.DataFrame, skewed_p: dict[tuple[str, str, str], float | None],
               skewed: tuple[str, ...]) -> pd.DataFrame:
-    """The summary table from the per-group moments (sql/outcomes_pro_change_moments.sql) and the Wilcoxon
+    """The summary table from the per-group moments (sql/outcomes/pro_change_moments.sql) and the Wilcoxon
     p-values of the skewed groups, keyed by (arm, instrument, visit)."""
     out = moments.copy()
     out["ci_lower"], out["ci_upper"] = t_interval(out["mean_change"], out["sd_change"], out["n"])
@@ -93,8 +93,8 @@ def skewed_group_p_values(con: duckdb.DuckDBPyConnection, skewed: tuple[str, ...
     """
     if not skewed:
         return {}
-    groups = query(con, "outcomes_skewed_groups", skewed_instruments=list(skewed))
-    data = run(con, "outcomes_skewed_changes", skewed_instruments=list(skewed)).fetchnumpy()
+    groups = query(con, "outcomes/skewed_groups", skewed_instruments=list(skewed))
+    data = run(con, "outcomes/skewed_changes", skewed_instruments=list(skewed)).fetchnumpy()
     group_id, change = np.asarray(data["group_id"]), np.asarray(data["change"], dtype=float)
     bounds = np.searchsorted(group_id, np.arange(len(groups) + 1))
     return {
@@ -105,7 +105,7 @@ def skewed_group_p_values(con: duckdb.DuckDBPyConnection, skewed: tuple[str, ...
 
 def build_pro_change_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.pro_change_summary: per arm, instrument and visit, SAP section 3's descriptive statistics."""
-    moments = query(con, "outcomes_pro_change_moments")
+    moments = query(con, "outcomes/pro_change_moments")
     frame = summarise(moments, skewed_group_p_values(con, study.skewed_instruments), study.skewed_instruments)
     gaps = change_gaps(con, frame, study)
     with transaction(con):

@@ -19,7 +19,7 @@ def completeness_at_primary_visit(con: duckdb.DuckDBPyConnection, study: Study) 
     """Each arm's follow-up completeness at the primary visit reaches study.completeness_minimum (SAP section 2:
     registries aim for 80% at M12). An arm without a row (no patient of the arm, or none whose follow-up reached
     the window) has no completeness to judge (SAP 9): it is not counted and the metadata says so."""
-    rows = con.execute(load_sql("check_outcomes_completeness_at_primary"),
+    rows = con.execute(load_sql("checks/outcomes_completeness_at_primary"),
                        {"visit": study.primary_visit, "instrument": study.completeness_instrument}).fetchall()
     by_arm = {arm: (n, assessed, rate) for arm, n, assessed, rate in rows}
     metadata: Metadata = {"minimum": study.completeness_minimum, "visit": study.primary_visit,
@@ -45,19 +45,19 @@ _RATES_DESCRIPTION = ("Every rate lies in [0, 1] and inside its 95% CI within [0
 
 def _rates_valid(asset: str) -> CheckSpec:
     """Every rate of outcomes.<asset> (rows with n, rate, ci_lower, ci_upper) is valid or, where n = 0, NULL."""
-    return CheckSpec(asset, "rates_valid", _RATES_DESCRIPTION, sql="check_outcomes_rates_valid",
+    return CheckSpec(asset, "rates_valid", _RATES_DESCRIPTION, sql="checks/outcomes_rates_valid",
                      params=lambda study: {"table": f"outcomes.{asset}"})
 
 
 OUTCOME_CHECKS = (
     CheckSpec("pro_changes", "changes_have_baseline",
               "Every change row has the patient's baseline row (same day and value) and change = value - "
-              "baseline.", sql="check_outcomes_changes_have_baseline",
+              "baseline.", sql="checks/outcomes_changes_have_baseline",
               params=lambda study: {"baseline_visit": study.baseline_visit}),
     CheckSpec("pro_changes", "visits_within_window",
               "No visit assigned outside its window: every visit and baseline day lies in its window of the "
-              "run's study.", sql="check_outcomes_changes_within_window", params=_window_params),
-    CheckSpec("pro_change_summary", "rates_valid", _RATES_DESCRIPTION, sql="check_outcomes_summary_rates_valid"),
+              "run's study.", sql="checks/outcomes_changes_within_window", params=_window_params),
+    CheckSpec("pro_change_summary", "rates_valid", _RATES_DESCRIPTION, sql="checks/outcomes_summary_rates_valid"),
     _rates_valid("responder_rates"),
     _rates_valid("satisfaction_rates"),
     _rates_valid("complication_rates"),

@@ -18,7 +18,7 @@ ASSET = "follow_up_completeness"
 
 def build_follow_up_completeness(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.follow_up_completeness: one row per arm, visit and instrument (and 'ANY')."""
-    counts = query(con, "outcomes_completeness", completeness_instrument=study.completeness_instrument)
+    counts = query(con, "outcomes/completeness", completeness_instrument=study.completeness_instrument)
     frame = with_rates(counts, "assessed")
     with transaction(con):
         rows = write_table(con, f"outcomes.{ASSET}", frame)

@@ -52,10 +52,10 @@ def member(name: str, *keys: str) -> str:
 
 def arm_patients(con: duckdb.DuckDBPyConnection, study: Study) -> dict[str, int]:
     """Patients of the analysis population per arm code (0 for an arm without any)."""
-    rows = run(con, "outcomes_arm_patients", treatment=study.treatment, comparator=study.comparator).fetchall()
+    rows = run(con, "outcomes/arm_patients", treatment=study.treatment, comparator=study.comparator).fetchall()
     return {arm: int(n) for arm, n in rows}
 
 
 def answered(con: duckdb.DuckDBPyConnection, instruments: list[str]) -> set[tuple[str, str]]:
     """(arm code, instrument) pairs of `instruments` that some analysed patient answered at some visit."""
-    return {(arm, i) for arm, i in run(con, "outcomes_answered_instruments", instruments=instruments).fetchall()}
+    return {(arm, i) for arm, i in run(con, "outcomes/answered_instruments", instruments=instruments).fetchall()}

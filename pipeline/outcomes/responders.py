@@ -1,6 +1,6 @@
 """Responders (SAP section 3): the MCID rules as a config table, and responder rates with Wilson CIs.
 
-The per-patient flags are computed in SQL (sql/outcomes_pro_changes.sql); here are only the rules as
+The per-patient flags are computed in SQL (sql/outcomes/pro_changes.sql); here are only the rules as
 parameters and the per-group rates.
 """
 
@@ -29,7 +29,7 @@ def rule_rows(study: Study) -> list[tuple[str, str, float, bool, int]]:
 
 
 def rule_params(study: Study) -> dict[str, list]:
-    """rule_rows as the parallel lists sql/outcomes_responder_rules.sql takes."""
+    """rule_rows as the parallel lists sql/outcomes/responder_rules.sql takes."""
     rows = rule_rows(study)
     names = ("instruments", "rules", "thresholds", "selected", "improvement_signs")
     return {name: [r[i] for r in rows] for i, name in enumerate(names)}
@@ -37,7 +37,7 @@ def rule_params(study: Study) -> dict[str, list]:
 
 def build_responder_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.responder_rates: per arm, instrument, visit and MCID rule, responders / complete pairs."""
-    frame = with_rates(query(con, "outcomes_responder_counts"), "responders")
+    frame = with_rates(query(con, "outcomes/responder_counts"), "responders")
     with transaction(con):
         rows = write_table(con, f"outcomes.{ASSET}", frame)
         record_parameters(con, ASSET, study)

@@ -61,7 +61,7 @@ def discharge_gaps(frame: pd.DataFrame) -> list[Gap]:
 
 def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.complication_rates (one row per arm) and outcomes.complication_difference (one row)."""
-    counts = query(con, "outcomes_complication_counts", treatment=study.treatment, comparator=study.comparator,
+    counts = query(con, "outcomes/complication_counts", treatment=study.treatment, comparator=study.comparator,
                    window_days=study.complication_window_days, complication_event=study.events.complication)
     counts.insert(2, "window_days", study.complication_window_days)
     rates = with_rates(counts, "events")
@@ -85,7 +85,7 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
 
 def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.discharge_summary: one row per arm."""
-    counts = sql.query(con, "outcomes_discharge", treatment=study.treatment, comparator=study.comparator)
+    counts = sql.query(con, "outcomes/discharge", treatment=study.treatment, comparator=study.comparator)
     frame = with_rates(counts, "same_day")
     gaps = discharge_gaps(frame)
     with transaction(con):

@@ -25,7 +25,7 @@ ASSET = "satisfaction_rates"
 
 
 def definition_params(study: Study) -> dict[str, list]:
-    """The satisfaction definitions as the parallel lists sql/outcomes_satisfaction_counts.sql takes."""
+    """The satisfaction definitions as the parallel lists sql/outcomes/satisfaction_counts.sql takes."""
     defs = study.satisfaction
     return {
         "definitions": [d.name for d in defs],
@@ -37,7 +37,7 @@ def definition_params(study: Study) -> dict[str, list]:
 
 def build_satisfaction_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.satisfaction_rates: one row per arm, definition and post-baseline visit."""
-    counts = query(con, "outcomes_satisfaction_counts", **definition_params(study), baseline_visit=study.baseline_visit)
+    counts = query(con, "outcomes/satisfaction_counts", **definition_params(study), baseline_visit=study.baseline_visit)
     frame = with_rates(counts, "satisfied")
     frame["primary_visit"] = frame["visit"] == study.primary_visit
     gaps = satisfaction_gaps(frame, g.arm_patients(con, study), study)

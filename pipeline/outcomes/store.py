@@ -22,7 +22,7 @@ class StagingMismatch(RuntimeError):
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    run(con, "outcomes_study_parameters_table")
+    run(con, "outcomes/study_parameters_table")
 
 
 @contextmanager
@@ -36,8 +36,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def record_parameters(con: duckdb.DuckDBPyConnection, asset: str, study: Study) -> None:
     """Replace the parameters recorded for `asset` with those of `study`."""
     names, values = zip(*study.parameters(), strict=True)
-    run(con, "outcomes_study_parameters_clear", asset=asset)
-    run(con, "outcomes_study_parameters_record", asset=asset, names=list(names), parameter_values=list(values),
+    run(con, "outcomes/study_parameters_clear", asset=asset)
+    run(con, "outcomes/study_parameters_record", asset=asset, names=list(names), parameter_values=list(values),
         study_sha256=study.sha256)
 
 
@@ -47,7 +47,7 @@ def check_staging_matches(con: duckdb.DuckDBPyConnection, study: Study) -> None:
     A launchpad override of windows or arms takes effect in staging only when staging is materialized in the
     same run; outcomes computed on older staging would silently mix two configurations.
     """
-    windows, arms = run(con, "outcomes_staging_mismatches", **visit_window_params(study),
+    windows, arms = run(con, "outcomes/staging_mismatches", **visit_window_params(study),
                         treatment=study.treatment, comparator=study.comparator).fetchone()
     if windows or arms:
         raise StagingMismatch(

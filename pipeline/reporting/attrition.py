@@ -15,7 +15,7 @@ from pipeline.study import Study
 def attrition(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor, by_site: dict | None = None) -> dict:
     """The flow. Other procedure and analysed per arm are the totals row of the per-site table (`by_site`), so
     they share its suppression; patients accepted = other + analysed, so it is withheld when "other" is."""
-    rows = query(con, "report_attrition") if table_exists(con, "ingest.drop_files") else pd.DataFrame()
+    rows = query(con, "reporting/attrition") if table_exists(con, "ingest.drop_files") else pd.DataFrame()
     out: dict[str, Any] = {"read": None, "quarantined": [], "accepted": None, "other": None, "analysed": {}}
     for r in rows.itertuples():
         if r.step == "patient_rows_read":
@@ -37,7 +37,7 @@ def attrition(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor, by_si
         out["analysed"] = dict(zip(study.arms, totals[3:3 + len(study.arms)], strict=True))
     if out["other"] == s.mark:  # accepted = other + analysed would reveal the hidden "other"
         out["accepted"] = s.mark
-    ex = query(con, "report_durable_exclusions") \
+    ex = query(con, "reporting/durable_exclusions") \
         if table_exists(con, "durability.durable_response_dataset") else pd.DataFrame()
     out["durable_excluded"] = [(r.arm, r.exclusion, s.count(r.patients)) for r in ex.itertuples()]
     return out
@@ -51,7 +51,7 @@ def attrition_by_site(con: duckdb.DuckDBPyConnection, study: Study, s: Suppresso
     cells published it would reveal a hidden "other" count (the flow shows the overall number)."""
     if not (table_exists(con, "ingest.drop_file_sites") and table_exists(con, "staging.patients")):
         return {"columns": [], "rows": []}
-    t = query(con, "report_attrition_by_site")
+    t = query(con, "reporting/attrition_by_site")
     sites = sorted(t["site"].unique())
 
     def matrix(step: str, columns: list[str]) -> pd.DataFrame:

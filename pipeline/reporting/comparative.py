@@ -18,7 +18,7 @@ PS_BINS = 20  # propensity-score overlap histogram
 
 
 def table1(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> dict:
-    t = query(con, "report_table1").set_index("arm")
+    t = query(con, "reporting/table1").set_index("arm")
     bal = read(con, "comparison.balance")
     smd = {r.covariate: (number(r.smd_before), number(r.smd_after)) for r in bal.itertuples()} if len(bal) else {}
     rows = []
@@ -191,7 +191,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
                              "fig-return") if len(rcurve) else None
     b = results.get("balance")
     figs["love"] = fs.html(figures.love_plot(b["covariates"]), "fig-love", height=520) if b else None
-    ps = query(con, "report_propensity_bins", bins=PS_BINS) \
+    ps = query(con, "reporting/propensity_bins", bins=PS_BINS) \
         if table_exists(con, "comparison.propensity") else pd.DataFrame()
     figs["overlap"] = fs.html(figures.ps_overlap(ps, arms, study.suppression_threshold, PS_BINS),
                               "fig-overlap") if len(ps) else None

@@ -34,7 +34,7 @@ def site_of(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
     if not table_exists(con, "ingest.drop_file_sites"):
         return {}
     out = {}
-    for drop_id, version, sites in run(con, "report_drop_sites").fetchall():
+    for drop_id, version, sites in run(con, "reporting/drop_sites").fetchall():
         out[(drop_id, int(version))] = sites[0] if len(sites) == 1 else f"{len(sites)} sites: {', '.join(sites)}"
     return out
 
@@ -42,9 +42,9 @@ def site_of(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
 def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     if not table_exists(con, "ingest.drop_versions"):
         return []
-    versions = query(con, "report_drops")
-    files = query(con, "report_drop_files")
-    reasons = query(con, "report_quarantine_by_file")
+    versions = query(con, "reporting/drops")
+    files = query(con, "reporting/drop_files")
+    reasons = query(con, "reporting/quarantine_by_file")
     sites = site_of(con)
     by_file: dict[tuple, dict[str, int]] = {}
     for r in reasons.itertuples():
@@ -70,7 +70,7 @@ def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                       for f in fs.itertuples()],
         })
     if table_exists(con, "ingest.drop_log"):
-        for r in query(con, "report_skipped_drops").itertuples():
+        for r in query(con, "reporting/skipped_drops").itertuples():
             matched = "rejected" if r.matched_status == "rejected" else f"replaced by version {count(r.superseded_by)}"
             out.append({"drop_id": safe_drop_id(r.drop_id), "version": None,
                         "site": sites.get((r.drop_id, count(r.matched_version))),
@@ -79,7 +79,7 @@ def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     if table_exists(con, "ingest.waiting_drops"):
         # Still being copied when the refresh looked (no manifest.json, a file changed within the settling
         # time): left for a later refresh, not a drop version.
-        for drop_id, reason in run(con, "report_waiting_drops").fetchall():
+        for drop_id, reason in run(con, "reporting/waiting_drops").fetchall():
             out.append({"drop_id": safe_drop_id(drop_id), "version": None, "site": None, "status": "waiting",
                         "reason": reason, "reason_code": None, "superseded_by": None, "files": []})
     return out
@@ -96,13 +96,13 @@ def completeness(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) ->
 
 
 def completeness_by_cut(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> list[dict]:
-    """Completeness per arm and visit as the data stood after each drop (sql/report_completeness_by_cut.sql).
+    """Completeness per arm and visit as the data stood after each drop (sql/reporting/completeness_by_cut.sql).
 
     Only rates and CIs are published: the patient counts of consecutive cuts would give, by subtraction, the
     small number of patients one drop added. A rate is withheld under the proportion rule of its own cut."""
     if not (table_exists(con, "ingest.drop_versions") and table_exists(con, "staging.patients")):
         return []
-    t = query(con, "report_completeness_by_cut", instrument=study.completeness_instrument)
+    t = query(con, "reporting/completeness_by_cut", instrument=study.completeness_instrument)
     if t.empty:
         return []
     lower, upper = wilson_interval(t["assessed"], t["n"])
@@ -130,7 +130,7 @@ def assemble_data_quality(con: duckdb.DuckDBPyConnection, study: Study, provenan
 
 def site_table(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> list[tuple[str, list]]:
     """Analysis population by site and arm, with totals, small and complementary cells suppressed."""
-    by_site = query(con, "report_patients_by_site_arm")
+    by_site = query(con, "reporting/patients_by_site_arm")
     if by_site.empty:
         return []
     table = by_site.pivot_table(index="site_id", columns="procedure", values="patients", aggfunc="sum",

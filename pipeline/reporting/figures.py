@@ -145,7 +145,7 @@ def love_plot(covariates: list[dict], limit: float = 0.1) -> go.Figure:
 
 
 def ps_overlap(bins_frame: pd.DataFrame, arms: tuple[str, str], threshold: int, bins: int = 20) -> go.Figure:
-    """Share of each arm per propensity-score bin (counts per arm and bin, sql/report_propensity_bins.sql);
+    """Share of each arm per propensity-score bin (counts per arm and bin, sql/reporting/propensity_bins.sql);
     bins with 1..threshold−1 patients are blanked (SAP 8)."""
     edges = np.linspace(0, 1, bins + 1)
     mids = (edges[:-1] + edges[1:]) / 2

@@ -23,18 +23,18 @@ class Overview:
 
 def build_overview(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, str]) -> Overview:
     threshold = study.suppression_threshold
-    by_site = query(con, "report_patients_by_site_arm")
+    by_site = query(con, "reporting/patients_by_site_arm")
     site_table = by_site.pivot_table(
         index="site_id", columns="procedure", values="patients", aggfunc="sum", fill_value=0
     ).reindex(columns=list(study.arms), fill_value=0)
-    by_visit = query(con, "report_patients_by_visit_arm")
+    by_visit = query(con, "reporting/patients_by_visit_arm")
     visit_table = by_visit.pivot_table(
         index=["ordinal", "visit"], columns="procedure", values="patients", aggfunc="sum", fill_value=0
     ).reindex(columns=list(study.arms), fill_value=0)
     visit_table.index = visit_table.index.get_level_values("visit")
-    recon = query(con, "report_reconciliation")
+    recon = query(con, "reporting/reconciliation")
     recon["drop_id"] = recon["drop_id"].map(public_drop_id)
-    reasons = query(con, "report_quarantine_reasons")
+    reasons = query(con, "reporting/quarantine_reasons")
     reasons["meaning"] = reasons["reason_code"].map(REASON_CODES)
 
     html = environment().get_template("overview.html.j2").render(

@@ -1,4 +1,4 @@
-"""The checks of the durability results (SAP section 4): SQL in sql/durability_check_<name>.sql, plus the judge
+"""The checks of the durability results (SAP section 4): SQL in sql/checks/durability_<name>.sql, plus the judge
 that reads the proportional-hazards test (or why it is not estimable) back for its warning. The checks hold
 on empty and partial tables: they block wrong numbers, not absent ones (SAP 9)."""
 
@@ -8,7 +8,7 @@ import duckdb
 
 from pipeline.checks import CheckOutcome, CheckSpec
 from pipeline.estimable import read_gaps
-from pipeline.sql import load_sql
+from pipeline.sql import run, scalar
 from pipeline.study import Study
 from pipeline.survival.gaps import PH_TEST
 
@@ -17,8 +17,8 @@ def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckO
     """Fails when the stored cox.zph test rejects proportional hazards; holds, saying why, when the comparison
     stored no test (not estimable, or not materialized): an absent number is not a wrong one."""
     row = None
-    if con.execute(load_sql("durability_table_exists"), ["reintervention_comparison"]).fetchone()[0]:
-        row = con.execute(load_sql("durability_ph_test")).fetchone()
+    if scalar(con, "durability/table_exists", table="reintervention_comparison"):
+        row = run(con, "durability/ph_test").fetchone()
     if row is None:
         reason = next((gap.reason for gap in read_gaps(con) if gap.what == PH_TEST), None)
         return CheckOutcome(0, 0, description=f"no proportional-hazards test: {reason or 'not estimable'}")
@@ -28,22 +28,27 @@ def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckO
                         {"chisq": chisq, "df": df, "p_value": p_value, "alpha": study.ph_alpha})
 
 
-def _sql(asset: str, name: str, description: str) -> CheckSpec:
-    return CheckSpec(asset, name, description, sql=f"durability_check_{name}")
+def _sql(asset: str, name: str, description: str, sql: str) -> CheckSpec:
+    return CheckSpec(asset, name, description, sql=sql)
 
 
 DURABILITY_CHECKS = (
     _sql("reintervention_km", "reintervention_km_valid",
-         "Each arm's KM curve lies in [0, 1], never rises, and lies inside its CI."),
+         "Each arm's KM curve lies in [0, 1], never rises, and lies inside its CI.",
+         "checks/durability_reintervention_km_valid"),
     _sql("reintervention_km", "reintervention_at_risk",
          "At-risk counts agree with the cohort: one data-set row per analysis patient, at risk at each day = "
-         "patients with time ≥ day, and every patient counted once as event or censored."),
+         "patients with time ≥ day, and every patient counted once as event or censored.",
+         "checks/durability_reintervention_at_risk"),
     _sql("reintervention_cif", "reintervention_cif_valid",
-         "Cumulative incidences lie in [0, 1], never fall, and reintervention + death ≤ 1."),
+         "Cumulative incidences lie in [0, 1], never fall, and reintervention + death ≤ 1.",
+         "checks/durability_reintervention_cif_valid"),
     _sql("durable_response_turnbull", "durable_response_valid",
-         "Durable-response probabilities lie in [0, 1], never rise, and the EM converged."),
+         "Durable-response probabilities lie in [0, 1], never rise, and the EM converged.",
+         "checks/durability_durable_response_valid"),
     _sql("return_to_activity_km", "return_to_activity_km_valid",
-         "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI."),
+         "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI.",
+         "checks/durability_return_to_activity_km_valid"),
     CheckSpec("reintervention_comparison", "proportional_hazards",
               "WARN when R's cox.zph test rejects proportional hazards (p < the study's survival.ph_alpha, SAP "
               "0.05): the reported hazard ratio is then an average over time and the report should say so.",

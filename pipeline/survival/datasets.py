@@ -1,4 +1,4 @@
-"""The analysis data sets of SAP section 4, built in SQL from the staging tables (sql/durability_*_dataset.sql).
+"""The analysis data sets of SAP section 4, built in SQL from the staging tables (sql/durability/*_dataset.sql).
 
 One row per analysis patient each, in schema `durability`. Values travel only as parameters. The horizon, the
 baseline visit and the ODI responder rule of durable response (`responders.ODI`: rule, absolute and relative
@@ -20,15 +20,15 @@ from pipeline.study import SAP_EVENTS, SAP_MCID, Mcid, Study, load_study
 def build_reintervention_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
                                  events: Sequence[str] = SAP_EVENTS.reintervention) -> int:
     """(Re)builds durability.reintervention_dataset; returns its row count."""
-    run(con, "durability_schema")
-    run(con, "durability_reintervention_dataset", horizon=horizon_days, reintervention_events=list(events))
+    run(con, "durability/schema")
+    run(con, "durability/reintervention_dataset", horizon=horizon_days, reintervention_events=list(events))
     return table_rows(con, "reintervention_dataset")
 
 
 def build_return_to_activity_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
                                      event: str = SAP_EVENTS.return_to_activity) -> int:
-    run(con, "durability_schema")
-    run(con, "durability_return_to_activity_dataset", horizon=horizon_days, recovery_event=event)
+    run(con, "durability/schema")
+    run(con, "durability/return_to_activity_dataset", horizon=horizon_days, recovery_event=event)
     return table_rows(con, "return_to_activity_dataset")
 
 
@@ -39,8 +39,8 @@ def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, study: Study 
     study = load_study() if study is None else study
     odi = odi_responder(study)
     events = study.events.reintervention if events is None else events
-    run(con, "durability_schema")
-    run(con, "durability_durable_response_dataset", baseline_visit=study.baseline_visit, rule=odi.rule,
+    run(con, "durability/schema")
+    run(con, "durability/durable_response_dataset", baseline_visit=study.baseline_visit, rule=odi.rule,
         absolute_threshold=odi.absolute, relative_threshold=odi.relative, reintervention_events=list(events))
     return table_rows(con, "durable_response_dataset")
 
@@ -60,9 +60,9 @@ def table_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
 
 # The models giving each data set's key numbers.
 _METADATA_MODELS = {
-    "reintervention_dataset": "durability_metadata_reintervention_dataset",
-    "durable_response_dataset": "durability_metadata_durable_response_dataset",
-    "return_to_activity_dataset": "durability_metadata_return_to_activity_dataset",
+    "reintervention_dataset": "durability/metadata_reintervention_dataset",
+    "durable_response_dataset": "durability/metadata_durable_response_dataset",
+    "return_to_activity_dataset": "durability/metadata_return_to_activity_dataset",
 }
 
 

@@ -1,4 +1,4 @@
--- The responder rates of outcomes.pro_change_summary, as check_outcomes_rates_valid.sql: with n > 0 a rate
+-- The responder rates of outcomes.pro_change_summary, as checks/outcomes_rates_valid.sql: with n > 0 a rate
 -- in [0, 1] inside its CI within [0, 1]; with n = 0 (never stored today: a group exists only with complete
 -- pairs) rate and CI NULL.
 SELECT count(*) FILTER (WHERE NOT coalesce(

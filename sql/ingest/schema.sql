@@ -115,7 +115,7 @@ SELECT drop_id, version FROM ingest.drop_versions WHERE status = 'ingested' AND 
 
 -- The definition of the current rows, as window functions over the whole history. It is the reference,
 -- and what a warehouse built by hand (tests) reads; ingest_landing replaces these views, once, with ones
--- over the history minus ingest.replaced_rows, which it maintains (sql/ingest_current_views.sql). Hence
+-- over the history minus ingest.replaced_rows, which it maintains (sql/ingest/current_views.sql). Hence
 -- IF NOT EXISTS: re-running this file must not put the slow definition back.
 CREATE VIEW IF NOT EXISTS ingest.current_patients AS
 SELECT p.* FROM ingest.patients p JOIN ingest.live_versions v USING (drop_id, version)

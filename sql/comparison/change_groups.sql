@@ -1,5 +1,5 @@
 -- The (instrument, visit, visit_ordinal) groups of outcomes.pro_changes, numbered as in
--- sql/comparison_changes.sql, with their number of rows among the analysis patients (0: left out).
+-- sql/comparison/changes.sql, with their number of rows among the analysis patients (0: left out).
 WITH groups AS (
     SELECT instrument, visit, visit_ordinal,
            (row_number() OVER (ORDER BY instrument, visit, visit_ordinal) - 1)::SMALLINT AS grp

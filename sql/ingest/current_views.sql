@@ -1,5 +1,5 @@
 -- The current rows as the live history minus the rows a later drop replaced (ingest.replaced_rows, kept up
--- to date by every drop). Same rows and columns as the window definition in ingest_schema.sql. An explicit
+-- to date by every drop). Same rows and columns as the window definition in ingest/schema.sql. An explicit
 -- ANTI JOIN: NOT EXISTS would be planned as a delim join that first groups every history row.
 CREATE OR REPLACE VIEW ingest.current_patients AS
 SELECT p.* FROM ingest.patients p

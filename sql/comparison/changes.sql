@@ -1,6 +1,6 @@
 -- Change from baseline and responder flag (selected MCID rule) per analysis patient, instrument and
 -- post-baseline visit, from outcomes.pro_changes (complete pairs only, as in SAP section 3), as the patient's
--- `row` (comparison.cohort) and the group number of sql/comparison_change_groups.sql. Unordered: sorting
+-- `row` (comparison.cohort) and the group number of sql/comparison/change_groups.sql. Unordered: sorting
 -- 25 million rows here costs more than restoring (group, row) order in numpy (pipeline/comparison/cohort.py).
 WITH groups AS (
     SELECT instrument, visit, visit_ordinal,
