@@ -5,6 +5,7 @@ fits live in pipeline.survival.durability_tables, and every estimator is checked
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 
@@ -34,15 +35,20 @@ def _dataset(name: str, build: Callable[[duckdb.DuckDBPyConnection, Study], int]
     return _build
 
 
+def _time_to_event_dataset(name: str, description: str, build: Callable[[duckdb.DuckDBPyConnection, int, Any], int],
+                           events: Callable[[Study], Any]) -> TableAsset:
+    """A time-to-event data set (sql/durability/<name>.sql): from the patients, their events and follow-up,
+    capped at the study's horizon, with the study's event codes of that outcome."""
+    return TableAsset(name, GROUP, description, ("patients", "events", "follow_up"), SQL_KINDS,
+                      _dataset(name, lambda con, study: build(con, study.horizon_days, events(study))))
+
+
 DURABILITY_SPECS = (
-    TableAsset(
-        "reintervention_dataset", GROUP,
+    _time_to_event_dataset(
+        "reintervention_dataset",
         """One row per analysis patient: time to first reintervention (REINTERVENTION_SURGERY or REPEAT_MILD),
         death as competing event, censored at follow-up end, everything capped at the horizon (SAP 4.1).""",
-        ("patients", "events", "follow_up"), SQL_KINDS,
-        _dataset("reintervention_dataset",
-                 lambda con, study: build_reintervention_dataset(con, study.horizon_days,
-                                                                 study.events.reintervention)),
+        build_reintervention_dataset, lambda study: study.events.reintervention,
     ),
     TableAsset(
         "reintervention_km", GROUP,
@@ -83,14 +89,11 @@ DURABILITY_SPECS = (
         ("durable_response_dataset",), FIT_KINDS,
         lambda con, study: durability_tables.durable_response_turnbull(con, study=study),
     ),
-    TableAsset(
-        "return_to_activity_dataset", GROUP,
+    _time_to_event_dataset(
+        "return_to_activity_dataset",
         """One row per analysis patient: time to first RETURN_TO_ACTIVITY, censored at follow-up end or death,
         capped at the horizon (SAP 4.3).""",
-        ("patients", "events", "follow_up"), SQL_KINDS,
-        _dataset("return_to_activity_dataset",
-                 lambda con, study: build_return_to_activity_dataset(con, study.horizon_days,
-                                                                  study.events.return_to_activity)),
+        build_return_to_activity_dataset, lambda study: study.events.return_to_activity,
     ),
     TableAsset(
         "return_to_activity_km", GROUP,

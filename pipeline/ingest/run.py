@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -170,41 +171,9 @@ def _write(
 ) -> DropOutcome:
     """Phase 2: the drop's outcome written in one transaction (nothing of it if anything fails)."""
     at = ctx.now()
-    # Row order in the history tables carries no meaning (each row keeps its line): letting DuckDB append
-    # in any order makes the insert of a large file markedly faster. Phase 1 needs file order (ordinals),
-    # so the setting is undone after the transaction, whatever its outcome.
-    preserve = scalar(con, "ingest/preserve_order_get")
-    run(con, "ingest/preserve_order_set", preserve=False)
-    try:
-        return _write_transaction(con, drop, ctx, checked, version, prev_version, fingerprint, at)
-    finally:
-        run(con, "ingest/preserve_order_set", preserve=preserve)
-
-
-def _write_transaction(
-    con: duckdb.DuckDBPyConnection,
-    drop: Drop,
-    ctx: RunContext,
-    checked: list[CheckedFile],
-    version: int,
-    prev_version: int | None,
-    fingerprint: str,
-    at: datetime,
-) -> DropOutcome:
-    with transaction(con):
+    with _insertion_order_free(con), transaction(con):
         # The new version is live, and the one it corrects superseded, before any row is written.
-        run(
-            con,
-            "ingest/version_insert",
-            drop_id=drop.drop_id,
-            version=version,
-            content_sha256=fingerprint,
-            status="ingested",
-            reason_code=None,
-            reason=None,
-            at=at,
-            run_id=ctx.run_id,
-        )
+        _insert_version(con, ctx, drop, version, fingerprint, "ingested", at)
         if prev_version is not None:
             run(
                 con,
@@ -227,6 +196,19 @@ def _write_transaction(
     return DropOutcome(drop.drop_id, version, "ingested", None, None, files, top_coded, erased)
 
 
+@contextmanager
+def _insertion_order_free(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Row order in the history tables carries no meaning (each row keeps its line): letting DuckDB append
+    in any order makes the insert of a large file markedly faster. Phase 1 needs file order (ordinals),
+    so the setting is undone after the transaction, whatever its outcome."""
+    preserve = scalar(con, "ingest/preserve_order_get")
+    run(con, "ingest/preserve_order_set", preserve=False)
+    try:
+        yield
+    finally:
+        run(con, "ingest/preserve_order_set", preserve=preserve)
+
+
 def _reject(
     con: duckdb.DuckDBPyConnection,
     ctx: RunContext,
@@ -235,20 +217,34 @@ def _reject(
     fingerprint: str,
     rejection: DropRejected,
 ) -> DropOutcome:
+    _insert_version(con, ctx, drop, version, fingerprint, "rejected", ctx.now(), rejection)
+    _log(con, ctx, drop.drop_id, version, "rejected", rejection.reason)
+    return DropOutcome(drop.drop_id, version, "rejected", rejection.code, rejection.reason, [])
+
+
+def _insert_version(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    drop: Drop,
+    version: int,
+    fingerprint: str,
+    status: str,
+    at: datetime,
+    rejection: DropRejected | None = None,
+) -> None:
+    """Record a version of the drop with its content fingerprint and outcome (and why, when rejected)."""
     run(
         con,
         "ingest/version_insert",
         drop_id=drop.drop_id,
         version=version,
         content_sha256=fingerprint,
-        status="rejected",
-        reason_code=rejection.code,
-        reason=rejection.reason,
-        at=ctx.now(),
+        status=status,
+        reason_code=None if rejection is None else rejection.code,
+        reason=None if rejection is None else rejection.reason,
+        at=at,
         run_id=ctx.run_id,
     )
-    _log(con, ctx, drop.drop_id, version, "rejected", rejection.reason)
-    return DropOutcome(drop.drop_id, version, "rejected", rejection.code, rejection.reason, [])
 
 
 def _log(

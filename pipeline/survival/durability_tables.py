@@ -12,9 +12,10 @@ of every arm with patients (the at-risk check counts each patient once), even wh
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -83,6 +84,7 @@ COMPARISON_COLUMNS = {"measure": _S, "arm": _S, "procedure": _S, "estimate": _D,
                       "ci_upper": _D, "statistic": _D, "df": _I, "p_value": _D, "tau": _D}
 # A numerical fit that fails on degenerate data (a singular information matrix): a gap, not an error.
 NUMERICAL_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+_Fit = TypeVar("_Fit")
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,7 @@ def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None
     days = study.km_days if days is None else days
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event"])
     summary, curves, numbers, gaps = [], [], {}, []
-    for arm in _arms(data, study):
-        what = g.member("reintervention.km", arm.code)
-        if not arm.patients:
-            gaps.append(Gap(what, g.no_patients(arm.code)))
-            continue
+    for arm, what in _arms_with_patients(data, study, "reintervention.km", gaps):
         time, event = data["time"][arm.sel], data["event"][arm.sel]
         km = kaplan_meier(time, event)
         curves.append(_curve_frame(arm.role, arm.code, km, level))
@@ -124,12 +122,9 @@ def reintervention_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None
         numbers |= {f"freedom_{int(days[-1])}_{arm.code}": at.surv[-1],
                     f"freedom_{int(days[-1])}_{arm.code}_ci_lower": at.lower[-1],
                     f"freedom_{int(days[-1])}_{arm.code}_ci_upper": at.upper[-1]}
-    with _transaction(con):
-        rows = _write(con, "reintervention_km", _concat(summary, KM_COLUMNS))
-        curve_rows = _write(con, "reintervention_km_curve", _concat(curves, CURVE_COLUMNS))
-        record_gaps(con, "reintervention_km", gaps)
-    tables = {"durability.reintervention_km": rows, "durability.reintervention_km_curve": curve_rows}
-    return Built("reintervention_km", tables, numbers, gaps=tuple(gaps))
+    return _write_analysis(con, "reintervention_km", {"reintervention_km": _concat(summary, KM_COLUMNS),
+                                                      "reintervention_km_curve": _concat(curves, CURVE_COLUMNS)},
+                           numbers, gaps)
 
 
 def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level: float = 0.95,
@@ -167,11 +162,9 @@ def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level:
                         "rmst_difference_ci_upper": diff.upper}
         else:  # both curves flat at 1: a difference of 0 with a zero-width interval is no estimate
             gaps.append(Gap(g.RMST_DIFFERENCE, g.NO_REINTERVENTION))
-    with _transaction(con):
-        n = _write(con, "reintervention_comparison", pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)))
-        record_gaps(con, "reintervention_comparison", gaps)
-    tables = {"durability.reintervention_comparison": n}
-    return Built("reintervention_comparison", tables, numbers, gaps=tuple(gaps))
+    comparison = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+    return _write_analysis(con, "reintervention_comparison", {"reintervention_comparison": comparison}, numbers,
+                           gaps)
 
 
 def _between_arms_reason(arms: list[Arm], time: np.ndarray, event: np.ndarray, minimum: int) -> str | None:
@@ -197,13 +190,8 @@ def _between_arm_tests(arms: list[Arm], time: np.ndarray, event: np.ndarray,
         return [], {}, [Gap(what, g.NO_REINTERVENTION) for what in (g.LOGRANK, g.COX_HR, g.PH_TEST)]
     rows, numbers, gaps = [], {}, []
     role = np.where(arms[0].sel, arms[0].role, arms[1].role)
-    try:
-        with np.errstate(all="ignore"):
-            test = logrank(time, event, role)
-        tested = bool(np.isfinite(test.chisq) and np.isfinite(test.p_value))
-    except NUMERICAL_ERRORS:
-        tested = False
-    if tested:
+    test = _unless_numerical_error(lambda: logrank(time, event, role))
+    if test is not None and np.isfinite(test.chisq) and np.isfinite(test.p_value):
         rows.append(_row("logrank", statistic=test.chisq, df=test.df, p_value=test.p_value))
         numbers["logrank_p"] = test.p_value
     else:
@@ -226,18 +214,23 @@ def _between_arm_tests(arms: list[Arm], time: np.ndarray, event: np.ndarray,
                      statistic=z, p_value=cox.p_value[0]))
     numbers |= {"hazard_ratio": cox.hazard_ratio[0], "hazard_ratio_ci_lower": lower[0],
                 "hazard_ratio_ci_upper": upper[0], "cox_p": cox.p_value[0]}
-    try:
-        with np.errstate(all="ignore"):
-            zph = cox_zph(time, event, x, cox)
-        tested = bool(np.isfinite(zph.global_chisq) and np.isfinite(zph.global_p))
-    except NUMERICAL_ERRORS:
-        tested = False
-    if tested:
+    zph = _unless_numerical_error(lambda: cox_zph(time, event, x, cox))
+    if zph is not None and np.isfinite(zph.global_chisq) and np.isfinite(zph.global_p):
         rows.append(_row("ph_test", statistic=zph.global_chisq, df=zph.global_df, p_value=zph.global_p))
         numbers["ph_test_p"] = zph.global_p
     else:
         gaps.append(Gap(g.PH_TEST, g.PH_NOT_COMPUTED))
     return rows, numbers, gaps
+
+
+def _unless_numerical_error(fit: Callable[[], _Fit]) -> _Fit | None:
+    """The fit, or None where it fails on degenerate data (a gap, not an error); numpy's warnings are silenced
+    because a fit that overflows shows as non-finite numbers, which the caller checks."""
+    try:
+        with np.errstate(all="ignore"):
+            return fit()
+    except NUMERICAL_ERRORS:
+        return None
 
 
 def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
@@ -248,11 +241,7 @@ def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] | Non
     data = load(con, "reintervention_dataset", ["arm", "procedure", "time", "event", "competing_event"])
     status = data["event"] + 2 * data["competing_event"]
     frames, curves, numbers, gaps = [], [], {}, []
-    for arm in _arms(data, study):
-        what = g.member("reintervention.cif", arm.code)
-        if not arm.patients:
-            gaps.append(Gap(what, g.no_patients(arm.code)))
-            continue
+    for arm, what in _arms_with_patients(data, study, "reintervention.cif", gaps):
         fit = aalen_johansen(data["time"][arm.sel], status[arm.sel], causes=2)
         curves.append(_cif_curve_frame(arm.role, arm.code, fit, level))
         if _no_follow_up(data["time"][arm.sel], status[arm.sel]):
@@ -263,12 +252,9 @@ def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] | Non
             "arm": arm.role, "procedure": arm.code, "day": list(days), "cumulative_incidence": incidence[:, 0],
             "death_cumulative_incidence": incidence[:, 1], "at_risk": at_risk}))
         numbers[f"cumulative_incidence_{int(days[-1])}_{arm.code}"] = incidence[-1, 0]
-    with _transaction(con):
-        rows = _write(con, "reintervention_cif", _concat(frames, CIF_COLUMNS))
-        curve_rows = _write(con, "reintervention_cif_curve", _concat(curves, CIF_CURVE_COLUMNS))
-        record_gaps(con, "reintervention_cif", gaps)
-    tables = {"durability.reintervention_cif": rows, "durability.reintervention_cif_curve": curve_rows}
-    return Built("reintervention_cif", tables, numbers, gaps=tuple(gaps))
+    return _write_analysis(con, "reintervention_cif", {"reintervention_cif": _concat(frames, CIF_COLUMNS),
+                                                       "reintervention_cif_curve": _concat(curves, CIF_CURVE_COLUMNS)},
+                           numbers, gaps)
 
 
 def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
@@ -280,12 +266,8 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
                 ["arm", "procedure", "included", "exclusion", "left_day", "right_day"])
     included = np.asarray(data["included"], dtype=bool)
     frames, curves, numbers, gaps = [], [], {}, []
-    for arm in _arms(data, study):
-        what = g.member("durable_response", arm.code)
+    for arm, what in _arms_with_patients(data, study, "durable_response", gaps):
         use = arm.sel & included
-        if not arm.patients:
-            gaps.append(Gap(what, g.no_patients(arm.code)))
-            continue
         if not use.any():
             no_baseline = np.all(np.ma.getdata(data["exclusion"])[arm.sel] == "no_baseline_odi")
             gaps.append(Gap(what, g.NO_BASELINE_ODI if no_baseline else g.NO_ODI_SIGNAL))
@@ -305,12 +287,9 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
             "arm": arm.role, "procedure": arm.code, "time": fit.time, "probability": fit.surv, "at_risk": still,
             "patients": left.size}))
         numbers[f"durable_response_{int(days[-1])}_{arm.code}"] = probability[-1]
-    with _transaction(con):
-        rows = _write(con, "durable_response_turnbull", _concat(frames, TURNBULL_COLUMNS))
-        curve_rows = _write(con, "durable_response_curve", _concat(curves, DURABLE_CURVE_COLUMNS))
-        record_gaps(con, "durable_response_turnbull", gaps)
-    tables = {"durability.durable_response_turnbull": rows, "durability.durable_response_curve": curve_rows}
-    return Built("durable_response_turnbull", tables, numbers, gaps=tuple(gaps))
+    return _write_analysis(con, "durable_response_turnbull",
+                           {"durable_response_turnbull": _concat(frames, TURNBULL_COLUMNS),
+                            "durable_response_curve": _concat(curves, DURABLE_CURVE_COLUMNS)}, numbers, gaps)
 
 
 def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
@@ -321,11 +300,7 @@ def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | 
     data = load(con, "return_to_activity_dataset", ["arm", "procedure", "time", "event"])
     recorded = bool(np.any(data["event"]))  # some patient of either arm returned: the event type is recorded
     rows, curves, numbers, gaps = [], [], {}, []
-    for arm in _arms(data, study):
-        what = g.member("return_to_activity", arm.code)
-        if not arm.patients:
-            gaps.append(Gap(what, g.no_patients(arm.code)))
-            continue
+    for arm, what in _arms_with_patients(data, study, "return_to_activity", gaps):
         time, event = data["time"][arm.sel], data["event"][arm.sel]
         if _no_follow_up(time, event):
             gaps.append(Gap(what, g.NO_FOLLOW_UP))
@@ -348,12 +323,9 @@ def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | 
             numbers[f"back_by_day_{int(day)}_{arm.code}"] = 1.0 - at.surv[i]
         numbers[f"median_days_{arm.code}"] = median
         curves.append(_curve_frame(arm.role, arm.code, km, level))
-    with _transaction(con):
-        n = _write(con, "return_to_activity_km", pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS)))
-        curve_rows = _write(con, "return_to_activity_km_curve", _concat(curves, CURVE_COLUMNS))
-        record_gaps(con, "return_to_activity_km", gaps)
-    tables = {"durability.return_to_activity_km": n, "durability.return_to_activity_km_curve": curve_rows}
-    return Built("return_to_activity_km", tables, numbers, gaps=tuple(gaps))
+    return _write_analysis(con, "return_to_activity_km",
+                           {"return_to_activity_km": pd.DataFrame(rows, columns=list(RECOVERY_COLUMNS)),
+                            "return_to_activity_km_curve": _concat(curves, CURVE_COLUMNS)}, numbers, gaps)
 
 
 def _arms(data: dict[str, np.ndarray], study: Study | None) -> list[Arm]:
@@ -362,6 +334,18 @@ def _arms(data: dict[str, np.ndarray], study: Study | None) -> list[Arm]:
     study = load_study() if study is None else study
     return [Arm(role, code, np.asarray(data["arm"] == role, dtype=bool)) for role, code in zip(ARMS, study.arms,
                                                                                                 strict=True)]
+
+
+def _arms_with_patients(data: dict[str, np.ndarray], study: Study | None, analysis: str,
+                        gaps: list[Gap]) -> Iterator[tuple[Arm, str]]:
+    """The arms that have patients, each with the name of its per-arm numbers (analysis.<code>); an arm
+    without patients has none to estimate, so it is added to `gaps` instead and skipped."""
+    for arm in _arms(data, study):
+        what = g.member(analysis, arm.code)
+        if arm.patients:
+            yield arm, what
+        else:
+            gaps.append(Gap(what, g.no_patients(arm.code)))
 
 
 def _no_follow_up(time: np.ndarray, status: np.ndarray) -> bool:
@@ -406,6 +390,16 @@ def _concat(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
 def _write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
     """Replace durability.<name> by `frame`, typed by its columns above; returns the row count."""
     return write_table(con, f"durability.{name}", frame, _TYPES[name])
+
+
+def _write_analysis(con: duckdb.DuckDBPyConnection, analysis: str, frames: dict[str, pd.DataFrame],
+                    numbers: dict[str, float], gaps: list[Gap]) -> Built:
+    """Write an analysis's tables (name -> frame, in order) and record its gaps in one transaction; what it
+    built, with the row count of each table."""
+    with _transaction(con):
+        tables = {f"durability.{name}": _write(con, name, frame) for name, frame in frames.items()}
+        record_gaps(con, analysis, gaps)
+    return Built(analysis, tables, numbers, gaps=tuple(gaps))
 
 
 @contextmanager
