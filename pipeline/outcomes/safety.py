@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import sql
-from pipeline.estimable import Gap, record_gaps
+from pipeline.estimable import Gap, missing_arm, record_gaps
 from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import estimate_with_ci, with_rates
 from pipeline.outcomes.intervals import newcombe_interval
@@ -45,10 +45,10 @@ def complication_difference(rates: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 def complication_gaps(rates: pd.DataFrame) -> list[Gap]:
     """An arm without patients has no rate; the difference needs patients in both arms."""
-    empty = [r.arm for r in rates.itertuples() if r.n == 0]
-    out = [Gap(g.member("complications.rates", arm), g.no_patients(arm)) for arm in empty]
-    if empty:
-        reason = g.no_patients(empty[0]) if len(empty) == 1 else g.NEITHER_ARM
+    patients = {r.arm: int(r.n) for r in rates.itertuples()}
+    out = [Gap(g.member("complications.rates", arm), g.no_patients(arm)) for arm, n in patients.items() if n == 0]
+    reason = missing_arm(patients, none=g.NEITHER_ARM)
+    if reason is not None:
         out.append(Gap("complications.difference.unadjusted", reason))
     return out
 
