@@ -9,12 +9,49 @@ they never quote data values or library messages (numpy, LAPACK and pandas texts
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import duckdb
 
 from pipeline.sql import run
+
+# Phrases every stage uses in the same sense, so a reader meets one wording for one situation.
+NO_PATIENTS = "no patients in the analysis population"
+NO_REINTERVENTION = "no reintervention events"
+
+
+def no_patients(arm: str) -> str:
+    """The arm is named, as in every stage: "no LAMINECTOMY patients"."""
+    return f"no {arm} patients"
+
+
+def too_few(minimum: int) -> str:
+    return f"fewer than {minimum} patients in an arm"
+
+
+def member(name: str, *keys: str) -> str:
+    """Member path of a per-arm (and per-instrument) number: member("pro_change", "MILD") = "pro_change[MILD]"."""
+    return name + "".join(f"[{k}]" for k in keys)
+
+
+def missing_arm(patients: Mapping[str, int], none: str = NO_PATIENTS) -> str | None:
+    """Why arms of these sizes ({arm: patients}) lack a side: `none` when no arm has a patient, the first empty
+    arm named when one has none, None when every arm has some."""
+    empty = [arm for arm, n in patients.items() if n == 0]
+    if len(empty) == len(patients):
+        return none
+    return no_patients(empty[0]) if empty else None
+
+
+def arms_reason(patients: Mapping[str, int], minimum: int) -> str | None:
+    """Why arms of these sizes ({arm: patients}) cannot be compared, or None when they can: every arm must hold
+    at least `minimum` patients (the suppression threshold: below it every between-arm number would be
+    withheld anyway, SAP 8)."""
+    missing = missing_arm(patients)
+    if missing is not None:
+        return missing
+    return too_few(minimum) if min(patients.values()) < minimum else None
 
 
 class NotEstimable(Exception):

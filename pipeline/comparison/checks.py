@@ -5,6 +5,7 @@ no numbers (hold: nothing to check, the reason in the description)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -30,26 +31,29 @@ def _nothing_to_check(summary: dict[str, Any]) -> CheckOutcome | None:
     return CheckOutcome(0, 0, {"not_estimable": reason}, f"Nothing to check, not estimable: {reason}")
 
 
-def balance(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
+def _judged(con: duckdb.DuckDBPyConnection, verdict: Callable[[dict[str, Any]], CheckOutcome]) -> CheckOutcome:
+    """Both checks read the same one-row summary and hold the same way when there is nothing to judge (an
+    empty table, a comparison not estimable); only what they judge on an estimated summary differs."""
     s = _summary(con)
     if s is None:
         return _EMPTY
     held = _nothing_to_check(s)
-    if held is not None:
-        return held
-    metadata = {"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": study.smd_limit, "weights": s["weights"]}
-    return CheckOutcome(int(not s["balance_passed"]), 1, metadata)
+    return held if held is not None else verdict(s)
+
+
+def balance(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
+    def verdict(s: dict[str, Any]) -> CheckOutcome:
+        metadata = {"max_abs_smd_after": float(s["max_abs_smd_after"]), "limit": study.smd_limit,
+                    "weights": s["weights"]}
+        return CheckOutcome(int(not s["balance_passed"]), 1, metadata)
+    return _judged(con, verdict)
 
 
 def equipoise(con: duckdb.DuckDBPyConnection, study: Study) -> CheckOutcome:
-    s = _summary(con)
-    if s is None:
-        return _EMPTY
-    held = _nothing_to_check(s)
-    if held is not None:
-        return held
-    return CheckOutcome(int(not s["equipoise_passed"]), 1,
-                        {"equipoise": float(s["equipoise"]), "minimum": study.equipoise_minimum})
+    def verdict(s: dict[str, Any]) -> CheckOutcome:
+        return CheckOutcome(int(not s["equipoise_passed"]), 1,
+                            {"equipoise": float(s["equipoise"]), "minimum": study.equipoise_minimum})
+    return _judged(con, verdict)
 
 
 COMPARISON_CHECKS = (

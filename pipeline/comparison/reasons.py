@@ -1,21 +1,26 @@
 """The plain reasons of the comparison stage for a number it cannot estimate (SAP 9; pipeline/estimable.py).
 
 Fixed phrases chosen here, never a library message or a data value (the arm name and the suppression
-threshold are study settings, not data). `arms_reason` is the one rule for "are there enough patients to
-compare": both arms must hold at least the suppression threshold of patients, as the SAP's site analysis
-asks, because below it every between-arm number would be withheld anyway (SAP 8) and a propensity model of
-a dozen covariates on a handful of patients is separated almost surely.
+threshold are study settings, not data). `arms_reason` applies the one rule of every stage for "are there
+enough patients to compare" (pipeline/estimable.py) to the treatment and comparator counts: both arms must
+hold at least the suppression threshold of patients, as the SAP's site analysis asks, because below it every
+between-arm number would be withheld anyway (SAP 8) and a propensity model of a dozen covariates on a
+handful of patients is separated almost surely.
 """
 
 from __future__ import annotations
 
-NO_PATIENTS = "no patients in the analysis population"
+# The phrases every stage shares, and the one rule for enough patients, live with `Gap`; re-exported here so
+# the comparison stage reads all its reasons from one module.
+from pipeline.estimable import NO_PATIENTS as NO_PATIENTS
+from pipeline.estimable import NO_REINTERVENTION as NO_REINTERVENTION
+from pipeline.estimable import arms_reason as shared_arms_reason
+
 SEPARATION = "the propensity model cannot be fitted: the covariates separate the arms"
 NOT_CONVERGED = "the propensity model cannot be fitted: it did not converge"
 ALL_CONSTANT = "every covariate of the propensity model is constant in the analysis population"
 NO_CHANGES = "no change from baseline in both arms"
 NO_COMPLICATIONS = "no complications"
-NO_REINTERVENTION = "no reintervention events"
 NO_REINTERVENTION_ARM = "no reintervention events in one arm"
 NO_REINTERVENTION_DATA = "no patient in the reintervention data set"
 NO_RISK_DIFFERENCE = "the adjusted complication risk difference is not estimable"
@@ -24,23 +29,6 @@ NO_LEVEL_PATIENTS = "no patients in this subgroup level"
 NO_SUBGROUP = "no subgroup level holds enough patients in both arms"
 
 
-def no_arm(arm: str) -> str:
-    """The arm is named, as in every stage: "no LAMINECTOMY patients"."""
-    return f"no {arm} patients"
-
-
-def too_few(minimum: int) -> str:
-    return f"fewer than {minimum} patients in an arm"
-
-
 def arms_reason(n_treatment: int, n_comparator: int, minimum: int, arms: tuple[str, str]) -> str | None:
     """Why two arms of these sizes (treatment, comparator) cannot be compared, or None when they can."""
-    if n_treatment == 0 and n_comparator == 0:
-        return NO_PATIENTS
-    if n_comparator == 0:
-        return no_arm(arms[1])
-    if n_treatment == 0:
-        return no_arm(arms[0])
-    if min(n_treatment, n_comparator) < minimum:
-        return too_few(minimum)
-    return None
+    return shared_arms_reason({arms[0]: n_treatment, arms[1]: n_comparator}, minimum)

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import duckdb
 
+# The phrases and member paths every stage shares live with `Gap`; re-exported so a stage reads them here.
+from pipeline.estimable import member as member
+from pipeline.estimable import no_patients as no_patients
 from pipeline.sql import run
 from pipeline.study import Study
 
@@ -27,10 +30,6 @@ NO_LOS = "no patient has los_days"
 NEITHER_ARM = "no patients in either arm"
 NO_CHANGE_ANSWERS = "no patient answered any of the change instruments"
 NO_PAIRS = "no patient answered an instrument both at baseline and at a follow-up visit"
-
-
-def no_patients(arm: str) -> str:
-    return f"no {arm} patients"
 
 
 def not_answered(instrument: str) -> str:
@@ -43,11 +42,6 @@ def not_answered_after_baseline(instrument: str) -> str:
 
 def no_pairs(instrument: str) -> str:
     return f"no patient answered {instrument} both at baseline and at a follow-up visit"
-
-
-def member(name: str, *keys: str) -> str:
-    """Member path of a per-arm (and per-instrument) number: member("pro_change", "MILD") = "pro_change[MILD]"."""
-    return name + "".join(f"[{k}]" for k in keys)
 
 
 def arm_patients(con: duckdb.DuckDBPyConnection, study: Study) -> dict[str, int]:

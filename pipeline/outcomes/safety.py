@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import sql
-from pipeline.estimable import Gap, record_gaps
+from pipeline.estimable import Gap, missing_arm, record_gaps
 from pipeline.outcomes import gaps as g
 from pipeline.outcomes.built import estimate_with_ci, with_rates
 from pipeline.outcomes.intervals import newcombe_interval
@@ -45,10 +45,10 @@ def complication_difference(rates: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 def complication_gaps(rates: pd.DataFrame) -> list[Gap]:
     """An arm without patients has no rate; the difference needs patients in both arms."""
-    empty = [r.arm for r in rates.itertuples() if r.n == 0]
-    out = [Gap(g.member("complications.rates", arm), g.no_patients(arm)) for arm in empty]
-    if empty:
-        reason = g.no_patients(empty[0]) if len(empty) == 1 else g.NEITHER_ARM
+    patients = {r.arm: int(r.n) for r in rates.itertuples()}
+    out = [Gap(g.member("complications.rates", arm), g.no_patients(arm)) for arm, n in patients.items() if n == 0]
+    reason = missing_arm(patients, none=g.NEITHER_ARM)
+    if reason is not None:
         out.append(Gap("complications.difference.unadjusted", reason))
     return out
 
@@ -59,6 +59,17 @@ def discharge_gaps(frame: pd.DataFrame) -> list[Gap]:
             for r in frame.itertuples() if r.n == 0]
 
 
+def _store(con: duckdb.DuckDBPyConnection, asset: str, frames: dict[str, pd.DataFrame], study: Study,
+           gaps: list[Gap]) -> dict[str, int]:
+    """Write an asset's tables with its study parameters and gaps in one transaction, so no reader sees a
+    table without the parameters and gaps it was built with; rows written per table."""
+    with transaction(con):
+        rows = {name: write_table(con, name, frame) for name, frame in frames.items()}
+        record_parameters(con, asset, study)
+        record_gaps(con, asset, gaps)
+    return rows
+
+
 def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """outcomes.complication_rates (one row per arm) and outcomes.complication_difference (one row)."""
     counts = query(con, "outcomes/complication_counts", treatment=study.treatment, comparator=study.comparator,
@@ -67,11 +78,8 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     rates = with_rates(counts, "events")
     difference = complication_difference(rates, study)
     gaps = complication_gaps(rates)
-    with transaction(con):
-        rows = write_table(con, f"outcomes.{COMPLICATIONS}", rates)
-        difference_rows = write_table(con, f"outcomes.{DIFFERENCE}", difference)
-        record_parameters(con, COMPLICATIONS, study)
-        record_gaps(con, COMPLICATIONS, gaps)
+    tables = _store(con, COMPLICATIONS, {f"outcomes.{COMPLICATIONS}": rates, f"outcomes.{DIFFERENCE}": difference},
+                    study, gaps)
     headline: dict[str, float] = {}
     for r in rates.itertuples():
         headline |= estimate_with_ci(f"{r.arm} complication {r.window_days}d", r.rate, r.ci_lower, r.ci_upper)
@@ -79,7 +87,6 @@ def build_complication_rates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     d = difference.iloc[0]
     headline |= estimate_with_ci(f"complication difference {study.treatment} - {study.comparator}",
                                  d["estimate"], d["ci_lower"], d["ci_upper"])
-    tables = {f"outcomes.{COMPLICATIONS}": rows, f"outcomes.{DIFFERENCE}": difference_rows}
     return Built(COMPLICATIONS, tables, headline, gaps=tuple(gaps))
 
 
@@ -88,13 +95,10 @@ def build_discharge_summary(con: duckdb.DuckDBPyConnection, study: Study) -> Bui
     counts = sql.query(con, "outcomes/discharge", treatment=study.treatment, comparator=study.comparator)
     frame = with_rates(counts, "same_day")
     gaps = discharge_gaps(frame)
-    with transaction(con):
-        rows = write_table(con, f"outcomes.{DISCHARGE}", frame)
-        record_parameters(con, DISCHARGE, study)
-        record_gaps(con, DISCHARGE, gaps)
+    tables = _store(con, DISCHARGE, {f"outcomes.{DISCHARGE}": frame}, study, gaps)
     headline: dict[str, float] = {}
     for r in frame.itertuples():
         headline |= estimate_with_ci(f"{r.arm} same-day discharge", r.rate, r.ci_lower, r.ci_upper)
         headline |= {k: v for k, v in ((f"{r.arm} mean LOS", r.mean_los), (f"{r.arm} median LOS", r.median_los))
                      if pd.notna(v)}
-    return Built(DISCHARGE, {f"outcomes.{DISCHARGE}": rows}, headline, gaps=tuple(gaps))
+    return Built(DISCHARGE, tables, headline, gaps=tuple(gaps))

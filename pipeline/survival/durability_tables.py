@@ -169,13 +169,9 @@ def reintervention_comparison(con: duckdb.DuckDBPyConnection, tau: float, level:
 
 def _between_arms_reason(arms: list[Arm], time: np.ndarray, event: np.ndarray, minimum: int) -> str | None:
     """Why the two arms cannot be compared at all, or None when they can."""
-    if not any(a.patients for a in arms):
-        return g.NO_PATIENTS
-    for arm in arms:
-        if not arm.patients:
-            return g.no_patients(arm.code)
-    if min(a.patients for a in arms) < minimum:
-        return g.too_few(minimum)
+    too_small = g.arms_reason({a.code: a.patients for a in arms}, minimum)
+    if too_small is not None:
+        return too_small
     unfollowed = [a.code for a in arms if _no_follow_up(time[a.sel], event[a.sel])]
     if unfollowed:
         return g.NO_FOLLOW_UP if len(unfollowed) == len(arms) else g.no_follow_up(unfollowed[0])

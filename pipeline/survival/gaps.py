@@ -26,9 +26,14 @@ data value or a library message.
 
 from __future__ import annotations
 
-NO_PATIENTS = "no patients in the analysis population"
+# The phrases, member paths and the "enough patients in both arms" rule every stage shares live with `Gap`;
+# re-exported so the durability stage reads all its reasons here.
+from pipeline.estimable import NO_REINTERVENTION as NO_REINTERVENTION
+from pipeline.estimable import arms_reason as arms_reason
+from pipeline.estimable import member as member
+from pipeline.estimable import no_patients as no_patients
+
 NO_FOLLOW_UP = "every patient censored on day 0"
-NO_REINTERVENTION = "no reintervention events"
 NO_SHARED_RISK = "no reintervention event while both arms were at risk"
 COX_NOT_FITTED = "the Cox model could not be fitted"
 PH_NEEDS_EVENTS = "proportional-hazards test needs events in both arms"
@@ -43,14 +48,6 @@ LOGRANK, COX_HR, PH_TEST, RMST_DIFFERENCE = (
 BETWEEN_ARMS = (LOGRANK, COX_HR, PH_TEST, RMST_DIFFERENCE)
 
 
-def no_patients(arm: str) -> str:
-    return f"no {arm} patients"
-
-
-def too_few(threshold: int) -> str:
-    return f"fewer than {threshold} patients in an arm"
-
-
 def no_follow_up(arm: str) -> str:
     return f"every {arm} patient censored on day 0"
 
@@ -61,8 +58,3 @@ def no_events_in(arm: str) -> str:
 
 def no_events_of(code: str) -> str:
     return f"no {code} events"
-
-
-def member(name: str, arm: str) -> str:
-    """Member path of a per-arm number: member("reintervention.km", "MILD") = "reintervention.km[MILD]"."""
-    return f"{name}[{arm}]"
