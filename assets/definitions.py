@@ -6,20 +6,15 @@ import dagster as dg
 
 from assets.automation import landing_sensor, nightly_refresh, nightly_schedule
 from assets.checks import ASSET_CHECKS
-from assets.comparison import COMPARISON_ASSETS
-from assets.durability import DURABILITY_ASSETS
-from assets.ingest import ingest_drops
-from assets.outcomes import OUTCOME_ASSETS
-from assets.reporting import REPORTING_ASSETS
+from assets.graph import REFRESH_ASSETS
 from assets.resources import RefreshPaths, Warehouse
-from assets.staging import STAGING
 from pipeline.settings import Settings
 from pipeline.study import DEFAULT_STUDY_FILE
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, *REPORTING_ASSETS],
+        assets=REFRESH_ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],

@@ -9,12 +9,8 @@ plain words; it never carries the exception's message, which may quote delivered
 import dagster as dg
 
 from assets.checks import ASSET_CHECKS
-from assets.comparison import COMPARISON_ASSETS
-from assets.durability import DURABILITY_ASSETS
-from assets.ingest import ingest_drops
-from assets.outcomes import OUTCOME_ASSETS
-from assets.reporting import REPORTING_ASSETS, refresh_id_of
-from assets.staging import STAGING
+from assets.graph import REFRESH_ASSETS
+from assets.reporting import refresh_id_of
 from pipeline.reporting.provenance import build_provenance
 from pipeline.reporting.render import StageFailure, publish_after_failure
 
@@ -23,7 +19,7 @@ def _stages() -> dict[str, str]:
     """Op name -> stage (the asset group) for every asset and asset check of the refresh."""
     group_of: dict[dg.AssetKey, str] = {}
     out: dict[str, str] = {}
-    for a in [ingest_drops, *STAGING, *OUTCOME_ASSETS, *DURABILITY_ASSETS, *COMPARISON_ASSETS, *REPORTING_ASSETS]:
+    for a in REFRESH_ASSETS:
         group_of |= dict(a.group_names_by_key)
         out[a.op.name] = next(iter(a.group_names_by_key.values()))
     for c in ASSET_CHECKS:
