@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+EPSILON = float(np.finfo(float).eps)
 Z95 = float(norm.ppf(0.975))
 
 
@@ -99,8 +100,11 @@ def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, 
     for _, sw, swy, sww, swwy, swwyy in (treatment, comparator):
         mean = swy / sw
         means.append(mean)
-        # Σ w²(y − ȳ)², expanded; never below 0 by rounding
-        var += max(swwyy - 2 * mean * swwy + mean * mean * sww, 0.0) / sw**2
+        # Σ w²(y − ȳ)², expanded. Where every y is equal it is 0 up to the rounding of the expansion, whose
+        # size depends on the (parallel, so varying) summation order: below that bound it is exactly 0, so a
+        # degenerate variance gives the same "no CI" on every run instead of sometimes a noise-sized SE.
+        spread = swwyy - 2 * mean * swwy + mean * mean * sww
+        var += (spread if spread > 64 * EPSILON * abs(swwyy) else 0.0) / sw**2
     return _difference(means[0], means[1], var, nt, nc, hc)
 
 
