@@ -353,7 +353,7 @@ def bench_size(n: int, seed: int, repeats: int = 1, save=None) -> dict:
         run_root = landing_dir(n, seed) / "run"
         shutil.rmtree(run_root, ignore_errors=True)
         (run_root / "dagster_home").mkdir(parents=True)
-        shutil.copy(REPO_ROOT / "pipeline" / "dagster.yaml", run_root / "dagster_home" / "dagster.yaml")
+        shutil.copy(REPO_ROOT / "assets" / "dagster.yaml", run_root / "dagster_home" / "dagster.yaml")
         link_tree(landing, run_root / "landing")
         current = {"attempt": attempt + 1, "full": run_refresh(run_root, "full")}
         attempts.append(current)
