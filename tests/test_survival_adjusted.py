@@ -112,3 +112,7 @@ def test_weighted_ph_test_matches_r_cox_zph_of_the_weighted_fit():
     zph = cox_zph(time, event, x, fit, w)
     assert zph.global_chisq == pytest.approx(r["chisq"], rel=1e-6)
     assert zph.global_p == pytest.approx(r["p"], abs=1e-8)
+    # R reads the weights as case counts: twice the weights, twice the chi-square (documented in comparison.md).
+    doubled = cox_zph(time, event, x, cox_efron(time, event, x, 2 * w), 2 * w)
+    assert doubled.global_chisq == pytest.approx(r["chisq_double_weights"], rel=1e-6)
+    assert r["chisq_double_weights"] == pytest.approx(2 * r["chisq"], rel=1e-6)

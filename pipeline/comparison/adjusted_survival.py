@@ -27,7 +27,6 @@ import pandas as pd
 
 from pipeline.comparison import reasons
 from pipeline.comparison.cohort import check_inputs, load_cohort
-from pipeline.comparison.estimates import hazard_ratio
 from pipeline.estimable import Gap, member, no_patients
 from pipeline.sql import run
 from pipeline.study import Study
@@ -115,12 +114,15 @@ def adjusted_reintervention(time: np.ndarray, event: np.ndarray, competing: np.n
 
 def ph_test(time: np.ndarray, event: np.ndarray, treated: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """(chi-square, p) of cox.zph for the weighted Cox model of treatment; NaN when the model has no finite
-    fit (no events in an arm, monotone likelihood: the same rule as the adjusted HR)."""
-    if math.isnan(hazard_ratio(time, event.astype(float), treated, w, robust=False).estimate):
+    fit (no events in an arm, monotone likelihood: the rule of the adjusted HR, estimates.hazard_ratio)."""
+    if not ((w * event)[treated].sum() > 0 and (w * event)[~treated].sum() > 0):
         return math.nan, math.nan
     x = treated.astype(float).reshape(-1, 1)
     try:
-        zph = cox_zph(time, event, x, cox_efron(time, event, x, w), w)
+        fit = cox_efron(time, event, x, w)
+        if not (fit.converged and np.all(np.isfinite(fit.coef)) and np.all(np.isfinite(fit.var))):
+            return math.nan, math.nan
+        zph = cox_zph(time, event, x, fit, w)
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
         return math.nan, math.nan
     return float(zph.global_chisq), float(zph.global_p)

@@ -66,6 +66,10 @@ fit_n <- coxph(Surv(time, status == 1) ~ arm, data = gen, weights = weight, robu
                x = TRUE, y = TRUE)
 zph_n <- cox.zph(fit_n, transform = "km", terms = FALSE)
 stopifnot(isTRUE(all.equal(zph_w$table, zph_n$table)))  # robust = TRUE does not change the test
+# The test reads the weights as case counts: doubling every weight doubles the chi-square.
+gen$weight2 <- 2 * gen$weight
+zph_2 <- cox.zph(coxph(Surv(time, status == 1) ~ arm, data = gen, weights = weight2, ties = "efron",
+                       x = TRUE, y = TRUE), transform = "km", terms = FALSE)
 
 # A small edge case written here: ties of both causes, a censoring at day 0, the curve reaching 0 at the last
 # time (everybody left has the event), tau after the last time and tau between times.
@@ -79,5 +83,6 @@ edge_block <- list(data = list(time = arr(edge$time), status = arr(edge$status),
 write_json(list(generated = arms, difference = difference,
                 zph = list(call = "cox.zph(coxph(Surv(time, status == 1) ~ arm, weights = weight, robust = TRUE), transform = 'km')",
                            chisq = unname(zph_w$table[1, "chisq"]), p = unname(zph_w$table[1, "p"]),
+                           chisq_double_weights = unname(zph_2$table[1, "chisq"]),
                            coef = unname(coef(fit_w)), robust_se = unname(sqrt(fit_w$var[1, 1]))),
                 edge = edge_block), "adjusted")
