@@ -38,7 +38,7 @@ def test_a_failed_adjusted_ph_test_puts_the_rmst_difference_first_and_says_why(s
     first_hr = next(i for i, line in enumerate(lines) if "hazard ratio of reintervention" in line)
     assert first_rmst < first_hr
     assert "averages a changing ratio" in lines[first_rmst]
-    assert "45.2 days shorter" in lines[first_rmst + 1] and "95% CI" in lines[first_rmst + 1]
+    assert "45.2 fewer days free of reintervention" in lines[first_rmst + 1] and "95% CI" in lines[first_rmst + 1]
 
 
 @pytest.mark.parametrize("p", [0.05, 0.3, None])
@@ -56,6 +56,6 @@ def test_without_a_published_difference_nothing_leads(study):
     assert not rmst_leads(doc, study) and adjusted_rmst_sentences(doc, study) == []
 
 
-def test_a_positive_difference_reads_longer(study):
+def test_a_positive_difference_reads_more(study):
     doc = copy.deepcopy(results(study, 0.5, difference=(12.0, (2.0, 22.0))))
-    assert "12.0 days longer" in adjusted_rmst_sentences(doc, study)[0]
+    assert "12.0 more days" in adjusted_rmst_sentences(doc, study)[0]

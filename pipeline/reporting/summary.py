@@ -86,10 +86,10 @@ def adjusted_rmst_sentences(results: dict, study: Study) -> list[str]:
     if not d or d.get("estimate") is None:
         return []
     t, c, tau = study.treatment, study.comparator, study.horizon_days
-    more = "longer" if d["estimate"] >= 0 else "shorter"
-    out = [f"Adjusted for confounding, over the first {tau} days {t} patients stayed free of reintervention "
-           f"{fmt(abs(d['estimate']))} days {more} on average than {c} patients (restricted mean survival time "
-           f"difference {fmt(d['estimate'])} days; {_ci_text(d['ci'])})."]
+    more = "more" if d["estimate"] >= 0 else "fewer"
+    out = [f"Adjusted for confounding, over the first {tau} days {t} patients spent on average "
+           f"{fmt(abs(d['estimate']))} {more} days free of reintervention than {c} patients (restricted mean "
+           f"survival time difference {fmt(d['estimate'])} days; {_ci_text(d['ci'])})."]
     if rmst_leads(results, study):
         out.insert(0, "The risk of reintervention in one arm relative to the other changes over time (adjusted "
                       f"proportional-hazards test p = {fmt(r['adjusted_ph_test_p'], 4)}), so a single hazard "
