@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 
 from assets.table_assets import TableAsset, table_asset
-from pipeline.comparison import adjusted_tables
+from pipeline.comparison import adjusted_survival, adjusted_tables
 from pipeline.estimable import record_gaps
 from pipeline.study import Study
 from pipeline.warehouse import Built
@@ -101,6 +101,13 @@ COMPARISON_SPECS = (
           within age < 75 / ≥ 75, sex, baseline ODI < 40 / ≥ 40 and diabetes, the propensity model re-fitted within
           each subgroup (comparison.subgroups).""",
           ("covariate_balance", "pro_changes"), adjusted_tables.build_subgroups),
+    _spec("adjusted_reintervention",
+          """Freedom from reintervention when hazards need not be proportional (SAP 6 v2): RMST to the horizon per
+          arm from the weighted KM curve with the infinitesimal-jackknife SE and its difference (normal 95% CI), the
+          proportional-hazards test of the weighted Cox model (comparison.adjusted_reintervention), and the weighted
+          Aalen–Johansen cumulative incidence (death competing) per reporting day with an IJ 95% CI
+          (comparison.adjusted_cif).""",
+          ("covariate_balance",), adjusted_survival.build_adjusted_reintervention),
 )
 
 COMPARISON_ASSETS = [table_asset(spec) for spec in COMPARISON_SPECS]

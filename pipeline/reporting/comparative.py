@@ -8,7 +8,7 @@ from pipeline.reporting import figures
 from pipeline.reporting.attrition import attrition, attrition_by_site
 from pipeline.reporting.common import environment, fmt, interval, number, pct, read, table_exists
 from pipeline.reporting.methods import methods
-from pipeline.reporting.summary import summary_sentences
+from pipeline.reporting.summary import adjusted_rmst_sentences, rmst_leads, summary_sentences
 from pipeline.reporting.suppression import Suppressor
 from pipeline.sql import query
 from pipeline.study import Study
@@ -203,6 +203,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         "gaps": {g["what"]: g["reason"] for g in results.get("not_estimable", [])},
         "study": study, "arms": arms, "results": results, "prov": results["provenance"],
         "summary": summary_sentences(results, study),
+        "rmst_leads": rmst_leads(results, study), "rmst_lead": adjusted_rmst_sentences(results, study),
         "attrition": attrition(con, study, s, sites), "attrition_sites": sites,
         "table1": table1(con, study, s),
         "differences": differences(con, study, s), "subgroups": subs, "figs": figs,

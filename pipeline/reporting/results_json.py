@@ -24,12 +24,14 @@ TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfacti
              "not_estimable")
 # Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
 PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
-                   "durable_response", "return_to_activity", "complications.rates", "discharge")
+                   "durable_response", "return_to_activity", "complications.rates", "discharge",
+                   "reintervention.adjusted_rmst", "reintervention.adjusted_cif")
 # Members that compare the arms: they need patients in both.
 BETWEEN_ARM_MEMBERS = ("reintervention.logrank_p", "reintervention.cox_hr", "reintervention.ph_test_p",
                        "reintervention.rmst_difference", "reintervention.adjusted_cox_hr", "reintervention.e_value",
                        "complications.difference.unadjusted", "complications.difference.adjusted", "balance",
-                       "adjusted.pro_change_difference")
+                       "adjusted.pro_change_difference", "reintervention.adjusted_rmst_difference",
+                       "reintervention.adjusted_ph_test_p")
 PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_config_sha256",
               "suppression_threshold")
 
@@ -136,6 +138,7 @@ def _reintervention(con, study: Study, s: Suppressor, population: dict[str, int]
         if both_ok and len(diff) else None,
         "adjusted_cox_hr": adjusted,
         "e_value": _e_value(con) if adjusted else None,
+        **_adjusted_survival(con, study, s, population),
     }
 
 
@@ -160,6 +163,45 @@ def _e_value(con) -> dict | None:
     if t.empty or number(t["e_value"].iloc[0]) is None:
         return None
     return {"estimate": number(t["e_value"].iloc[0]), "ci_limit": number(t["e_value_ci_limit"].iloc[0])}
+
+
+def _adjusted_survival(con, study: Study, s: Suppressor, population: dict[str, int]) -> dict[str, Any]:
+    """SAP 6 v2 (comparison.adjusted_reintervention, comparison.adjusted_cif): the weighted RMST per arm (shown
+    when the arm's patients are not small), its difference and the weighted PH test (when both arms' patients
+    and events are not small), the weighted cumulative incidence per day (when the arm's patients and its
+    reinterventions by that day are not small), as the unweighted members."""
+    main = read(con, "comparison.adjusted_reintervention")
+    cif = read(con, "comparison.adjusted_cif")
+    order = {arm: i for i, arm in enumerate(study.arms)}
+
+    def rows(measure: str) -> pd.DataFrame:
+        return main[main["measure"] == measure] if not main.empty else main
+
+    rmst = rows("rmst")
+    if len(rmst):
+        rmst = rmst.sort_values("arm", key=lambda c: c.map(order))
+    diff, ph = rows("rmst_difference"), rows("ph_test")
+    # Between the arms: both arms' patients and the smaller arm's events (the `events` column) not small.
+    diff_ok = bool(len(diff)) and not s.small(diff["events"].iloc[0]) and all(
+        population.get(a) and not s.small(population.get(a)) for a in study.arms)
+    cif_rows = []
+    if not cif.empty:
+        cif = cif.sort_values(by=["arm", "day"], key=lambda c: c.map(order) if c.name == "arm" else c)
+        for r in cif.itertuples():
+            ok = not (s.small(r.events) or s.small(population.get(r.arm)))
+            cif_rows.append({"arm": r.arm, "day": int(r.day),
+                             "cumulative_incidence": number(r.cumulative_incidence) if ok else None,
+                             "ci": interval(r.ci_lower, r.ci_upper) if ok else None})
+    return {
+        "adjusted_rmst": [{"arm": r.arm, "tau": number(r.tau),
+                           "rmst": s.derived(number(r.estimate), r.n, population.get(r.arm)),
+                           "se": s.derived(number(r.se), r.n, population.get(r.arm))} for r in rmst.itertuples()],
+        "adjusted_rmst_difference": {"estimate": number(diff["estimate"].iloc[0]),
+                                     "ci": interval(diff["ci_lower"].iloc[0], diff["ci_upper"].iloc[0])}
+        if diff_ok else None,
+        "adjusted_cif": cif_rows,
+        "adjusted_ph_test_p": number(ph["p_value"].iloc[0]) if len(ph) and diff_ok else None,
+    }
 
 
 def _durable(con, study: Study, s: Suppressor, population: dict[str, int]) -> list[dict]:
@@ -319,7 +361,7 @@ CONTRACT_OBJECTS = {
     "provenance": PROVENANCE,
     "arms": ("treatment", "comparator"),
     "reintervention": ("km", "cif", "logrank_p", "cox_hr", "ph_test_p", "rmst", "rmst_difference", "adjusted_cox_hr",
-                       "e_value"),
+                       "e_value", "adjusted_rmst", "adjusted_rmst_difference", "adjusted_cif", "adjusted_ph_test_p"),
     "complications": ("rates", "difference"),
     "balance": ("weights", "covariates", "max_abs_smd_after", "passed", "equipoise", "ess"),
     "adjusted": ("pro_change_difference",),
@@ -331,6 +373,8 @@ CONTRACT_ROWS = {
     ("reintervention", "km"): ("arm", "day", "survival", "ci", "at_risk"),
     ("reintervention", "cif"): ("arm", "day", "cumulative_incidence"),
     ("reintervention", "rmst"): ("arm", "tau", "rmst", "se"),
+    ("reintervention", "adjusted_rmst"): ("arm", "tau", "rmst", "se"),
+    ("reintervention", "adjusted_cif"): ("arm", "day", "cumulative_incidence", "ci"),
     ("durable_response",): ("arm", "day", "probability"),
     ("return_to_activity",): ("arm", "median_days", "ci", "by_day_14", "by_day_28"),
     ("complications", "rates"): ("arm", "n", "events", "rate", "ci"),
@@ -343,6 +387,7 @@ CONTRACT_ROWS = {
 CONTRACT_NESTED = {
     ("reintervention", "cox_hr"): ("estimate", "ci", "p"),
     ("reintervention", "rmst_difference"): ("estimate", "ci"),
+    ("reintervention", "adjusted_rmst_difference"): ("estimate", "ci"),
     ("reintervention", "adjusted_cox_hr"): ("estimate", "ci"),
     ("reintervention", "e_value"): ("estimate", "ci_limit"),
     ("complications", "difference"): ("unadjusted", "adjusted"),

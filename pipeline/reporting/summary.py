@@ -52,19 +52,49 @@ def summary_sentences(results: dict, study: Study) -> list[str]:
         if k.get("survival") is not None:
             out.append(f"Freedom from reintervention at {study.horizon_days} days: {arm} {pct(k['survival'])} "
                        f"({_ci_text(k['ci'], percent=True)}).")
+    hazard = []
     if r.get("cox_hr"):
-        out.append(f"Unadjusted hazard ratio of reintervention {t} vs {c}: {fmt(r['cox_hr']['estimate'], 2)} "
-                   f"({_ci_text(r['cox_hr']['ci'], 2)}).")
+        hazard.append(f"Unadjusted hazard ratio of reintervention {t} vs {c}: {fmt(r['cox_hr']['estimate'], 2)} "
+                      f"({_ci_text(r['cox_hr']['ci'], 2)}).")
     if r.get("adjusted_cox_hr"):
         e = r.get("e_value") or {}
-        out.append(f"Adjusted hazard ratio: {fmt(r['adjusted_cox_hr']['estimate'], 2)} "
-                   f"({_ci_text(r['adjusted_cox_hr']['ci'], 2)}); E-value {fmt(e.get('estimate'), 2)} "
-                   f"(CI limit {fmt(e.get('ci_limit'), 2)}).")
+        hazard.append(f"Adjusted hazard ratio: {fmt(r['adjusted_cox_hr']['estimate'], 2)} "
+                      f"({_ci_text(r['adjusted_cox_hr']['ci'], 2)}); E-value {fmt(e.get('estimate'), 2)} "
+                      f"(CI limit {fmt(e.get('ci_limit'), 2)}).")
+    rmst = adjusted_rmst_sentences(results, study)
+    out.extend(rmst + hazard if rmst_leads(results, study) else hazard + rmst)
     for row in results["return_to_activity"]:
         if row.get("median_days") is not None:
             out.append(f"{row['arm']}: median {fmt(row['median_days'], 0)} days to return to normal activity "
                        f"({_ci_text(row['ci'], 0)}).")
     out.extend(claim_sentences(results["claims"]))
+    return out
+
+
+def rmst_leads(results: dict, study: Study) -> bool:
+    """SAP 6 v2: when the PH test of the adjusted (weighted) Cox model rejects (p < survival.ph_alpha) and the
+    adjusted RMST difference is published, the reintervention comparison leads with the RMST difference."""
+    r = results["reintervention"]
+    p = r.get("adjusted_ph_test_p")
+    return p is not None and p < study.ph_alpha and bool(r.get("adjusted_rmst_difference"))
+
+
+def adjusted_rmst_sentences(results: dict, study: Study) -> list[str]:
+    """The adjusted RMST difference in plain words; led by why, when proportional hazards fail."""
+    r = results["reintervention"]
+    d = r.get("adjusted_rmst_difference")
+    if not d or d.get("estimate") is None:
+        return []
+    t, c, tau = study.treatment, study.comparator, study.horizon_days
+    more = "more" if d["estimate"] >= 0 else "fewer"
+    out = [f"Adjusted for confounding, over the first {tau} days {t} patients spent on average "
+           f"{fmt(abs(d['estimate']))} {more} days free of reintervention than {c} patients (restricted mean "
+           f"survival time difference {fmt(d['estimate'])} days; {_ci_text(d['ci'])})."]
+    if rmst_leads(results, study):
+        out.insert(0, "The risk of reintervention in one arm relative to the other changes over time (adjusted "
+                      f"proportional-hazards test p = {fmt(r['adjusted_ph_test_p'], 4)}), so a single hazard "
+                      "ratio only averages a changing ratio; the comparison therefore leads with the difference "
+                      "in time free of reintervention.")
     return out
 
 

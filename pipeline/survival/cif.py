@@ -6,6 +6,10 @@ jitter to the times, so two runs on the same data can differ and none equals the
 in one step, the estimator for causes k = 1..K from the event-free state is
     S(t) = Π_{s ≤ t} (1 − d(s) / Y(s)),   F_k(t) = Σ_{s ≤ t} S(s−) d_k(s) / Y(s),
 with d = Σ_k d_k, which is what R's multi-state survfit(Surv(time, factor(status)) ~ 1) computes.
+
+With case weights (the adjusted comparison, SAP 6) the same estimator runs on weighted counts; its variance is
+then the infinitesimal jackknife (weights fixed), as R's weighted multi-state survfit reports it:
+Var F(t) = Σ_k (w_k ∂F(t)/∂w_k)², computed at chosen days from per-time pieces (`ij_variance_at`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from pipeline.survival.risktable import RiskTable, risk_table
+from pipeline.survival.weighted import km_hazard_pieces
 
 
 @dataclass(frozen=True)
@@ -63,15 +68,80 @@ class CumulativeIncidence:
     def confidence_interval(self, cause: int = 1, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise CI of F_cause on the log(−log) scale (stays inside (0, 1)); NaN where F is 0 or 1 or the
         variance is undefined, as for the KM curve."""
+        return incidence_interval(self.incidence[:, cause - 1], self.variance(cause), level)
+
+    def _ij_brackets(self, days: ArrayLike, cause: int) -> tuple[np.ndarray, np.ndarray]:
+        """(brackets, last): brackets[s, m, i] is the influence on F_cause(day i) of a patient at curve time m
+        with status s (0 censored, 1..K its cause), divided by its weight; `last` the curve row of each day.
+        With b_j = S(t_j−), a_j = d_cause,j / Y_j, C and jump of km_hazard_pieces (all-cause), m' = min(m, J):
+            G_{m'} + (C_m − 1{s ≥ 1} jump_m)(F_J − F_{m'}) + 1{s = cause, m ≤ J} b_m / Y_m − H_{m'},
+        G = cumsum(b a C_{j−1}), H = cumsum(b d_cause / Y²), J the last curve time ≤ the day: the derivative of
+        Σ_{j ≤ J} b_j a_j through b (the patient's influence on the all-cause KM before t_j) and through a."""
+        d_all = np.asarray(days, dtype=float)
+        t = self.table
+        y, dk = t.at_risk, t.events[:, cause - 1]
+        before = np.concatenate([[1.0], self.event_free[:-1]])
+        c, jump = km_hazard_pieces(t)
+        c_prev = np.concatenate([[0.0], c[:-1]])
         f = self.incidence[:, cause - 1]
-        z = float(norm.ppf(0.5 + level / 2))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_f = np.log(f)
-            se = np.sqrt(self.variance(cause)) / (f * np.abs(log_f))
-            lower = np.exp(-np.exp(np.log(-log_f) + z * se))
-            upper = np.exp(-np.exp(np.log(-log_f) - z * se))
-        ok = (f > 0) & (f < 1) & np.isfinite(se)
-        return np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
+        g = np.cumsum(before * dk / y * c_prev)
+        h = np.cumsum(before * dk / y**2)
+        last = np.searchsorted(self.time, d_all, side="right") - 1  # −1: the day is before every time
+        rows = np.arange(self.time.size)[:, None]
+        m_ = np.minimum(rows, last[None, :])  # (m, day)
+        seen = last[None, :] >= 0
+        m_safe = np.where(seen, m_, 0)
+        f_after = np.where(seen, f[np.maximum(last, 0)][None, :] - f[m_safe], 0.0)
+        common = np.where(seen, g[m_safe] - h[m_safe], 0.0)
+        out = np.empty((t.events.shape[1] + 1, self.time.size, d_all.size))
+        out[0] = common + c[:, None] * f_after
+        for s in range(1, t.events.shape[1] + 1):
+            own = (before / y)[:, None] * (rows <= last[None, :]) if s == cause else 0.0
+            out[s] = common + (c - jump)[:, None] * f_after + own
+        return out, last
+
+    def ij_variance_at(self, days: ArrayLike, cause: int = 1) -> np.ndarray:
+        """Infinitesimal-jackknife variance of F_cause at each day (weights fixed): Σ_k (w_k ∂F/∂w_k)², from
+        the per-time sums of squared weights (R: colSums((w × influence.pstate)²) of the weighted multi-state
+        survfit). Costs (curve times × days), never patients × times."""
+        brackets, _ = self._ij_brackets(days, cause)
+        t = self.table
+        w2 = np.column_stack([t.w2_censored, t.w2_events]).T  # (status, m)
+        return np.einsum("sm,smi->i", w2, brackets**2)
+
+    def ij_influence(self, time: ArrayLike, status: ArrayLike, weights: ArrayLike | None, days: ArrayLike,
+                     cause: int = 1) -> np.ndarray:
+        """(patients × days) influence on F_cause of the rows the estimate was fitted on, for checks."""
+        brackets, _ = self._ij_brackets(days, cause)
+        tt = np.asarray(time, dtype=float)
+        w = np.ones(tt.size) if weights is None else np.asarray(weights, dtype=float)
+        return w[:, None] * brackets[np.asarray(status).astype(np.int64), np.searchsorted(self.time, tt)]
+
+    def at_with_ci(self, days: ArrayLike, cause: int = 1, level: float = 0.95
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(F, se, lower, upper) of F_cause at each day: the infinitesimal-jackknife SE for a weighted
+        estimate, the delta-method one otherwise; log(−log) CI as `confidence_interval`."""
+        f = self.at(days)[0][:, cause - 1]
+        if self.table.weighted:
+            var = self.ij_variance_at(days, cause)
+        else:
+            last = np.searchsorted(self.time, np.asarray(days, dtype=float), side="right") - 1
+            var = np.where(last >= 0, self.variance(cause)[np.maximum(last, 0)], 0.0)
+        lower, upper = incidence_interval(f, var, level)
+        return f, np.sqrt(var), lower, upper
+
+
+def incidence_interval(f: np.ndarray, var: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise CI of a cumulative incidence on the log(−log) scale of F (stays inside (0, 1)); NaN where F is
+    0 or 1 or the variance is undefined."""
+    z = float(norm.ppf(0.5 + level / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_f = np.log(f)
+        se = np.sqrt(var) / (f * np.abs(log_f))
+        lower = np.exp(-np.exp(np.log(-log_f) + z * se))
+        upper = np.exp(-np.exp(np.log(-log_f) - z * se))
+    ok = (f > 0) & (f < 1) & np.isfinite(se)
+    return np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
 
 
 def aalen_johansen(time: ArrayLike, status: ArrayLike, causes: int = 2,

@@ -49,3 +49,18 @@ def robust_var_log(table: RiskTable, surv: np.ndarray) -> np.ndarray:
         here = table.w2_censored * c**2 + table.w2_events.sum(axis=1) * (c - jump) ** 2
         later = np.append(table.w2_at_risk[1:], 0.0)
         return np.cumsum(here) + later * c**2
+
+
+def km_hazard_pieces(table: RiskTable) -> tuple[np.ndarray, np.ndarray]:
+    """(C, jump) per curve time: the pieces of a patient's influence on log S of the (weighted) KM curve.
+    A patient of weight w at curve time m, event δ, moves log S(t_j) by
+        w [C_{min(m, j)} − δ 1{m ≤ j} jump_m],   C_j = Σ_{i ≤ j} d_i / (Y_i (Y_i − d_i)),   jump_m = 1 / (Y_m − d_m)
+    (d: weighted events of any cause, Y: weighted number at risk). Where Y = d (everybody left has the event,
+    the curve drops to 0) the log is −inf; both pieces are set to 0 there, which is right for everything
+    multiplied by S afterwards (S = 0 from that time on, and that patient's influence on S is 0 there)."""
+    d, y = table.events_any(), table.at_risk
+    room = y - d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where((d > 0) & (room > 0), d / (y * room), 0.0)
+        jump = np.where(room > 0, 1.0 / room, 0.0)
+    return np.cumsum(step), jump

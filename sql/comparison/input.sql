@@ -31,6 +31,7 @@ SELECT (row_number() OVER (ORDER BY p.site_id, p.patient_id) - 1)::BIGINT AS row
        b.baseline_nrs_leg::DOUBLE AS baseline_nrs_leg,
        (c.patient_id IS NOT NULL)::DOUBLE AS complication,
        rt.time::DOUBLE AS reintervention_time, rt.event::DOUBLE AS reintervention_event,
+       rt.competing_event::DOUBLE AS reintervention_competing,  -- death first: the CIF's competing event
        a.time::DOUBLE AS return_to_activity_time, a.event::DOUBLE AS return_to_activity_event
 FROM staging.patients p
 LEFT JOIN baseline b USING (site_id, patient_id)
