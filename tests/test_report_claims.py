@@ -175,7 +175,7 @@ def test_non_inferior_needs_a_margin_and_only_it_takes_one(tmp_path):
 def _faster(ci, shorter, n=100):
     cond = Condition("return_faster", "median_shorter_and_hr_above", threshold=1.0)
     estimate = None if ci is None else (ci[0] * ci[1]) ** 0.5
-    return verdict(cond, Metric("m", estimate, ci, n, detail={"median_shorter": shorter}), 30)
+    return verdict(cond, Metric("m", estimate, ci, n, medians={"median_shorter": shorter}), 30)
 
 
 @pytest.mark.parametrize(("ci", "shorter", "expected"), [
@@ -342,11 +342,11 @@ def test_faster_recovery_claim_publishes_hr_and_medians_or_withholds_them_with_t
     path = CLAIMS_FILE
     shown = {c["id"]: c for c in evaluate(doc, study, _return_extras(False), path)}["faster_recovery"]
     assert shown["verdict"] == SUPPORTED and shown["value"] == 1.6 and shown["ci"] == [1.3, 2.0]
-    detail = shown["conditions"][0]["detail"]
-    assert detail["median_difference"] == -21.0 and detail["median_shorter"] is True
+    medians = shown["conditions"][0]["medians"]
+    assert medians["median_difference"] == -21.0 and medians["median_shorter"] is True
     hidden = {c["id"]: c for c in evaluate(doc, study, _return_extras(True), path)}["faster_recovery"]
     assert hidden["verdict"] == SUPPORTED and hidden["value"] is None and hidden["withheld"] is True
-    assert "detail" not in hidden["conditions"][0]
+    assert "medians" not in hidden["conditions"][0]
     # Nothing stored about the return (no comparison in this refresh): inconclusive, said so.
     none = {c["id"]: c for c in evaluate(doc, study, {}, path)}["faster_recovery"]
     assert none["verdict"] == INCONCLUSIVE and none["reason"] == "not estimable in this refresh"

@@ -42,7 +42,7 @@ class Metric:
     what: tuple[str, ...] = ()  # the results.json member paths behind the metric (for not-estimable reasons)
     # return_faster: weighted KM medians per arm (None: the curve does not reach 0.5), their difference, and
     # whether the treatment median is shorter (None: cannot be told, see _shorter).
-    detail: dict[str, Any] = field(default_factory=dict)
+    medians: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,15 +143,15 @@ def metric_value(results: dict, extras: dict, cond: Condition, study: Study) -> 
         ns = [_n((results["population"].get(a) or {}).get("patients")) for a in study.arms]
         n = min(ns) if all(x is not None for x in ns) else None
         hr = extras.get("return_adjusted_hr") or {}
-        medians = extras.get("return_weighted_median") or {}
-        t, c = medians.get(study.treatment), medians.get(study.comparator)
-        detail = {"median_treatment": t, "median_comparator": c,
-                  "median_difference": None if t is None or c is None else number(t - c),
-                  "median_shorter": _shorter(extras, study)} if "return_weighted_median" in extras else {}
+        per_arm = extras.get("return_weighted_median") or {}
+        t, c = per_arm.get(study.treatment), per_arm.get(study.comparator)
+        medians = {"median_treatment": t, "median_comparator": c,
+                   "median_difference": None if t is None or c is None else number(t - c),
+                   "median_shorter": _shorter(extras, study)} if "return_weighted_median" in extras else {}
         return Metric(f"adjusted HR of returning to activity, {study.treatment} vs {study.comparator} "
                       "(weighted Cox, robust CI; > 1: sooner), with the weighted KM medians",
                       hr.get("estimate"), hr.get("ci"), n,
-                      what=(RETURN_HR_MEMBER, *(f"return_to_activity[{a}]" for a in study.arms)), detail=detail)
+                      what=(RETURN_HR_MEMBER, *(f"return_to_activity[{a}]" for a in study.arms)), medians=medians)
     if m == "complication_difference":
         d = ((results["complications"].get("difference") or {}).get(p.get("adjustment", "adjusted"))) or {}
         ns = [_n(r.get("n")) for r in results["complications"]["rates"]]
@@ -184,7 +184,7 @@ def verdict(cond: Condition, metric: Metric, minimum_n: int) -> str:
         if hi < t:
             return NOT_SUPPORTED  # the treated return more slowly
         if lo > t:
-            shorter = metric.detail.get("median_shorter")
+            shorter = metric.medians.get("median_shorter")
             return INCONCLUSIVE if shorter is None else (SUPPORTED if shorter else NOT_SUPPORTED)
         return INCONCLUSIVE
     if cond.rule == "ci_contains_or_above":
@@ -306,8 +306,8 @@ def evaluate(results: dict, study: Study, extras: dict | None = None, path: Path
             part = {"metric": m.label, "value": shown.value, "ci": shown.ci if shown.value is not None else None,
                     "withheld": withheld, "n_ok": m.n is not None and m.n >= minimum_n, "rule": rule_text(cond),
                     "verdict": v, "reason": reason, "note": m.note, "proportion": cond.metric in PROPORTION_METRICS}
-            if shown.detail:
-                part["detail"] = shown.detail
+            if shown.medians:
+                part["medians"] = shown.medians
             parts.append(part)
         first = parts[0]
         verdict_ = combine([p["verdict"] for p in parts])

@@ -77,10 +77,10 @@ def _evidence(cond: dict) -> str:
     percent = bool(cond.get("proportion"))
     value = pct(cond["value"]) if percent else fmt(cond["value"], 2)
     parts = [_ci_text(cond["ci"], 2 if not percent else 1, percent=percent)] if cond.get("ci") else []
-    detail = cond.get("detail") or {}
-    if "median_treatment" in detail:
-        parts.append(f"weighted KM medians {fmt(detail['median_treatment'], 1)} vs "
-                     f"{fmt(detail['median_comparator'], 1)} days")
+    medians = cond.get("medians") or {}
+    if "median_treatment" in medians:
+        parts.append(f"weighted KM medians {fmt(medians['median_treatment'], 1)} vs "
+                     f"{fmt(medians['median_comparator'], 1)} days")
     return f"{cond['metric']} {value}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
