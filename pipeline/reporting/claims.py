@@ -26,7 +26,7 @@ RULES = ("ci_contains_or_above", "ci_lower_at_least", "ci_lower_above", "ci_uppe
          "non_inferior", "median_shorter_and_hr_above", "report")
 METRICS = ("satisfaction_rate", "responder_rate", "mean_change", "reintervention_free", "reintervention_cif",
            "same_day_discharge", "returned_by_day", "return_faster", "complication_difference")
-# Disclosure control switched off (no count 1..0 is small): the document the verdicts are decided on.
+# Disclosure control switched off (threshold 1: no count is small): for the document verdicts are decided on.
 UNSUPPRESSED = Suppressor(1)
 # The return-to-activity HR's gap (pipeline/comparison/adjusted_tables.RETURN_HR_MEMBER).
 RETURN_HR_MEMBER = "return_to_activity.adjusted_hr"
