@@ -82,7 +82,8 @@ COMPARISON_SPECS = (
     _spec("adjusted_estimates",
           """Every between-arm estimate adjusted (weighted) beside its unadjusted twin: mean change difference per
           instrument and visit, responder, satisfaction (primary visit) and 90-day complication risk differences,
-          reintervention Cox HR (Lin–Wei robust SE). CIs: robust sandwich, or the seeded bootstrap that re-fits the
+          reintervention Cox HR (Lin–Wei robust SE), Cox HR of returning to activity (robust SE; the "faster
+          recovery" claim). CIs: robust sandwich, or the seeded bootstrap that re-fits the
           propensity model (study comparison.ci). Each adjusted row carries balance_achieved.""",
           ("covariate_balance", "pro_changes", "pro_visits"), adjusted_tables.build_adjusted_estimates,
           lambda con, study: {"ci": study.comparison_ci}),

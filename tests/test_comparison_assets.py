@@ -83,9 +83,11 @@ def test_adjusted_rows_carry_the_gate_and_have_unadjusted_twins(run, warehouse):
     (adj, n_adj, n_ok), (unadj, n_unadj, _) = rows
     assert (adj, unadj) == ("adjusted", "unadjusted") and n_adj == n_unadj == n_ok
     outcomes = {r[0] for r in query(warehouse, "SELECT DISTINCT outcome FROM comparison.adjusted_estimates")}
-    assert outcomes == {"pro_change", "responder", "satisfaction", "complication", "reintervention"}
+    assert outcomes == {"pro_change", "responder", "satisfaction", "complication", "reintervention",
+                        "return_to_activity"}
     meta = metadata(run, "adjusted_estimates")
     assert "adjusted reintervention hazard_ratio" in meta
+    assert "adjusted return_to_activity hazard_ratio lower 95%" in meta
 
 
 def test_e_value_and_subgroups(run, warehouse):
@@ -185,7 +187,10 @@ def test_bootstrap_path_refits_and_is_seeded(warehouse, tmp_path):
         adjusted_tables.build_adjusted_estimates(con, study)
         again = con.table("comparison.adjusted_estimates").df()
     adjusted = first[first["adjustment"] == "adjusted"]
-    assert set(adjusted["ci_method"]) == {"bootstrap_percentile"}
+    # The return-to-activity HR keeps its robust CI: SAP 7 states the "faster recovery" rule on it.
+    returning = adjusted["outcome"] == "return_to_activity"
+    assert set(adjusted.loc[~returning, "ci_method"]) == {"bootstrap_percentile"}
+    assert set(adjusted.loc[returning, "ci_method"]) == {"robust_lin_wei"}
     assert np.isfinite(adjusted["ci_lower"]).mean() > 0.5
     pd.testing.assert_frame_equal(first, again)
 

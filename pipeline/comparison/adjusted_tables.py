@@ -84,6 +84,9 @@ TYPES: dict[str, dict[str, str]] = {
 # results.json members (results-contract.md) each step answers for.
 ADJUSTED_MEMBERS = ("adjusted.pro_change_difference", "complications.difference.adjusted",
                     "reintervention.adjusted_cox_hr")
+# The adjusted HR of returning to activity: no contract member of its own, it is the "faster recovery" claim's
+# number (pipeline/reporting/claims.py reads its gap under this name).
+RETURN_HR_MEMBER = "return_to_activity.adjusted_hr"
 
 
 def typed(table: str, frame: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
@@ -225,7 +228,23 @@ def _estimate_gaps(frame: pd.DataFrame, patients: pd.DataFrame) -> tuple[Gap, ..
         else:
             reason = reasons.NO_HAZARD_RATIO
         gaps.append(Gap("reintervention.adjusted_cox_hr", reason))
+    if "return_to_activity_time" in patients.columns and not finite("return_to_activity"):
+        gaps.append(Gap(RETURN_HR_MEMBER, _return_hr_reason(patients)))
     return tuple(gaps)
+
+
+def _return_hr_reason(patients: pd.DataFrame) -> str:
+    time = patients["return_to_activity_time"].to_numpy(dtype=float)
+    event = patients["return_to_activity_event"].to_numpy(dtype=float)
+    known = ~np.isnan(time) & ~np.isnan(event)
+    treated = patients["treated"].to_numpy(dtype=bool)
+    if not known.any():
+        return reasons.NO_RETURN_DATA
+    if event[known].sum() == 0:
+        return reasons.NO_RETURN
+    if event[known & treated].sum() == 0 or event[known & ~treated].sum() == 0:
+        return reasons.NO_RETURN_ARM
+    return reasons.NO_RETURN_HR
 
 
 def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
@@ -244,7 +263,7 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
             frame = typed("adjusted_estimates", rows[rows["adjustment"] == "unadjusted"].reset_index(drop=True))
         rows_written = write_table(con, "comparison.adjusted_estimates", frame)
         return Built("adjusted_estimates", {"comparison.adjusted_estimates": rows_written},
-                     gaps=tuple(Gap(m, reason) for m in ADJUSTED_MEMBERS))
+                     gaps=tuple(Gap(m, reason) for m in (*ADJUSTED_MEMBERS, RETURN_HR_MEMBER)))
     wt = _weighting(patients, study)
     bootstrap, sums = None, None
     if study.comparison_ci == "bootstrap":
@@ -264,8 +283,8 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     rows = write_table(con, "comparison.adjusted_estimates", frame)
     numbers: dict[str, float] = {"balance_achieved": float(wt.balance.passed)}
     for r in frame.itertuples():
-        if r.outcome == "reintervention" or (r.instrument in ("ODI",) and r.visit == study.primary_visit
-                                             and r.outcome == "pro_change"):
+        if r.outcome in ("reintervention", "return_to_activity") or (
+                r.instrument in ("ODI",) and r.visit == study.primary_visit and r.outcome == "pro_change"):
             label = f"{r.adjustment} {r.outcome} {r.measure}".strip()
             numbers |= {label: r.estimate, f"{label} lower 95%": r.ci_lower, f"{label} upper 95%": r.ci_upper}
     return Built("adjusted_estimates", {"comparison.adjusted_estimates": rows}, numbers,

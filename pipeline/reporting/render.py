@@ -37,7 +37,9 @@ def to_json(doc: dict) -> str:
 def build_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict,
                   claims_file: Path = claims_mod.CLAIMS_FILE) -> dict:
     doc = assemble_results(con, study, provenance)
-    doc["claims"] = claims_mod.evaluate(doc, study, claims_mod.return_extras(con, study), claims_file)
+    # SAP 7: verdicts on the unsuppressed numbers (that document stays in memory), values as published.
+    raw = assemble_results(con, study, provenance, suppressor=claims_mod.UNSUPPRESSED)
+    doc["claims"] = claims_mod.evaluate(doc, study, claims_mod.return_extras(con, study), claims_file, raw=raw)
     return doc
 
 

@@ -312,9 +312,11 @@ def _adjusted_section(con, s: Suppressor) -> dict | None:
 
 
 def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, object],
-                     claims: list[dict] | None = None) -> dict[str, Any]:
-    """The results.json document. `claims` come from pipeline.reporting.claims (evaluated on this document)."""
-    s = Suppressor(study.suppression_threshold)
+                     claims: list[dict] | None = None, suppressor: Suppressor | None = None) -> dict[str, Any]:
+    """The results.json document. `claims` come from pipeline.reporting.claims (evaluated on this document).
+    `suppressor` replaces the study's disclosure control: the claims decide their verdicts on the document
+    built with none (SAP 7); that document is never published."""
+    s = suppressor or Suppressor(study.suppression_threshold)
     population = population_counts(con, study)
     compl = _complications(con, s)
     doc: dict[str, Any] = {

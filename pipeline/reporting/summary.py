@@ -100,13 +100,17 @@ def adjusted_rmst_sentences(results: dict, study: Study) -> list[str]:
 
 def _evidence(cond: dict) -> str:
     """'<metric> <value> (<CI>)' of one claim condition, or why the number is missing."""
+    if cond.get("withheld"):
+        return f"{cond['metric']} is withheld by disclosure control (the verdict was decided on it)"
     if cond.get("value") is None:
-        return f"{cond['metric']} is withheld or not available"
+        return f"{cond['metric']} is not available"
     percent = bool(cond.get("proportion"))
-    value = pct(cond["value"]) if percent else fmt(cond["value"])
-    parts = [_ci_text(cond["ci"], percent=percent)] if cond.get("ci") else []
-    if cond.get("p") is not None:
-        parts.append("log-rank p < 0.0001" if cond["p"] < 1e-4 else f"log-rank p = {fmt(cond['p'], 4)}")
+    value = pct(cond["value"]) if percent else fmt(cond["value"], 2)
+    parts = [_ci_text(cond["ci"], 2 if not percent else 1, percent=percent)] if cond.get("ci") else []
+    medians = cond.get("medians") or {}
+    if "median_treatment" in medians:
+        parts.append(f"weighted KM medians {fmt(medians['median_treatment'], 1)} vs "
+                     f"{fmt(medians['median_comparator'], 1)} days")
     return f"{cond['metric']} {value}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
@@ -115,7 +119,7 @@ def _why_open(cond: dict) -> str:
         return cond["note"]
     if not cond.get("n_ok", True):
         return "fewer patients than the scorecard's minimum stand behind it"
-    return "its 95% CI straddles the threshold"
+    return cond.get("reason") or "its 95% CI straddles the threshold"
 
 
 def claim_sentences(claims: list[dict]) -> list[str]:
@@ -133,8 +137,9 @@ def claim_sentences(claims: list[dict]) -> list[str]:
         elif c["verdict"] == "inconclusive":
             open_ = [x for x in conds if x["verdict"] == "inconclusive"]
             out.append(f"The data can neither confirm nor refute {name}: " + "; ".join(
-                f"{x['metric']}: {x.get('reason') or 'withheld or not available'} (rule: {x['rule']})"
-                if x.get("value") is None else f"{_evidence(x)}, and {_why_open(x)} (rule: {x['rule']})"
+                f"{x['metric']}: {x.get('reason') or 'not available'} (rule: {x['rule']})"
+                if x.get("value") is None and not x.get("withheld")
+                else f"{_evidence(x)}, and {_why_open(x)} (rule: {x['rule']})"
                 for x in open_) + ".")
         else:
             out.append(f"{name} is reported without a verdict: " + "; ".join(_evidence(x) for x in conds) + ".")

@@ -137,3 +137,9 @@ def _first_below_half(curve: np.ndarray, time: np.ndarray) -> float:
     if abs(y[0] - 0.5) < _TOL and np.any(y < y[0]):
         return float((x[0] + x[np.argmax(y < y[0])]) / 2)
     return float(x[0])
+
+
+def curve_median(time: ArrayLike, surv: ArrayLike) -> float:
+    """Median of a stored curve (one row per time, increasing): the rule of `KaplanMeier.median` (R's), so a
+    curve read back from a table gives the same median as the fitted curve; NaN when it never reaches 0.5."""
+    return _first_below_half(np.asarray(surv, dtype=float), np.asarray(time, dtype=float))
