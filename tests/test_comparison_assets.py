@@ -24,7 +24,8 @@ from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
 TABLES = ("cohort", "propensity", "propensity_inputs", "propensity_model", "balance", "balance_summary",
-          "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups")
+          "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups", "site_estimates",
+          "site_heterogeneity")
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,12 @@ cases <- list(
        "large heterogeneity: I^2 near 100%"),
   case("sites_like", c(-3.2, -1.1, -5.0, 0.4, -2.2), c(2.1, 1.5, 3.0, 1.8, 2.5),
        "five site ODI change differences of plausible size"),
+  # The five site estimates (ODI change difference at M12) and their squared HC1 SEs that the pipeline
+  # computes on the committed sample (sample_data/landing), as stored in comparison.site_estimates.
+  case("committed_sample",
+       c(3.763643830487002, 0.42599621748968985, -1.5604970876848014, 5.648559778491096, 4.882084965580177),
+       c(2.838628709058399, 3.7481862056147968, 4.989289424742949, 5.944619217145165, 7.977342756519527),
+       "the committed sample's five site estimates (pipeline output, pooled here by metafor)"),
   case("identical", c(1.0, 1.0, 1.0), c(0.5, 0.2, 0.3), "identical estimates: s^2 = 0, CI of zero width")
 )
 
