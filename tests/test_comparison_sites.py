@@ -66,8 +66,9 @@ def _by_hand(cohort: pd.DataFrame, changes: pd.DataFrame) -> tuple[float, float]
 def test_site_estimates_equal_statsmodels_refitted_within_the_site(built):
     sites = _frame(built, "SELECT * FROM comparison.site_estimates ORDER BY site")
     cohort = _frame(built, "SELECT * FROM comparison.cohort")
-    changes = _frame(built, "SELECT c.site_id, c.patient_id, c.change FROM outcomes.pro_changes c JOIN "
-                            "comparison.cohort USING (site_id, patient_id) WHERE c.instrument = 'ODI' AND c.visit = 'M12'")
+    changes = _frame(built, "SELECT c.site_id, c.patient_id, c.change FROM outcomes.pro_changes c "
+                            "JOIN comparison.cohort USING (site_id, patient_id) "
+                            "WHERE c.instrument = 'ODI' AND c.visit = 'M12'")
     assert set(sites["site"]) == set(cohort["site_id"])
     pooled = sites[sites["status"] == POOLED]
     assert len(pooled) >= 2  # the fixture must exercise the pooling
