@@ -26,13 +26,32 @@ from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F4
 
 
 @pytest.fixture(scope="module")
-def built(comparison_warehouse: Path, tmp_path_factory) -> Path:  # noqa: F811
+def materialized(comparison_warehouse: Path, tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:  # noqa: F811
     copy = tmp_path_factory.mktemp("sites") / "sites.duckdb"
     copy.write_bytes(comparison_warehouse.read_bytes())
     result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=dagster_resources(copy),
                             selection=dg.AssetSelection.groups("comparison"))
     assert result.success
-    return copy
+    return copy, result
+
+
+@pytest.fixture(scope="module")
+def built(materialized) -> Path:
+    return materialized[0]
+
+
+def test_the_asset_publishes_its_column_schema_site_table_and_headline(materialized):
+    database, result = materialized
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("site_heterogeneity")[0].metadata.items()}
+    columns = {c.name: c.type for c in meta["dagster/column_schema"].columns}
+    assert (columns["site"], columns["estimate"], columns["status"]) == ("VARCHAR", "DOUBLE", "VARCHAR")
+    records = meta["site_table"].records
+    pooled = query(database, "SELECT site, estimate FROM comparison.site_estimates WHERE status = 'pooled' "
+                             "ORDER BY site")
+    assert [(r.data["site"], r.data["estimate"]) for r in records] == [(s, round(e, 4)) for s, e in pooled]
+    assert "n_treatment" not in {c.name for c in meta["site_table"].schema.columns}
+    row = query(database, "SELECT estimate, tau2 FROM comparison.site_heterogeneity")[0]
+    assert meta["pooled estimate"] == pytest.approx(row[0]) and meta["tau2"] == pytest.approx(row[1])
 
 
 def _frame(database: Path, sql: str) -> pd.DataFrame:
