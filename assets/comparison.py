@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 
 from assets.table_assets import TableAsset, table_asset
-from pipeline.comparison import adjusted_survival, adjusted_tables
+from pipeline.comparison import adjusted_survival, adjusted_tables, site_tables
 from pipeline.estimable import record_gaps
 from pipeline.study import Study
 from pipeline.warehouse import Built
@@ -56,6 +56,21 @@ def _balance_table(con: duckdb.DuckDBPyConnection, study: Study) -> Mapping[str,
                                "mean_comparator_after": round(float(r.mean_comparator_after), 4)})
                for r in con.table("comparison.balance").df().itertuples()]
     return {"balance_table": dg.MetadataValue.table(records, _BALANCE_SCHEMA), "weights": study.comparison_weights}
+
+
+_SITE_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("site", "string"), dg.TableColumn("estimate", "float"), dg.TableColumn("ci_lower", "float"),
+    dg.TableColumn("ci_upper", "float"),
+])
+
+
+def _site_table(con: duckdb.DuckDBPyConnection, study: Study) -> Mapping[str, object]:
+    """The pooled sites' estimates for the UI: site labels and differences, no patient counts (a site left out
+    may hold fewer patients than the suppression threshold)."""
+    records = [dg.TableRecord({"site": str(r.site), "estimate": round(float(r.estimate), 4),
+                               "ci_lower": round(float(r.ci_lower), 4), "ci_upper": round(float(r.ci_upper), 4)})
+               for r in site_tables.pooled_sites(con).itertuples()]
+    return {"site_table": dg.MetadataValue.table(records, _SITE_SCHEMA)}
 
 
 def _spec(name: str, description: str, deps: tuple[str, ...],
@@ -109,6 +124,13 @@ COMPARISON_SPECS = (
           Aalen–Johansen cumulative incidence (death competing) per reporting day with an IJ 95% CI
           (comparison.adjusted_cif).""",
           ("covariate_balance",), adjusted_survival.build_adjusted_reintervention),
+    _spec("site_heterogeneity",
+          """Adjusted ODI change difference at the primary visit per site (sites with at least the suppression
+          threshold of complete pairs in each arm; propensity model re-fitted within the site, no site terms),
+          pooled by REML random effects with the Hartung–Knapp–Sidik–Jonkman CI, τ², I² and the 95% prediction
+          interval, as metafor::rma(method = "REML", test = "knha") (comparison.site_estimates,
+          comparison.site_heterogeneity).""",
+          ("covariate_balance", "pro_changes"), site_tables.build_site_heterogeneity, _site_table),
 )
 
 COMPARISON_ASSETS = [table_asset(spec) for spec in COMPARISON_SPECS]

@@ -151,7 +151,7 @@ WRITABLE_TABLES: dict[str, frozenset[str]] = {
                              "durable_response_curve", "return_to_activity_km", "return_to_activity_km_curve"}),
     "comparison": frozenset({"propensity_inputs", "propensity_model", "balance", "balance_summary",
                              "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups",
-                             "adjusted_reintervention", "adjusted_cif"}),
+                             "adjusted_reintervention", "adjusted_cif", "site_estimates", "site_heterogeneity"}),
 }
 # Column types a writer may ask for (DuckDB names), and the shape of a column name: both end up in SQL text.
 COLUMN_TYPES = frozenset({"VARCHAR", "DOUBLE", "INTEGER", "BIGINT", "BOOLEAN"})

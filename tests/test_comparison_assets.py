@@ -25,7 +25,7 @@ from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F4
 
 TABLES = ("cohort", "propensity", "propensity_inputs", "propensity_model", "balance", "balance_summary",
           "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups", "adjusted_reintervention",
-          "adjusted_cif")
+          "adjusted_cif", "site_estimates", "site_heterogeneity")
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def fitted_by_statsmodels(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 ADJUSTED = ("adjusted.pro_change_difference", "complications.difference.adjusted", "reintervention.adjusted_cox_hr")
-NOT_ESTIMABLE = ("balance", *ADJUSTED, "reintervention.e_value", "subgroups")
+NOT_ESTIMABLE = ("balance", *ADJUSTED, "reintervention.e_value", "subgroups", "site_heterogeneity")
 
 
 def test_empty_population_materializes_every_table_and_holds_the_checks(comparison_warehouse, tmp_path):  # noqa: F811

@@ -48,6 +48,7 @@ from pipeline.comparison.estimates import ESTIMATE_COLUMNS, estimates_table, poi
 from pipeline.comparison.evalue import COMMON_OUTCOME, evalue_hr
 from pipeline.comparison.model import Weighting, refit_weights, weigh, weighed
 from pipeline.comparison.propensity import build_design
+from pipeline.comparison.sites import COLUMNS as SITE_COLUMNS
 from pipeline.comparison.subgroups import COLUMNS as SUBGROUP_COLUMNS
 from pipeline.comparison.subgroups import subgroup_estimates
 from pipeline.estimable import Gap, NotEstimable, read_gaps
@@ -80,6 +81,12 @@ TYPES: dict[str, dict[str, str]] = {
                 "e_value_ci_limit": _F, "balance_achieved": _B},
     "subgroups": dict(zip(SUBGROUP_COLUMNS, (_S, _S, _S, _S, _F, _F, _F, _I, _I, _F, _F, _F, _B, _S, _S),
                           strict=True)),
+    # Site heterogeneity (site_tables.py, sites.py).
+    "site_estimates": dict(zip(SITE_COLUMNS, (_S, _S, _I, _I, _F, _F, _F, _F, _F, _B, _S, _S), strict=True)),
+    "site_heterogeneity": {"instrument": _S, "visit": _S, "method": _S, "sites_pooled": _I, "sites_under_threshold": _I,
+                           "sites_not_estimable": _I, "estimate": _F, "se": _F, "ci_lower": _F, "ci_upper": _F,
+                           "tau2": _F, "i2": _F, "typical_variance": _F, "pi_lower": _F, "pi_upper": _F, "df": _I,
+                           "not_estimable": _S},
 }
 # results.json members (results-contract.md) each step answers for.
 ADJUSTED_MEMBERS = ("adjusted.pro_change_difference", "complications.difference.adjusted",

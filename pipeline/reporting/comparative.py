@@ -8,6 +8,7 @@ from pipeline.reporting import figures
 from pipeline.reporting.attrition import attrition, attrition_by_site
 from pipeline.reporting.common import environment, fmt, interval, number, pct, read, table_exists
 from pipeline.reporting.methods import methods
+from pipeline.reporting.site_heterogeneity import plain_words
 from pipeline.reporting.summary import adjusted_rmst_sentences, rmst_leads, summary_sentences
 from pipeline.reporting.suppression import Suppressor
 from pipeline.sql import query
@@ -198,6 +199,9 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
     subs = subgroup_rows(con, s)
     sites = attrition_by_site(con, study, s)
     figs["forest"] = fs.html(figures.forest(subs), "fig-forest", height=480) if subs else None
+    het = results.get("site_heterogeneity")
+    figs["site_forest"] = fs.html(figures.site_forest(het), "fig-site-forest", height=200 + 40 * len(het["sites"])) \
+        if het and het["sites"] else None
     context = {
         "comparison_empty": comparison_empty_reason(results, study),
         "gaps": {g["what"]: g["reason"] for g in results.get("not_estimable", [])},
@@ -207,6 +211,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         "attrition": attrition(con, study, s, sites), "attrition_sites": sites,
         "table1": table1(con, study, s),
         "differences": differences(con, study, s), "subgroups": subs, "figs": figs,
+        "site_heterogeneity": het, "site_words": plain_words(het, study.suppression_threshold),
         "methods": methods(study), "limitations": limitations(results, study, completeness),
         "completeness": completeness, "not_available": NOT_AVAILABLE, "primary_visit": study.primary_visit,
         "plotlyjs": fs.script,

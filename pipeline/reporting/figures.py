@@ -221,3 +221,39 @@ def completeness_by_cut(rows: list[dict], arms: tuple[str, str], visits: list[st
     fig.update_xaxes(title_text="after drop number", tickmode="array", tickvals=cuts)
     fig.update_layout(title="Follow-up completeness per visit after each drop (data cut)")
     return fig
+
+
+def site_forest(member: dict) -> go.Figure:
+    """Site heterogeneity (SAP 6): each pooled site's adjusted ODI change difference with its 95% CI, the pooled
+    random-effects estimate as a diamond (its width the HKSJ CI) and the 95% prediction interval below it."""
+    sites = member["sites"]
+    fig = go.Figure()
+    y = list(range(len(sites)))
+    data = [{"value": r["estimate"], "ci": r["ci"]} for r in sites]
+    plus, minus = _err(data)
+    fig.add_trace(go.Scatter(x=[r["estimate"] for r in sites], y=y, mode="markers", name="site (95% CI)",
+                             marker={"color": COLORS[0], "size": 9, "symbol": "square"},
+                             error_x={"type": "data", "array": plus, "arrayminus": minus}))
+    ticks, labels = list(y), [str(r["site"]) for r in sites]
+    if member.get("estimate") is not None and member.get("ci"):
+        lo, hi = member["ci"]
+        est, at = member["estimate"], len(sites) + 0.5
+        fig.add_trace(go.Scatter(x=[lo, est, hi, est, lo], y=[at, at - 0.3, at, at + 0.3, at], fill="toself",
+                                 mode="lines", line={"color": COLORS[1]}, fillcolor=COLORS[1],
+                                 name="pooled (random effects, 95% CI)", hoverinfo="x"))
+        ticks.append(at)
+        labels.append("pooled")
+        if member.get("prediction_interval"):
+            pl, pu = member["prediction_interval"]
+            at_pi = at + 1
+            fig.add_trace(go.Scatter(x=[pl, pu], y=[at_pi, at_pi], mode="lines+markers", name="95% prediction interval",
+                                     line={"color": COLORS[1], "dash": "dot"},
+                                     marker={"symbol": "line-ns-open", "size": 12, "color": COLORS[1]}))
+            ticks.append(at_pi)
+            labels.append("prediction interval")
+    fig.add_vline(x=0, line_dash="dash", line_color="#777")
+    fig.update_yaxes(tickvals=ticks, ticktext=labels, autorange="reversed")
+    fig.update_xaxes(title_text=f"adjusted {member['instrument']} change difference at {member['visit']} "
+                                "(treatment − comparator)")
+    fig.update_layout(title="Site heterogeneity: adjusted difference per site and pooled")
+    return fig

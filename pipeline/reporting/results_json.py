@@ -15,13 +15,14 @@ import pandas as pd
 
 from pipeline.estimable import read_gaps
 from pipeline.reporting.common import clean, count, interval, number, read, table_exists
+from pipeline.reporting.site_heterogeneity import site_heterogeneity, validate_member
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
-             "not_estimable")
+             "not_estimable", "site_heterogeneity")
 # Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
 PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
                    "durable_response", "return_to_activity", "complications.rates", "discharge",
@@ -31,7 +32,7 @@ BETWEEN_ARM_MEMBERS = ("reintervention.logrank_p", "reintervention.cox_hr", "rei
                        "reintervention.rmst_difference", "reintervention.adjusted_cox_hr", "reintervention.e_value",
                        "complications.difference.unadjusted", "complications.difference.adjusted", "balance",
                        "adjusted.pro_change_difference", "reintervention.adjusted_rmst_difference",
-                       "reintervention.adjusted_ph_test_p")
+                       "reintervention.adjusted_ph_test_p", "site_heterogeneity")
 PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_config_sha256",
               "suppression_threshold")
 
@@ -334,6 +335,7 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "balance": _balance(con, study, s),
         "adjusted": _adjusted_section(con, s),
         "claims": claims or [],
+        "site_heterogeneity": site_heterogeneity(con, study, s),
     }
     doc["not_estimable"] = not_estimable(con, study, population)
     return doc
@@ -432,4 +434,5 @@ def validate(doc: dict) -> list[str]:
         obj = at(path)
         if obj is not None:
             problems += [f"{'.'.join(path)}.{m} missing" for m in members if m not in obj]
+    problems += [p for p in validate_member(doc) if not p.startswith("missing member")]
     return problems
