@@ -3,14 +3,13 @@ section: the per-site adjusted ODI change differences at the primary visit and t
 read from comparison.site_estimates and comparison.site_heterogeneity.
 
 {instrument, visit, estimate, ci, tau2, i2, prediction_interval, sites: [{site, estimate, ci}]} as the
-contract names them, plus (additive) `sites_under_threshold` and `sites_not_estimable`, the number of sites
-left out, and `left_out: [{site, reason}]`. i2 is a proportion (0 to 1) like every rate of the file. A site is
-in `sites` only when both its arms hold at least the suppression threshold of complete pairs, so its estimate
+contract names them, plus (additive) `left_out: [{site, reason}]`. i2 is a proportion (0 to 1) like every
+rate of the file. A site is in `sites` only when both its arms hold at least the suppression threshold of complete pairs, so its estimate
 rests on no small count (SAP 8); patient counts per site are not published (with the attrition per site they
 would reveal the number of patients without a primary-visit change, which may be small). Site labels are
-site identifiers, not patient identifiers, and are published as in the attrition per site. The number of sites
-left out counts sites, not patients: it is not a count that disclosure control protects, and the site labels
-of the attrition table reveal it anyway.
+site identifiers, not patient identifiers, and are published as in the attrition per site. The numbers of sites
+left out are not published as counts (no count from 1 to 10 in a published file, whatever it counts): the list
+of left-out sites with their reasons says which.
 """
 
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.reporting.common import clean, interval, number, read
+from pipeline.reporting.common import interval, number, read
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
@@ -46,8 +45,6 @@ def site_heterogeneity(con: duckdb.DuckDBPyConnection, study: Study, s: Suppress
         "instrument": row["instrument"], "visit": row["visit"], "estimate": number(row["estimate"]),
         "ci": interval(row["ci_lower"], row["ci_upper"]), "tau2": number(row["tau2"]), "i2": number(row["i2"]),
         "prediction_interval": interval(row["pi_lower"], row["pi_upper"]), "sites": pooled,
-        "sites_under_threshold": clean(row["sites_under_threshold"]),
-        "sites_not_estimable": clean(row["sites_not_estimable"]),
         "left_out": [{"site": str(r.site), "reason": r.note} for r in left.itertuples()],
     }
 
@@ -82,7 +79,8 @@ def plain_words(member: dict[str, Any] | None, threshold: int) -> list[str]:
         out.append("With only two sites the between-site variance is barely estimable and t has 1 degree of "
                    "freedom (12.7 instead of about 2): the CI and the prediction interval are very wide by "
                    "construction; read them as 'not determined', not as evidence of no effect.")
-    if member.get("sites_under_threshold"):
+    if member.get("left_out"):
         out.append(f"Sites with fewer than {threshold} patients with a primary-visit ODI change in an arm are left out "
-                   "(their estimate would be withheld, SAP 8); they are listed below.")
+                   "(their estimate would be withheld, SAP 8), as are sites whose model cannot be fitted; they are "
+                   "listed below with the reason.")
     return out
