@@ -233,9 +233,12 @@ ZCQ_SYMPTOM = "zcq_symptom"
 ZCQ_FUNCTION = "zcq_function"
 ZCQ_SATISFACTION = "zcq_satisfaction"
 SATISFACTION = "nass_satisfaction"
-WALK_DISTANCE = {{ field = "walk_distance", unit_field = "walk_unit",
-                  unit_map = {{ "1" = "m", "2" = "ft", "3" = "km", "4" = "mi" }} }}
 STAND_TIME = {{ field = "stand_time", unit_field = "stand_unit", unit_map = {{ "1" = "min", "2" = "h" }} }}
+
+[pro.values.WALK_DISTANCE]
+field = "walk_distance"
+unit_field = "walk_unit"
+unit_map = {{ "1" = "m", "2" = "ft", "3" = "km", "4" = "mi" }}
 
 [[events]]
 form = "outcome_event"
