@@ -189,7 +189,7 @@ def _field(export: Export, key: str, name: str, role: str) -> Field:
     else:
         raise MappingError(f"{key}: field {name!r} is not in the data dictionary")
     if role in ("date", "birth"):
-        if not f.is_date and not (f.type == "text" and not f.validation):
+        if not f.is_date:
             raise MappingError(f"{key}: field {name!r} is not a date field (validation {f.validation or 'none'})")
         return f
     if f.identifier and not (role == "id" and f.name == export.record_id):
