@@ -83,7 +83,7 @@ def _obs(code, value, when="2020-04-01", **extra):
 FAULTS = [
     _obs("97909-6", {"valueInteger": 40}),  # default code: ODI total, day 31
     _obs("72514-3", {"valueQuantity": {"value": 6, "unit": "{score}"}},
-         bodySite={"coding": [{"system": "http://snomed.info/sct", "code": "37822005"}]}),  # low back
+         bodySite={"coding": [{"system": "http://snomed.info/sct", "code": "77568009"}]}),  # back of trunk
     _obs("72514-3", {"valueQuantity": {"value": 8}}, bodySite={"text": "Left leg"}),  # leg, by text
     _obs("72514-3", {"valueQuantity": {"value": 3}}),  # no body site: back or leg unknown -> unmapped
     _obs("97909-6", {"valueInteger": 30}, when=None, encounter={"reference": "Encounter/enc-9"}),  # day 92

@@ -37,8 +37,9 @@ LOINC = "http://loinc.org"
 ODI_LOINC = "97909-6"
 PAIN_NRS_LOINC = "72514-3"
 # SNOMED CT body sites that tell a pain score's region (Observation.bodySite); the text is matched too.
-BACK_SITES = {"77568009", "37822005", "261137003"}  # back, low back, lumbar region
-LEG_SITES = {"61685007", "30021000", "53120007"}  # lower limb, lower leg, upper limb is NOT here
+# A starting set; a site extends it with `body_site = {...}` on its own [[observation]] for 72514-3.
+BACK_SITES = {"77568009", "1141985005"}  # structure of back of trunk; of lumbar vertebral column region
+LEG_SITES = {"61685007", "30021000"}  # lower limb structure; lower leg structure
 UCUM_UNITS = {"m": "m", "[ft_i]": "ft", "ft": "ft", "km": "km", "[mi_i]": "mi", "mi": "mi", "min": "min",
               "h": "h"}
 GENDER = {"female": "F", "male": "M", "other": "U", "unknown": "U"}
