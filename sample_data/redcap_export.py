@@ -19,7 +19,6 @@ filters are exercised at scale.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -47,9 +46,9 @@ def _read(landing: Path, table: str) -> pd.DataFrame:
 
 
 def _hash(values: pd.Series) -> np.ndarray:
-    """A stable 32-bit number per id (independent of row order and of the Python hash seed)."""
-    return np.array([int.from_bytes(hashlib.sha256(v.encode()).digest()[:4], "big") for v in values],
-                    dtype=np.int64)
+    """A stable 32-bit number per id (pandas' fixed-key hash: independent of row order and of the Python hash
+    seed)."""
+    return (pd.util.hash_pandas_object(values, index=False).to_numpy() >> np.uint64(32)).astype(np.int64)
 
 
 def _choices(mapping: dict[str, str]) -> str:
