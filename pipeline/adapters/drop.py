@@ -13,10 +13,12 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from pipeline import contract
@@ -83,16 +85,21 @@ class Conversion:
 
 
 def _csv_bytes(frame: pd.DataFrame, table: str) -> bytes:
+    """The table as contract CSV: distinct rows in a total order (key columns first, days as numbers), empty
+    values unquoted, so that the same rows always give the same bytes whatever the export's order. Written by
+    DuckDB (a few seconds for millions of rows, where pandas' sort and writer took a minute)."""
     cols = list(contract.COLUMNS[table])
     out = frame.reindex(columns=cols).fillna("").astype(str)
-    keys = [c for c in cols if c not in ("value", "unit", "detail")]
-    # Sorted (days as numbers) so that the same rows always give the same bytes, whatever the export order.
-    sort_key = {c: out[c] for c in keys}
-    if "days_from_index" in sort_key:
-        sort_key["days_from_index"] = pd.to_numeric(out["days_from_index"], errors="coerce")
-    order = pd.DataFrame(sort_key).sort_values(keys, kind="mergesort").index
-    out = out.loc[order].drop_duplicates()
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    keys = [c for c in cols if c not in ("value", "unit", "detail")] + [c for c in cols if c in ("value", "unit",
+                                                                                                  "detail")]
+    order = ", ".join(f'TRY_CAST("{c}" AS BIGINT), "{c}"' if c == "days_from_index" else f'"{c}"' for c in keys)
+    select = ", ".join(f'NULLIF("{c}", \'\') AS "{c}"' for c in cols)
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
+        path = Path(tmp) / f"{table}.csv"
+        con.register("rows_out", out)
+        con.execute(f"COPY (SELECT DISTINCT {select} FROM rows_out ORDER BY {order}) TO '{path}' "
+                    "(HEADER, DELIMITER ',', QUOTE '\"', NEW_LINE '\\n')")
+        return path.read_bytes()
 
 
 def drop_files(conv: Conversion) -> dict[str, bytes]:
