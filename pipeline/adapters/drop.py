@@ -96,6 +96,7 @@ def _csv_bytes(frame: pd.DataFrame, table: str) -> bytes:
     select = ", ".join(f'NULLIF("{c}", \'\') AS "{c}"' for c in cols)
     with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
         path = Path(tmp) / f"{table}.csv"
+        con.execute("SET enable_progress_bar = false")
         con.register("rows_out", out)
         con.execute(f"COPY (SELECT DISTINCT {select} FROM rows_out ORDER BY {order}) TO '{path}' "
                     "(HEADER, DELIMITER ',', QUOTE '\"', NEW_LINE '\\n')")
