@@ -100,6 +100,9 @@ FAULTS = [
      "subject": {"reference": "https://ehr.example.org/fhir/Patient/pat-1/_history/3"},
      "item": [{"linkId": "g", "item": [{"linkId": "sym", "answer": [{"valueDecimal": 2.75}]},
                                         {"linkId": "walk", "answer": [{"valueQuantity": {"value": 0.5}}]}]}]},
+    {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/pat-1"}},  # no code
+    {"resourceType": "QuestionnaireResponse", "status": "completed", "authored": "2020-05-01",
+     "questionnaire": {"reference": "Questionnaire/zcq"}, "subject": {"reference": "Patient/pat-1"}},  # no item
     {"resourceType": "QuestionnaireResponse", "status": "in-progress", "authored": "2020-02-21",
      "questionnaire": "Questionnaire/zcq", "subject": {"reference": "Patient/pat-1"},
      "item": [{"linkId": "sym", "answer": [{"valueDecimal": 4}]}]},
@@ -138,12 +141,32 @@ def test_faults_of_real_exports_are_tolerated_and_counted(fault_dir):
                    ("92", "ODI", "30", "")]
     rep = conv.report.as_dict()
     assert rep["sources"]["resource:Observation"] == {
-        "read": 9, "written": 4, "skipped": {"incomplete_form": 1, "no_date": 1, "no_value": 1, "unmapped": 1,
+        "read": 10, "written": 4, "skipped": {"incomplete_form": 1, "no_date": 1, "no_value": 1, "unmapped": 2,
                                              "unresolved_reference": 1}}
     assert rep["sources"]["resource:QuestionnaireResponse"] == {
-        "read": 3, "written": 1, "skipped": {"incomplete_form": 1, "unresolved_reference": 1}}
+        "read": 4, "written": 1, "skipped": {"incomplete_form": 1, "no_value": 1, "unresolved_reference": 1}}
     assert rep["reconciled"] and rep["notes"] == ["1 file(s) or NDJSON line(s) were not JSON and were not read"]
     assert "forty" not in conv.pro_responses.to_csv()
+
+
+def test_a_patient_without_gender_or_birth_date(fault_dir):
+    (fault_dir / "patient.json").write_text(json.dumps({"resourceType": "Patient", "id": "pat-1"}))
+    (pat,) = rows(convert("fhir", FAULT_MAPPING, fault_dir), "patients")
+    assert (pat["sex"], pat["age_at_index"]) == ("U", "")  # ingest quarantines the missing age, visibly
+
+
+def test_command_line_fhir(fault_dir, tmp_path, capsys):
+    from pipeline.adapters.__main__ import main
+
+    m = tmp_path / "m.toml"
+    m.write_text('site_id = "F1"\n[ids]\nsalt = "0123456789abcdef"\n[index]\nprocedure = ["MILD-CODE"]\n'
+                 '[patients]\nprocedure = { constant = "MILD" }\nlevels_treated = { constant = "1" }\n')
+    assert main(["fhir", "--mapping", str(m), "--fhir", str(fault_dir), "--landing", str(tmp_path / "l"),
+                 "--drop-id", "d"]) == 0
+    assert "1 patients, 4 PRO rows" in capsys.readouterr().out
+    assert (tmp_path / "l" / "d" / "manifest.json").is_file()
+    with pytest.raises(SystemExit):  # fhir needs --fhir, not --export
+        main(["fhir", "--mapping", str(m), "--export", str(fault_dir), "--landing", str(tmp_path / "l")])
 
 
 def test_free_text_answer_is_counted_not_copied(fault_dir):

@@ -357,7 +357,7 @@ def _patient_rows(res: Resources, m: FhirMapping, patients: dict[int, _Patient],
                str(age_at(birth, info.index))}
         if info.procedure_code is None:
             report.notes.append("an index Procedure code is not in patients.procedure.map (procedure left empty)")
-        row["sex"] = GENDER.get(str(pat.get("gender")), "")
+        row["sex"] = GENDER.get(str(pat.get("gender")), "U")  # an absent gender is an unknown one
         for col, s in m.patients.items():
             if col == "procedure":
                 continue
