@@ -169,3 +169,65 @@ def test_mapping_is_not_modified_by_conversion():
     keep = copy.deepcopy(doc)
     convert("redcap", doc, REDCAP_LONG)
     assert doc == keep
+
+
+def test_values_pass_through_unclamped_and_ingest_judges(con, tmp_path):
+    from tests.ingest_helpers import ingest
+
+    doc = mapping("redcap_longitudinal.toml")
+    doc["pro"][1]["values"]["ODI"] = "vld5"  # transferrin: .34, .989, 722.4, 98.2
+    conv = convert("redcap", doc, REDCAP_LONG)
+    assert ("722.4", "") == _pro(conv, "220")[(3, "ODI")]
+    landing = tmp_path / "landing"
+    m = tmp_path / "m.toml"
+    m.write_text((MAPPINGS / "redcap_longitudinal.toml").read_text().replace('ODI = "vld1"', 'ODI = "vld5"'))
+    build("redcap", m, REDCAP_LONG, landing, drop_id="d")
+    summary = ingest(con, landing)
+    assert summary.drops[0].status == "ingested"
+    assert summary.quarantined == 1 and summary.quarantine_reasons == {"out_of_range": 1}
+
+
+CLASSIC_DICTIONARY = ("field_name,form_name,field_type,select_choices_or_calculations,"
+                      "text_validation_type_or_show_slider_number,identifier\n") + """\
+record_id,enrolment,text,,,
+surgery_date,enrolment,text,,date_mdy,
+age,enrolment,text,,integer,
+comorbid,enrolment,checkbox,"1, Diabetes | 2, Smoker",,
+visit_date,visit,text,,date_ymd,
+odi,visit,text,,number,
+"""
+CLASSIC_RECORDS = ("record_id,redcap_repeat_instrument,redcap_repeat_instance,surgery_date,age,comorbid___1,"
+                   "comorbid___2,enrolment_complete,visit_date,odi,visit_complete\n") + """\
+A-001,,,2021-06-10,95,1,0,2,,,
+A-001,visit,1,,,,,,2021-05-01,50,2
+A-001,visit,2,,,,,,2021-09-08,20.50,2
+A-001,visit,3,,,,,,2021-12-01,,2
+A-002,,,2022-01-15,64,0,1,0,,,
+A-002,visit,1,,,,,,2022-02-26,35,1
+A-003,,,,70,0,0,2,,,
+A-003,visit,1,,,,,,2022-03-01,40,2
+"""
+
+
+def test_a_classic_project_with_a_repeating_form(tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "metadata.csv").write_text(CLASSIC_DICTIONARY)
+    (export / "records.csv").write_text(CLASSIC_RECORDS)
+    doc = {"site_id": "C1", "index": {"date": "surgery_date"},
+           "patients": {"procedure": {"constant": "MILD"}, "age_at_index": "age", "diabetes": "comorbid___1",
+                        "smoker": "comorbid___2", "levels_treated": {"constant": "1"}, "sex": {"constant": "U"}},
+           "pro": [{"form": "visit", "date": "visit_date", "values": {"ODI": "odi"}}]}
+    conv = convert("redcap", doc, export)
+    pats = {r["patient_id"]: r for r in rows(conv, "patients")}
+    # A-001 aged 95 -> top-coded 90; A-002's enrolment form is incomplete, so its covariates are left empty;
+    # A-003 has no surgery date: no index, not written
+    assert {k: (p["age_at_index"], p["diabetes"], p["smoker"]) for k, p in pats.items()} == {
+        "A-001": ("90", "1", "0"), "A-002": ("", "", "")}
+    assert sorted((r["patient_id"], r["days_from_index"], r["value"]) for r in rows(conv, "pro_responses")) == [
+        ("A-001", "-40", "50"), ("A-001", "90", "20.5")]
+    src = conv.report.as_dict()["sources"]
+    assert src["records"] == {"read": 3, "written": 2, "skipped": {"no_date": 1}}
+    # 3 instances of A-001 (one without a value), A-002's unfinished one, A-003's without a patient row
+    assert src["form:visit"] == {"read": 5, "written": 2, "skipped": {
+        "incomplete_form": 1, "no_value": 1, "unresolved_reference": 1}}
