@@ -1,15 +1,15 @@
-"""results.json `site_heterogeneity` (SAP 6; results contract, added with SAP version 2) and its report
-section: the per-site adjusted ODI change differences at the primary visit and their random-effects pooling,
-read from comparison.site_estimates and comparison.site_heterogeneity.
+"""results.json `site_heterogeneity` (SAP 6; results contract, added with SAP version 2) and its report section: the
+per-site adjusted ODI change differences at the primary visit and their random-effects pooling, read from
+comparison.site_estimates and comparison.site_heterogeneity.
 
-{instrument, visit, estimate, ci, tau2, i2, prediction_interval, sites: [{site, estimate, ci}]} as the
-contract names them, plus (additive) `left_out: [{site, reason}]`. i2 is a proportion (0 to 1) like every
-rate of the file. A site is in `sites` only when both its arms hold at least the suppression threshold of complete pairs, so its estimate
-rests on no small count (SAP 8); patient counts per site are not published (with the attrition per site they
-would reveal the number of patients without a primary-visit change, which may be small). Site labels are
-site identifiers, not patient identifiers, and are published as in the attrition per site. The numbers of sites
-left out are not published as counts (no count from 1 to 10 in a published file, whatever it counts): the list
-of left-out sites with their reasons says which.
+{instrument, visit, estimate, ci, tau2, i2, prediction_interval, sites: [{site, estimate, ci}]} as the contract
+names them, plus (additive) `left_out: [{site, reason}]`. i2 is a proportion (0 to 1) like every rate of the file.
+A site is in `sites` only when both its arms hold at least the suppression threshold of complete pairs, so its
+estimate rests on no small count (SAP 8); patient counts per site are not published (with the attrition per site
+they would reveal the number of patients without a primary-visit change, which may be small). Site labels are site
+identifiers, not patient identifiers, and are published as in the attrition per site. The numbers of sites left out
+are not published as counts (no count from 1 to 10 in a published file, whatever it counts): the list of left-out
+sites with their reasons says which.
 """
 
 from typing import Any
