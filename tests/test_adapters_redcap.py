@@ -231,3 +231,22 @@ def test_a_classic_project_with_a_repeating_form(tmp_path):
     # 3 instances of A-001 (one without a value), A-002's unfinished one, A-003's without a patient row
     assert src["form:visit"] == {"read": 5, "written": 2, "skipped": {
         "incomplete_form": 1, "no_value": 1, "unresolved_reference": 1}}
+
+
+def test_a_record_id_that_looks_like_an_identifier_is_copied_only_as_a_pseudonym(tmp_path):
+    # The dictionary does not flag it, but a record id called "mrn" is a medical record number: digits only, it
+    # would pass the ingest as a study number, so the adapter refuses it unless it is pseudonymised.
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "metadata.csv").write_text(CLASSIC_DICTIONARY.replace("record_id,enrolment", "mrn,enrolment"))
+    (export / "records.csv").write_text(CLASSIC_RECORDS.replace("record_id,", "mrn,").replace("A-00", "0048291"))
+    doc = {"site_id": "C1", "index": {"date": "surgery_date"}, "ids": {"field": "mrn"},
+           "patients": {"procedure": {"constant": "MILD"}, "age_at_index": "age", "levels_treated": {"constant": "1"},
+                        "sex": {"constant": "U"}},
+           "pro": [{"form": "visit", "date": "visit_date", "values": {"ODI": "odi"}}]}
+    with pytest.raises(MappingError, match=r"record id 'mrn' is or looks like an identifier"):
+        convert("redcap", doc, export)
+    doc["ids"].update(pseudonymise=True, salt="a-secret-the-site-keeps")
+    conv = convert("redcap", doc, export)
+    written = {r["patient_id"] for r in rows(conv, "patients")}
+    assert written and not any(pid.startswith("0048291") for pid in written)

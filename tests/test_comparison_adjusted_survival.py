@@ -125,3 +125,13 @@ def test_events_in_one_arm_leave_the_ph_test_a_gap_but_not_the_rmst_difference(c
                     "UPDATE durability.reintervention_dataset SET event = 0 WHERE arm = 'comparator'")
     found = gaps(db)
     assert found[PH_TEST] == reasons.NO_REINTERVENTION_ARM and RMST_DIFFERENCE not in found
+
+
+def test_degenerate_curves_leave_the_rmst_difference_a_gap_not_a_zero_width_interval(comparison_warehouse, tmp_path):  # noqa: F811
+    # Every patient has the event on the same day in both arms: both curves drop from 1 to 0 at once, the
+    # influence of every patient is 0 and the difference would be published with SE 0.
+    db, _ = refresh(comparison_warehouse, tmp_path,
+                    "UPDATE durability.reintervention_dataset SET event = 1, time = 100")
+    assert gaps(db)[RMST_DIFFERENCE] == reasons.NO_RMST_VARIANCE
+    assert query(db, "SELECT count(*) FROM comparison.adjusted_reintervention WHERE measure = 'rmst_difference'"
+                 ) == [(0,)]

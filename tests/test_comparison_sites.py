@@ -17,8 +17,7 @@ from assets.checks import checks_on
 from assets.comparison import COMPARISON_ASSETS
 from pipeline.comparison.heterogeneity import FEWER_THAN_TWO, random_effects
 from pipeline.comparison.propensity import BINARY, COVARIATES
-from pipeline.comparison.sites import NOT_ESTIMABLE, POOLED, UNDER_THRESHOLD, site_estimates
-from pipeline.estimable import too_few
+from pipeline.comparison.sites import NOT_ESTIMABLE, POOLED, UNDER_THRESHOLD, site_estimates, too_few_pairs
 from tests.dagster_resources import dagster_resources
 from tests.test_comparison_assets import warehouse as comparison_warehouse  # noqa: F401  (fixture)
 from tests.test_survival_assets import query
@@ -135,7 +134,7 @@ def test_sites_under_the_threshold_are_left_out_and_counted():
     frame = site_estimates(patients, site, row, change, "overlap", (1.0, 99.0), minimum=11)
     status = dict(zip(frame["site"], frame["status"], strict=True))
     assert status == {"S0": POOLED, "S1": UNDER_THRESHOLD, "S2": POOLED}
-    assert frame.loc[frame["site"] == "S1", "note"].item() == too_few(11)
+    assert frame.loc[frame["site"] == "S1", "note"].item() == too_few_pairs(11)
     assert frame.loc[frame["site"] == "S1", "estimate"].isna().all()
 
 

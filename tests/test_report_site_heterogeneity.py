@@ -6,8 +6,7 @@ import pytest
 
 from pipeline.comparison.adjusted_tables import typed
 from pipeline.comparison.heterogeneity import FEWER_THAN_TWO
-from pipeline.comparison.sites import NO_SITE_VARIANCE
-from pipeline.estimable import too_few
+from pipeline.comparison.sites import NO_SITE_VARIANCE, too_few_pairs
 from pipeline.reporting.figures import site_forest
 from pipeline.reporting.results_json import validate
 from pipeline.reporting.site_heterogeneity import MEMBERS, plain_words, site_heterogeneity, validate_member
@@ -21,7 +20,7 @@ SITES = [
      "ci_lower": -0.46, "ci_upper": 3.46},
     {"site": "A", "status": "pooled", "n_treatment": 30, "n_comparator": 31, "estimate": -2.0, "se": 1.5,
      "ci_lower": -4.94, "ci_upper": 0.94},
-    {"site": "C", "status": "under_threshold", "n_treatment": 4, "n_comparator": 20, "note": too_few(11)},
+    {"site": "C", "status": "under_threshold", "n_treatment": 4, "n_comparator": 20, "note": too_few_pairs(11)},
     {"site": "D", "status": "not_estimable", "n_treatment": 20, "n_comparator": 20, "note": NO_SITE_VARIANCE},
 ]
 POOLED = {"instrument": "ODI", "visit": "M12", "method": "REML", "sites_pooled": 2, "sites_under_threshold": 1,
@@ -46,7 +45,7 @@ def test_the_member_has_the_contract_fields_and_only_pooled_sites():
     assert (member["estimate"], member["ci"], member["tau2"], member["i2"], member["prediction_interval"]) == (
         -0.1, [-21.7, 21.5], 5.1, 0.7, [-40.0, 39.8])
     assert "sites_under_threshold" not in member and "sites_not_estimable" not in member  # no count 1-10
-    assert member["left_out"] == [{"site": "C", "reason": too_few(11)}, {"site": "D", "reason": NO_SITE_VARIANCE}]
+    assert member["left_out"] == [{"site": "C", "reason": too_few_pairs(11)}, {"site": "D", "reason": NO_SITE_VARIANCE}]
     assert "n_treatment" not in str(member)  # no patient count per site is published
 
 

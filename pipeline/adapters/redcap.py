@@ -239,9 +239,15 @@ def check_mapping(m: RedcapMapping, export: Export) -> None:
     if m.id_field:
         _field(export, "ids.field", m.id_field, "id")
         export.record_id = m.id_field
-    if export.fields[export.record_id].identifier and not m.pseudonymise:
-        raise MappingError("ids.field: the record id is marked as an identifier; set ids.pseudonymise = true "
-                           "and a secret ids.salt")
+    record = export.fields[export.record_id]
+    # A record id that is flagged, named like an identifier (mrn, ssn, ...) or validated as one (phone, email,
+    # ...) is copied only as a keyed pseudonym: a digits-only MRN is a valid study number to the ingest, so
+    # nothing downstream would stop it.
+    looks_identifying = (record.identifier or contract.identifier_column_word(record.name)
+                         or record.validation in IDENTIFYING_VALIDATIONS)
+    if looks_identifying and not m.pseudonymise:
+        raise MappingError(f"ids.field: the record id {record.name!r} is or looks like an identifier; set "
+                           "ids.pseudonymise = true and a secret ids.salt")
     if m.pseudonymise and len(m.salt) < 16:
         raise MappingError("ids.salt: pseudonymised ids need a secret salt of at least 16 characters")
     _check_spec(export, m.site, "site")

@@ -98,10 +98,15 @@ def adjusted_reintervention(time: np.ndarray, event: np.ndarray, competing: np.n
         out.gaps += [Gap(RMST_DIFFERENCE, reasons.NO_REINTERVENTION), Gap(PH_TEST, reasons.NO_REINTERVENTION)]
         return out
     diff = rmst_difference(fits["treatment"], fits["comparator"], level)
+    if not diff.se > 0:
+        # Degenerate curves (e.g. every event on one day in both arms): a zero-width interval is no estimate.
+        out.gaps += [Gap(RMST_DIFFERENCE, reasons.NO_RMST_VARIANCE)]
+        diff = None
     fewest = int(min(event[treated].sum(), event[~treated].sum()))
-    out.rmst.append({"measure": "rmst_difference", "tau": tau, "estimate": diff.estimate, "se": diff.se,
-                     "ci_lower": diff.lower, "ci_upper": diff.upper, "p_value": diff.p_value, "n": int(keep.sum()),
-                     "events": fewest})
+    if diff is not None:
+        out.rmst.append({"measure": "rmst_difference", "tau": tau, "estimate": diff.estimate, "se": diff.se,
+                         "ci_lower": diff.lower, "ci_upper": diff.upper, "p_value": diff.p_value,
+                         "n": int(keep.sum()), "events": fewest})
     chisq, p = ph_test(time, event, treated, w)
     if math.isfinite(p):
         out.rmst.append({"measure": "ph_test", "estimate": chisq, "p_value": p, "n": int(keep.sum()),

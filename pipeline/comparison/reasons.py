@@ -31,6 +31,7 @@ NO_RETURN_ARM = "no return-to-activity events in one arm"
 NO_RETURN_HR = "the adjusted hazard ratio of returning to activity is not estimable"
 NO_LEVEL_PATIENTS = "no patients in this subgroup level"
 NO_SUBGROUP = "no subgroup level holds enough patients in both arms"
+NO_RMST_VARIANCE = "the adjusted RMST difference has no variance (the weighted curves are degenerate)"
 
 
 def arms_reason(n_treatment: int, n_comparator: int, minimum: int, arms: tuple[str, str]) -> str | None:

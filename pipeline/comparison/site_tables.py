@@ -60,7 +60,7 @@ def build_site_heterogeneity(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
         change_row, change = load_changes_of(con, INSTRUMENT, study.primary_visit)
         frame = typed("site_estimates", site_estimates(
             patients, site, change_row, change, study.comparison_weights, study.truncation_percentiles,
-            model_terms(con), minimum=study.suppression_threshold, arms=study.arms, gate=balance_gate(study)))
+            model_terms(con), minimum=study.suppression_threshold, gate=balance_gate(study)))
     summary = typed("site_heterogeneity", [_pooled_row(frame, study, reason)])
     rows = write_table(con, "comparison.site_estimates", frame)
     write_table(con, "comparison.site_heterogeneity", summary)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.comparison import reasons
 from pipeline.comparison.balance import SAP_GATE, BalanceGate
 from pipeline.comparison.model import weigh
 from pipeline.comparison.propensity import COVARIATES
@@ -28,6 +27,12 @@ from pipeline.estimable import NotEstimable
 
 POOLED, UNDER_THRESHOLD, NOT_ESTIMABLE = "pooled", "under_threshold", "not_estimable"
 NO_SITE_VARIANCE = "the weighted difference within the site has no variance (every change equal in an arm)"
+def too_few_pairs(minimum: int) -> str:
+    """Why a site is left out: it is judged on its complete pairs, not on its patients (a site with many patients
+    of an arm, few of whom answered the ODI at baseline and at the primary visit, is left out for that)."""
+    return f"fewer than {minimum} patients with a primary-visit ODI change in an arm"
+
+
 NO_SITE_WEIGHT = "every patient of an arm in the site has weight 0 (the covariates separate the arms)"
 COLUMNS = ("site", "status", "n_treatment", "n_comparator", "estimate", "se", "ci_lower", "ci_upper",
            "max_abs_smd_after", "balance_achieved", "weights", "note")
@@ -35,7 +40,7 @@ COLUMNS = ("site", "status", "n_treatment", "n_comparator", "estimate", "se", "c
 
 def site_estimates(patients: pd.DataFrame, site: np.ndarray, change_row: np.ndarray, change: np.ndarray,
                    scheme: str, truncation: tuple[float, float], start: dict[str, float] | None = None,
-                   minimum: int = 2, arms: tuple[str, str] = ("treatment", "comparator"),
+                   minimum: int = 2,
                    gate: BalanceGate = SAP_GATE) -> pd.DataFrame:
     """One row per site (sorted by site label). patients: the analysis population (COVARIATES, treated), row
     order; site: its site label per row; change_row/change: the primary ODI change of each patient who has
@@ -54,9 +59,8 @@ def site_estimates(patients: pd.DataFrame, site: np.ndarray, change_row: np.ndar
         pair_treated = treated_all[change_row[in_site]]
         nt, nc = int(pair_treated.sum()), int((~pair_treated).sum())
         base = {"site": str(label), "n_treatment": nt, "n_comparator": nc, "weights": scheme}
-        why = reasons.arms_reason(nt, nc, max(minimum, 2), arms)
-        if why is not None:
-            rows.append(base | {"status": UNDER_THRESHOLD, "note": why})
+        if min(nt, nc) < max(minimum, 2):
+            rows.append(base | {"status": UNDER_THRESHOLD, "note": too_few_pairs(max(minimum, 2))})
             continue
         try:
             weighting = weigh(covariates[mask].reset_index(drop=True), scheme, truncation, start, gate)
