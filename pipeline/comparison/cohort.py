@@ -33,9 +33,10 @@ def _array(values: np.ndarray, dtype: type = float) -> np.ndarray:
 
 
 def _frame(fetched: dict) -> pd.DataFrame:
-    columns = {name: _array(v) for name, v in fetched.items() if name not in ("procedure", "treated")}
-    return pd.DataFrame({"procedure": np.asarray(fetched["procedure"], dtype=object),
-                         "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
+    labels = ("procedure", "site")  # text columns (site: the site label, a propensity covariate; no patient id)
+    columns = {name: _array(v) for name, v in fetched.items() if name not in (*labels, "treated")}
+    text = {name: np.asarray(fetched[name], dtype=object) for name in labels if name in fetched}
+    return pd.DataFrame({**text, "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
 
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:

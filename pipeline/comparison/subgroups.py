@@ -23,7 +23,7 @@ from pipeline.comparison import reasons
 from pipeline.comparison.balance import SAP_GATE, BalanceGate
 from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.model import weigh
-from pipeline.comparison.propensity import COVARIATES
+from pipeline.comparison.propensity import COVARIATES, SITE
 from pipeline.comparison.robust import weighted_difference
 from pipeline.estimable import NotEstimable
 
@@ -54,7 +54,8 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
     arms: the (treatment, comparator) names, for the reason of a level without one of them; gate: the study's
     balance gate (a level's `balance_achieved`)."""
     rows = []
-    covariates = patients[[*COVARIATES, "treated"]]  # what each subgroup's model needs, copied per subgroup
+    # What each subgroup's model needs, copied per subgroup; the site levels are recounted within the level.
+    covariates = patients[[*COVARIATES, *([SITE] if SITE in patients.columns else []), "treated"]]
     time = patients["reintervention_time"].to_numpy(dtype=float)
     event = patients["reintervention_event"].to_numpy(dtype=float)
     for name, level, rule in SUBGROUPS:
@@ -68,7 +69,7 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
         weighting = None
         if why is None:
             try:
-                weighting = weigh(part, scheme, truncation, start, gate)
+                weighting = weigh(part, scheme, truncation, start, gate, site_minimum=minimum)
             except NotEstimable as exc:
                 why = exc.reason
         if weighting is None:

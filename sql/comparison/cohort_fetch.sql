@@ -1,2 +1,3 @@
--- comparison.cohort without identifiers, in row order (the patient-level arrays of the later steps).
-SELECT * EXCLUDE (row, site_id, patient_id, arm_role) FROM comparison.cohort ORDER BY row;
+-- comparison.cohort without patient identifiers, in row order (the patient-level arrays of the later steps);
+-- the site label (a propensity covariate, SAP 6 version 2) as `site`.
+SELECT site_id AS site, * EXCLUDE (row, site_id, patient_id, arm_role) FROM comparison.cohort ORDER BY row;
