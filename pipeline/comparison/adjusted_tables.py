@@ -108,7 +108,8 @@ def _weighting(patients: pd.DataFrame, study: Study) -> Weighting:
     """The weights stored with comparison.cohort (the model is fitted once per run, by propensity_weights);
     the design as entered is rebuilt from the stored covariates (milliseconds, no re-fit)."""
     treated = patients["treated"].to_numpy(dtype=bool)
-    return weighed(build_design(patients, site_minimum=study.suppression_threshold), treated, patients["propensity_score"].to_numpy(dtype=float),
+    design = build_design(patients, site_minimum=study.suppression_threshold)
+    return weighed(design, treated, patients["propensity_score"].to_numpy(dtype=float),
                    patients["weight"].to_numpy(dtype=float), study.comparison_weights, balance_gate(study))
 
 
@@ -129,7 +130,9 @@ def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
                        site_minimum=study.suppression_threshold)
         except NotEstimable as exc:
             reason = exc.reason
-    design = build_design(patients, site_minimum=study.suppression_threshold) if wt is None and n else (wt.design if wt is not None else None)
+    design = wt.design if wt is not None else None
+    if wt is None and n:
+        design = build_design(patients, site_minimum=study.suppression_threshold)
     del patients
     if wt is not None:
         rows = write_cohort(con, wt.score, preference_score(wt.score, treated), wt.weights, wt.scheme)

@@ -157,8 +157,9 @@ def estimates_table(data: ComparisonData, w: np.ndarray, *, scheme: str, balance
                     bootstrap: Callable[[], dict[Key, tuple[float, float]]] | None = None,
                     change_differences: dict[str, list] | None = None) -> pd.DataFrame:
     """Adjusted and unadjusted rows for every estimate. `bootstrap` (if given) returns normal bootstrap CIs of
-    the adjusted estimates (bootstrap.py), which then replace the sandwich CIs. `change_differences` ("unadjusted"/"adjusted" ->
-    change and responder differences), if given, replaces their computation from data.changes."""
+    the adjusted estimates (bootstrap.py), which then replace the sandwich CIs. `change_differences`
+    ("unadjusted"/"adjusted" -> change and responder differences), if given, replaces their computation from
+    data.changes."""
     given = change_differences or {}
     intervals = bootstrap() if bootstrap is not None else {}
     ci_method = "bootstrap_normal" if bootstrap is not None else "robust_sandwich_hc1"
