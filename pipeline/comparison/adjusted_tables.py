@@ -78,7 +78,7 @@ TYPES: dict[str, dict[str, str]] = {
     "e_value": {"hazard_ratio": _F, "ci_lower": _F, "ci_upper": _F, "cumulative_incidence_horizon": _F,
                 "outcome_common": _B, "conversion": _S, "rr": _F, "rr_lower": _F, "rr_upper": _F, "e_value": _F,
                 "e_value_ci_limit": _F, "balance_achieved": _B},
-    "subgroups": dict(zip(SUBGROUP_COLUMNS, (_S, _S, _S, _S, _F, _F, _F, _I, _I, _F, _F, _F, _B, _S, _S),
+    "subgroups": dict(zip(SUBGROUP_COLUMNS, (_S, _S, _S, _S, _F, _F, _F, _I, _I, _F, _F, _F, _B, _S, _S, _F, _F),
                           strict=True)),
 }
 # results.json members (results-contract.md) each step answers for.
