@@ -170,7 +170,7 @@ def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[K
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
     for r in run(con, "comparison/change_sums").fetchall():
         by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
-    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)  # an arm without rows
+    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)  # an arm without rows
     for (instrument, visit, ordinal) in sorted(by_group):
         arms = [by_group[(instrument, visit, ordinal)].get(flag, empty) for flag in (True, False)]
         # n, Σy, Σy², Σw, Σwy, Σw², Σw²y, Σw²y²; responder: n, Σy, Σw, Σwy, Σw², Σw²y (y² = y for 0/1)
@@ -178,12 +178,16 @@ def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[K
         weighted = [(a[0], a[3], a[4], a[5], a[6], a[7]) for a in arms]
         responder_u = [(a[8], a[8], a[9], a[8], a[9], a[9]) for a in arms]
         responder_w = [(a[8], a[10], a[11], a[12], a[13], a[13]) for a in arms]
+        # Rows of positive weight (the n of HC1: a weight-0 patient is not in the fit); all rows unweighted.
+        positive = {"unadjusted": (None, None), "adjusted": (int(arms[0][14] + arms[1][14]),
+                                                             int(arms[0][15] + arms[1][15]))}
         for adjustment, change, responder in (("unadjusted", unweighted, responder_u),
                                               ("adjusted", weighted, responder_w)):
+            n_change, n_responder = positive[adjustment]
             out[adjustment].append((("pro_change", instrument, visit, "mean_change_difference"), ordinal,
-                                    difference_from_sums(*change)))
+                                    difference_from_sums(*change, positive=n_change)))
             out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
-                                    difference_from_sums(*responder)))
+                                    difference_from_sums(*responder, positive=n_responder)))
     return out
 
 
