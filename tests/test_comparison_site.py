@@ -185,3 +185,16 @@ def test_subgroup_refit_recounts_the_sites_within_the_level():
     row = rows[(rows["subgroup"] == "age") & (rows["level"] == "< 75") & (rows["measure"] == "mean_change_difference")]
     assert row["estimate"].iloc[0] == pytest.approx(d.estimate, rel=1e-7)
     assert row["ci_lower"].iloc[0] == pytest.approx(d.lower, rel=1e-7)
+
+
+def test_categorical_sites_as_loaded_give_the_same_columns_and_skip_absent_categories():
+    """The cohort's site column is categorical (codes from SQL); a category without patients in the frame
+    (a site absent from a subgroup) is no level: no column, no pooled level made of it."""
+    labels = sites(A=40, B=5, C=25, E=11)
+    categorical = pd.Series(pd.Categorical(labels, categories=["A", "B", "C", "D", "E"]))
+    plain, coded = site_indicators(labels, MINIMUM), site_indicators(categorical, MINIMUM)
+    assert list(coded) == list(plain) == ["site: C", "site: E", POOLED_SITE]
+    for name in plain:
+        assert coded[name].tolist() == plain[name].tolist()
+    no_small = pd.Series(pd.Categorical(sites(A=40, C=25), categories=["A", "B", "C"]))
+    assert list(site_indicators(no_small, MINIMUM)) == ["site: C"]

@@ -32,18 +32,27 @@ def _array(values: np.ndarray, dtype: type = float) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
-def _frame(fetched: dict) -> pd.DataFrame:
-    labels = ("procedure", "site")  # text columns (site: the site label, a propensity covariate; no patient id)
-    columns = {name: _array(v) for name, v in fetched.items() if name not in (*labels, "treated")}
-    text = {name: np.asarray(fetched[name], dtype=object) for name in labels if name in fetched}
-    return pd.DataFrame({**text, "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
+def _frame(fetched: dict, sites: list[str] | None = None) -> pd.DataFrame:
+    """The fetched columns as a frame; `site_code` (with the site labels `sites`) becomes the categorical
+    column `site` (the site label, a propensity covariate; no patient identifier)."""
+    columns = {name: _array(v) for name, v in fetched.items() if name not in ("procedure", "treated", "site_code")}
+    site = {}
+    if "site_code" in fetched:
+        site["site"] = pd.Categorical.from_codes(np.asarray(fetched["site_code"], dtype=np.int64),
+                                                 categories=sites or [])
+    return pd.DataFrame({"procedure": np.asarray(fetched["procedure"], dtype=object), **site,
+                         "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
+
+
+def _sites(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
+    return [r[0] for r in run(con, model).fetchall()]
 
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
     run(con, "comparison/input", baseline_visit=study.baseline_visit, window_days=study.complication_window_days,
         complication_event=study.events.complication)
-    return _frame(run(con, "comparison/input_fetch").fetchnumpy())
+    return _frame(run(con, "comparison/input_fetch").fetchnumpy(), _sites(con, "comparison/input_sites"))
 
 
 def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: np.ndarray, weights: np.ndarray,
@@ -83,7 +92,7 @@ def truncation_label(percentiles: tuple[float, ...]) -> str:
 
 def load_cohort(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """comparison.cohort, one row per patient in row order, with propensity_score and weight."""
-    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy())
+    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy(), _sites(con, "comparison/cohort_sites"))
 
 
 def _row_order(group: np.ndarray, row: np.ndarray, n_groups: int, n: int) -> np.ndarray:

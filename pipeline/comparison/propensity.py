@@ -54,11 +54,18 @@ def site_indicators(site: ArrayLike, minimum: int) -> dict[str, np.ndarray]:
     patients joins the pooled level (also when it is the only small one: the name says nothing about it).
     The reference is the largest site (ties: the first label); when every site is small, all pool into one
     level and there is no term."""
-    labels = np.asarray(site, dtype=object)
-    if labels.size == 0:
+    if isinstance(site, pd.Series):
+        site = site.array
+    if isinstance(site, pd.Categorical):  # the cohort's site column: codes already, no string hashing
+        codes, names = np.asarray(site.codes, dtype=np.int64), np.asarray(site.categories, dtype=object)
+    else:
+        codes, names = pd.factorize(np.asarray(site, dtype=object), sort=True)
+    if codes.size == 0:
         return {}
-    codes, names = pd.factorize(labels.astype(str), sort=True)  # hashing: no sort of a million strings
     counts = np.bincount(codes, minlength=len(names))
+    present = counts > 0  # a category without patients here (e.g. within a subgroup) is no level
+    codes = np.cumsum(present)[codes] - 1
+    names, counts = names[present], counts[present]
     small = counts < minimum
     if (~small).sum() == 0 or (small.sum() == 0 and names.size == 1):
         return {}  # one level: every site small (pooled together), or one site
@@ -94,7 +101,7 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str] = COVARIATES,
     if SITE in frame.columns:
         if site_minimum is None:
             raise ValueError("a frame with a site column needs site_minimum (the suppression threshold)")
-        columns |= site_indicators(frame[SITE].to_numpy(), site_minimum)
+        columns |= site_indicators(frame[SITE], site_minimum)
     # Constant (zero range) columns carry no information and make the information matrix singular.
     constant = tuple(c for c, v in columns.items() if v.size == 0 or np.ptp(v) == 0)
     kept = [c for c in columns if c not in constant]
