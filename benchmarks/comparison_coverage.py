@@ -1,6 +1,7 @@
 """Coverage of the adjusted 95% CIs of SAP section 6 over many simulated studies with known truth.
 
     .venv/bin/python -m benchmarks.comparison_coverage [--studies 200] [--patients 1500] [--seed 20240617]
+                                                      [--scenario sites] [--bootstrap 100]
 
 Each study draws the twelve propensity covariates (with ~5% of BMI and baseline ODI missing), assigns MILD with
 a strong logistic dependence on age, ASA class, diabetes and baseline ODI (older, sicker patients get MILD),
@@ -18,6 +19,15 @@ fixed): a separate, self-contained simulation (`simulate_rmst`) with the same co
 "null" (no treatment effect: truth 0) and "crossing" (treatment doubles the hazard in the first year and cuts it
 to 0.6× afterwards: proportional hazards fail, the HR is no summary), whose truth is the overlap-weighted mean
 of the conditional RMST differences, E[e(1−e)(μ1(X) − μ0(X))] / E[e(1−e)], by Monte Carlo over 2,000,000 draws.
+
+Scenario `sites` (SAP 6 version 2, issue 15): the patients are nested in eight sites (one of them under the
+suppression threshold, so it is pooled) that differ in case mix (age, diabetes), in procedure preference
+(a site offset on the log odds of MILD) and in outcome (a site offset on the ODI change, larger where MILD is
+preferred): site confounds the comparison beyond the measured covariates. The adjusted estimates are
+computed twice, with site in the propensity model (the pipeline's model) and without it (the version 1
+model); the mean bias of the ODI difference is reported beside the coverage. `--bootstrap R` adds the ODI
+difference's normal bootstrap CI (R replicates re-fitting the propensity model with site, SAP 6 v2), which
+accounts for the estimation of the weights that the sandwich treats as fixed.
 """
 
 import argparse
@@ -27,8 +37,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from pipeline.comparison.bootstrap import bootstrap_intervals
 from pipeline.comparison.estimates import ComparisonData, estimates_table
-from pipeline.comparison.model import weigh
+from pipeline.comparison.model import refit_weights, weigh
+from pipeline.comparison.robust import weighted_difference
 from pipeline.survival import kaplan_meier, rmst_difference, rmst_ij
 
 TRUTH = {("pro_change", "mean_change_difference"): -4.0, ("responder", "risk_difference"): 0.0,
@@ -71,6 +83,59 @@ def simulate(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
     return ComparisonData(patients, changes, satisfaction, "M12")
 
 
+# Eight sites: share of patients, age shift (years), diabetes log-odds shift, MILD preference (log-odds
+# offset) and ODI change offset (points; positive = less improvement). Fixed, so that the bias of leaving site
+# out is a property of the design; the 0.5% site has ~7 of 1500 patients (pooled, SAP 6 v2).
+SITES = pd.DataFrame({
+    "share": [0.25, 0.20, 0.15, 0.13, 0.12, 0.08, 0.065, 0.005],
+    "age": [-3.0, 2.0, 0.0, 4.0, -2.0, 1.0, -1.0, 0.0],
+    "diabetes": [-0.3, 0.2, 0.0, 0.4, -0.2, 0.0, 0.3, 0.0],
+    "preference": [-1.0, 0.8, 0.0, 1.2, -0.6, 0.4, -0.3, 0.0],
+    "outcome": [-2.0, 2.0, 0.0, 3.0, -1.5, 1.0, -0.5, 0.0],
+}, index=[f"S{k}" for k in range(1, 9)])
+SITE_MINIMUM = 11  # the suppression threshold of study.toml: sites with fewer patients are pooled
+
+
+def simulate_sites(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
+    """One study of the `sites` scenario (module docstring): confounding by the measured covariates as in
+    simulate(), plus site case mix, site preference and a site effect on the ODI change."""
+    rng = np.random.default_rng(seed)
+    site = rng.choice(SITES.index.to_numpy(), n, p=SITES["share"].to_numpy())
+    s = SITES.loc[site]
+    age = rng.normal(73, 7, n) + s["age"].to_numpy()
+    asa = rng.integers(1, 5, n).astype(float)
+    diabetes = (rng.random(n) < 1 / (1 + np.exp(-(np.log(0.25 / 0.75) + s["diabetes"].to_numpy())))).astype(float)
+    odi = np.clip(rng.normal(45, 12, n), 0, 100)
+    frame = pd.DataFrame({
+        "age_at_index": age, "female": (rng.random(n) < 0.55).astype(float), "bmi": rng.normal(29, 5, n),
+        "diabetes": diabetes, "smoker": (rng.random(n) < 0.15).astype(float),
+        "prior_esi": (rng.random(n) < 0.6).astype(float), "symptom_months": rng.gamma(2, 12, n),
+        "levels_treated": rng.integers(1, 3, n).astype(float), "asa_class": asa, "baseline_odi": odi,
+        "baseline_nrs_back": np.clip(rng.normal(6, 2, n), 0, 10),
+        "baseline_nrs_leg": np.clip(rng.normal(6, 2, n), 0, 10),
+    })
+    lin = (-0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes + 0.03 * (odi - 45)
+           + s["preference"].to_numpy())
+    treated = rng.random(n) < 1 / (1 + np.exp(-lin))
+    risk = 0.08 * (age - 73) + 0.6 * diabetes + 0.3 * (asa - 2.5)
+    change = (-15 + effect * treated + 0.5 * (age - 73) + 4 * diabetes - 0.3 * (odi - 45) + s["outcome"].to_numpy()
+              + rng.normal(0, 10, n))
+    responder = (-(change - effect * treated) >= 10).astype(float)
+    complication = (rng.random(n) < 1 / (1 + np.exp(-(-2.5 + risk)))).astype(float)
+    event_time = rng.exponential(2500 * np.exp(-risk))
+    censor = rng.uniform(300, 1826, n)
+    frame.loc[rng.random(n) < 0.05, "bmi"] = np.nan
+    frame.loc[rng.random(n) < 0.05, "baseline_odi"] = np.nan
+    patients = frame.assign(site=site.astype(object), treated=treated, complication=complication,
+                            reintervention_time=np.minimum(event_time, censor).round(),
+                            reintervention_event=(event_time <= censor).astype(float))
+    rows = np.arange(n)
+    changes = pd.DataFrame({"row": rows, "instrument": "ODI", "visit": "M12", "visit_ordinal": 4,
+                            "change": change, "responder": responder})
+    satisfaction = pd.DataFrame({"row": rows, "satisfied": responder})
+    return ComparisonData(patients, changes, satisfaction, "M12")
+
+
 def covered(frame: pd.DataFrame) -> dict[tuple[str, str, str], bool]:
     out = {}
     for r in frame.itertuples():
@@ -80,15 +145,48 @@ def covered(frame: pd.DataFrame) -> dict[tuple[str, str, str], bool]:
     return out
 
 
-def run(studies: int, patients: int, seed: int) -> pd.DataFrame:
+def bootstrap_covers(data: ComparisonData, wt, replicates: int, seed: int) -> bool:
+    """Whether the normal bootstrap CI of the ODI difference (re-fitting the model) covers the truth."""
+    change, treated = data.changes["change"].to_numpy(), data.treated
+    key = ("pro_change", "mean_change_difference")
+
+    def estimate(w: np.ndarray) -> dict:
+        return {key: weighted_difference(change, treated, w).estimate}
+
+    lower, upper = bootstrap_intervals(
+        len(treated), lambda counts: refit_weights(wt.design, treated, counts, wt.scheme, (1.0, 99.0)), estimate,
+        replicates, seed, point=estimate(wt.weights))[key]
+    return bool(lower <= TRUTH[key] <= upper)
+
+
+def run(studies: int, patients: int, seed: int, scenario: str = "covariates", bootstrap: int = 0) -> pd.DataFrame:
+    """Coverage (and mean bias of the estimate against the truth) per estimate and adjustment. Scenario
+    `sites`: "adjusted" has site in the propensity model, "adjusted without site" the version 1 model."""
     hits: dict[tuple[str, str, str], list[bool]] = {}
+    errors: dict[tuple[str, str, str], list[float]] = {}
     for i in range(studies):
-        data = simulate(seed + i, patients)
-        wt = weigh(data.patients)
-        frame = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed)
-        for key, ok in covered(frame).items():
-            hits.setdefault(key, []).append(ok)
-    rows = [{"outcome": k[0], "measure": k[1], "adjustment": k[2], "coverage": float(np.mean(v)), "studies": len(v)}
+        if scenario == "sites":
+            data = simulate_sites(seed + i, patients)
+            fits = {"adjusted": weigh(data.patients, site_minimum=SITE_MINIMUM),
+                    "adjusted without site": weigh(data.patients.drop(columns="site"))}
+        else:
+            data = simulate(seed + i, patients)
+            fits = {"adjusted": weigh(data.patients)}
+        for label, wt in fits.items():
+            frame = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed)
+            if label != "adjusted":  # only the adjusted rows are of this fit; the unadjusted ones are shared
+                frame = frame[frame["adjustment"] == "adjusted"].assign(adjustment=label)
+            for key, ok in covered(frame).items():
+                hits.setdefault(key, []).append(ok)
+            if bootstrap and label == "adjusted":
+                hits.setdefault(("pro_change", "mean_change_difference", "adjusted, bootstrap normal"), []).append(
+                    bootstrap_covers(data, wt, bootstrap, seed + i))
+            for r in frame.itertuples():
+                if r.outcome == "pro_change":
+                    errors.setdefault((r.outcome, r.measure, r.adjustment), []).append(r.estimate - TRUTH[
+                        (r.outcome, r.measure)])
+    rows = [{"outcome": k[0], "measure": k[1], "adjustment": k[2], "coverage": float(np.mean(v)), "studies": len(v),
+             "mean_bias": float(np.mean(errors[k])) if k in errors else np.nan}
             for k, v in sorted(hits.items())]
     return pd.DataFrame(rows)
 
@@ -182,12 +280,16 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=20240617)
     parser.add_argument("--rmst", action="store_true", help="the adjusted RMST difference instead")
+    parser.add_argument("--scenario", choices=("covariates", "sites"), default="covariates")
+    parser.add_argument("--bootstrap", type=int, default=0, help="replicates of the ODI bootstrap CI (0: none)")
     args = parser.parse_args()
     start = time.perf_counter()
-    result = (run_rmst if args.rmst else run)(args.studies, args.patients, args.seed)
+    result = (run_rmst(args.studies, args.patients, args.seed) if args.rmst
+              else run(args.studies, args.patients, args.seed, args.scenario, args.bootstrap))
     elapsed = time.perf_counter() - start
     print(result.to_string(index=False))
-    print(f"studies {args.studies}, patients {args.patients}, seeds {args.seed}..{args.seed + args.studies - 1}, "
+    seeds = f"seeds {args.seed}..{args.seed + args.studies - 1}"
+    print(f"scenario {args.scenario}, studies {args.studies}, patients {args.patients}, {seeds}, "
           f"{elapsed:.1f} s on {platform.machine()} ({platform.python_version()})")
 
 

@@ -18,7 +18,7 @@ from pipeline.comparison.balance import (
     preference_score,
     smd,
 )
-from pipeline.comparison.bootstrap import bootstrap_intervals
+from pipeline.comparison.bootstrap import bootstrap_intervals, normal_interval
 from pipeline.comparison.cohort import _row_order
 from pipeline.comparison.evalue import evalue_hr, evalue_ratio, evalue_rr, hr_to_rr
 from pipeline.comparison.propensity import build_design, fit_propensity
@@ -167,9 +167,48 @@ def test_bootstrap_is_seeded_and_reproducible():
     def estimates(w):
         return {"mean": float(np.sum(w * y) / np.sum(w))}
 
-    one = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9)
-    two = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9)
+    point = {"mean": float(y.mean())}
+    one = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9, point=point)
+    two = bootstrap_intervals(50, lambda c: np.ones(50), estimates, 200, seed=9, point=point)
     assert one == two and one["mean"][0] < 24.5 < one["mean"][1]
+
+
+def test_bootstrap_normal_interval_equals_a_direct_computation_from_the_replicates():
+    """estimate ± 1.959964 × SD (n − 1) of the replicates; for a ratio the same on log values, exponentiated.
+    The replicates are re-drawn here by hand (same seed, same multinomial draws) and the SD taken by the
+    statistics module, not numpy."""
+    import statistics
+
+    rng = np.random.default_rng(1)
+    y = rng.exponential(2.0, 40)
+
+    def estimates(w):
+        return {"mean": float(np.sum(w * y) / np.sum(w)), "ratio": float(np.sum(w * y) / np.sum(w) / 2.0)}
+
+    point = {"mean": float(y.mean()), "ratio": float(y.mean() / 2.0)}
+    got = bootstrap_intervals(40, lambda c: np.ones(40), estimates, 300, seed=4, point=point,
+                              log_scale=lambda key: key == "ratio")
+    draws = np.random.default_rng(4)
+    means = []
+    for _ in range(300):
+        counts = draws.multinomial(40, np.full(40, 1 / 40))
+        means.append(sum(c * v for c, v in zip(counts, y, strict=True)) / 40)
+    sd = statistics.stdev(means)
+    assert got["mean"] == pytest.approx((point["mean"] - 1.959964 * sd, point["mean"] + 1.959964 * sd), rel=1e-6)
+    sd_log = statistics.stdev([math.log(m / 2.0) for m in means])
+    expected = (math.exp(math.log(point["ratio"]) - 1.959964 * sd_log),
+                math.exp(math.log(point["ratio"]) + 1.959964 * sd_log))
+    assert got["ratio"] == pytest.approx(expected, rel=1e-6)
+    # Not the percentile interval any more (it differs for a skewed statistic).
+    assert got["mean"][0] != pytest.approx(float(np.quantile(means, 0.025)), rel=1e-3)
+
+
+def test_bootstrap_interval_without_replicates_or_estimate_is_nan():
+    assert all(math.isnan(v) for v in normal_interval(1.0, np.array([2.0])))
+    assert all(math.isnan(v) for v in normal_interval(float("nan"), np.array([1.0, 2.0, 3.0])))
+    assert all(math.isnan(v) for v in normal_interval(0.0, np.array([1.0, 2.0, 3.0]), log_scale=True))
+    lo, hi = normal_interval(0.0, np.array([1.0, 2.0, np.nan, 3.0]))  # the NaN replicate is left out
+    assert (lo, hi) == pytest.approx((-1.959964, 1.959964), rel=1e-6)
 
 
 def _glm_data():

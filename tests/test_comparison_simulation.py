@@ -7,7 +7,7 @@ import numpy as np
 
 from benchmarks.comparison_coverage import simulate
 from pipeline.comparison.bootstrap import bootstrap_intervals
-from pipeline.comparison.estimates import estimates_table, point_estimates
+from pipeline.comparison.estimates import estimates_table, is_ratio, point_estimates
 from pipeline.comparison.model import refit_weights, weigh
 
 SEED = 11
@@ -37,7 +37,8 @@ def test_bootstrap_refitting_the_propensity_model_is_close_to_the_sandwich_and_s
     def boot():
         return bootstrap_intervals(len(data.patients),
                                    lambda c: refit_weights(wt.design, data.treated, c, "overlap", (1, 99)),
-                                   lambda w: point_estimates(data, w), replicates=100, seed=5)
+                                   lambda w: point_estimates(data, w), replicates=100, seed=5,
+                                   point=point_estimates(data, wt.weights), log_scale=is_ratio)
 
     first = boot()
     assert first == boot()

@@ -81,10 +81,13 @@ def test_a_subgroup_hazard_ratio_with_few_events_in_an_arm_is_withheld():
     c.execute("CREATE TABLE comparison.subgroups (subgroup VARCHAR, level VARCHAR, outcome VARCHAR, measure VARCHAR,"
               " estimate DOUBLE, ci_lower DOUBLE, ci_upper DOUBLE, n_treatment BIGINT, n_comparator BIGINT,"
               " events_treatment BIGINT, events_comparator BIGINT, max_abs_smd_after DOUBLE,"
-              " balance_achieved BOOLEAN, weights VARCHAR, note VARCHAR)")
+              " balance_achieved BOOLEAN, weights VARCHAR, note VARCHAR, se DOUBLE, interaction_p DOUBLE)")
     for level, events in (("yes", 4), ("no", 40)):
         c.execute("INSERT INTO comparison.subgroups VALUES ('diabetes', ?, 'reintervention', 'hazard_ratio', 1.3,"
-                  " 0.9, 1.8, 300, 500, ?, 60, 0.0, true, 'overlap', NULL)", [level, events])
-    shown = {r["level"]: r["estimate"] for r in subgroup_rows(c, Suppressor(11))}
+                  " 0.9, 1.8, 300, 500, ?, 60, 0.0, true, 'overlap', NULL, 0.2, 0.5)", [level, events])
+    rows = subgroup_rows(c, Suppressor(11))
+    shown = {r["level"]: r["estimate"] for r in rows}
     c.close()
     assert shown == {"yes": None, "no": pytest.approx(1.3)}
+    # The pair's interaction p is computed from both levels: withheld with the withheld level.
+    assert [r["interaction_p"] for r in rows] == [None, None]

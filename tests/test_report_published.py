@@ -74,6 +74,30 @@ def test_results_json_has_every_contract_member_and_provenance(results, world):
             assert sum(f["quarantine_reasons"].values()) == f["quarantined"]
 
 
+def test_subgroups_member_and_section_carry_the_interaction_p_and_say_exploratory(results, latest, world):
+    """results.json `subgroups` (SAP 6 v2): one row per level and outcome; both rows of a pair share the
+    interaction p, which is the stored one (null only with a withheld level); the page says exploratory."""
+    rows = results["subgroups"]
+    assert len(rows) == 16 and all(set(r) >= {"outcome", "subgroup", "level", "estimate", "ci", "interaction_p"}
+                                   for r in rows)
+    with duckdb.connect(str(world / "w.duckdb"), read_only=True) as con:
+        stored = {(s, o, lv): p for s, o, lv, p in con.execute(
+            "SELECT subgroup, outcome, level, interaction_p FROM comparison.subgroups").fetchall()}
+    pairs: dict = {}
+    for r in rows:
+        pairs.setdefault((r["subgroup"], r["outcome"]), []).append(r)
+    for pair in pairs.values():
+        assert len(pair) == 2 and pair[0]["interaction_p"] == pair[1]["interaction_p"]
+        shown = all(r["estimate"] is not None for r in pair)
+        p = stored[(pair[0]["subgroup"], pair[0]["outcome"], pair[0]["level"])]
+        if shown and p is not None and p == p:
+            assert pair[0]["interaction_p"] == pytest.approx(p, rel=1e-9)
+        if not shown:
+            assert pair[0]["interaction_p"] is None
+    page = (latest / "comparative.html").read_text()
+    assert "Exploratory, no multiplicity adjustment" in page and "<th>Interaction p</th>" in page
+
+
 def _walk(obj, path=()):
     if isinstance(obj, dict):
         yield path, obj

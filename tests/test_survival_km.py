@@ -111,3 +111,18 @@ def test_agrees_with_lifelines_for_unweighted_data():
     mine = km.confidence_interval()[0]
     both = np.isfinite(mine)
     np.testing.assert_allclose(mine[both], lower[both], atol=1e-10)
+
+
+# --- the CI before the first event (issue 15 audit): R's summary(fit, times) values, stored by
+# tests/reference/km_before_first_event.R ---
+
+@pytest.mark.parametrize("kind", ["unweighted", "weighted"])
+def test_ci_before_the_first_time_is_one_one_as_r_reports(kind):
+    ref = reference("km_before_first_event")
+    r = ref[kind]
+    weights = np.asarray(ref["weight"], dtype=float) if kind == "weighted" else None
+    at = kaplan_meier(np.asarray(ref["time"], dtype=float), np.asarray(ref["status"]), weights).at(r["day"])
+    for name, ours in (("surv", at.surv), ("lower", at.lower), ("upper", at.upper)):
+        theirs = np.array([np.nan if v is None else v for v in r[name]], dtype=float)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, equal_nan=True, err_msg=name)
+    assert (at.lower[0], at.upper[0]) == (1.0, 1.0)  # day 1: before every time of the curve

@@ -72,3 +72,18 @@ def test_right_censored_mass_beyond_the_last_point_stays_in_the_tail():
 def test_rejects_a_left_bound_after_the_right_bound():
     with pytest.raises(ValueError):
         turnbull([10], [5])
+
+
+def test_surv_at_is_never_negative_or_minus_zero():
+    """Masses that sum to 1 + 2.2e-16 in floating point (found by search): 1 − Σ is −2.2e-16, which was
+    published as a negative probability (and "-0.0" once rounded). The survival is clipped to [0, 1], +0."""
+    from pipeline.survival.turnbull import Turnbull
+
+    mass = np.array([0.33447075301917856, 0.001122687042822074, 0.35150506188686553, 0.013768883651057343,
+                     0.2991326144000766])
+    assert 1.0 - np.cumsum(mass)[-1] < 0  # the premise of the test
+    fit = Turnbull(np.arange(1.0, 6.0), mass, 0.0, 5.0, 1, True, 0.0, 0.0)
+    got = fit.surv_at([0.5, 5.0, 9.0])
+    assert got.tolist() == [1.0, 0.0, 0.0] and not np.signbit(got).any()
+    assert not np.signbit(fit.surv).any() and fit.surv[-1] == 0.0
+    assert not np.signbit(Turnbull(np.array([1.0]), np.array([1.0]), 0.0, 1.0, 1, True, 0.0, 0.0).surv_at([2.0])).any()

@@ -44,7 +44,7 @@ from pipeline.comparison.cohort import (
     truncation_label,
     write_cohort,
 )
-from pipeline.comparison.estimates import ESTIMATE_COLUMNS, estimates_table, point_estimates
+from pipeline.comparison.estimates import ESTIMATE_COLUMNS, estimates_table, is_ratio, point_estimates
 from pipeline.comparison.evalue import COMMON_OUTCOME, evalue_hr
 from pipeline.comparison.model import Weighting, refit_weights, weigh, weighed
 from pipeline.comparison.propensity import build_design
@@ -79,7 +79,7 @@ TYPES: dict[str, dict[str, str]] = {
     "e_value": {"hazard_ratio": _F, "ci_lower": _F, "ci_upper": _F, "cumulative_incidence_horizon": _F,
                 "outcome_common": _B, "conversion": _S, "rr": _F, "rr_lower": _F, "rr_upper": _F, "e_value": _F,
                 "e_value_ci_limit": _F, "balance_achieved": _B},
-    "subgroups": dict(zip(SUBGROUP_COLUMNS, (_S, _S, _S, _S, _F, _F, _F, _I, _I, _F, _F, _F, _B, _S, _S),
+    "subgroups": dict(zip(SUBGROUP_COLUMNS, (_S, _S, _S, _S, _F, _F, _F, _I, _I, _F, _F, _F, _B, _S, _S, _F, _F),
                           strict=True)),
     # Site heterogeneity (site_tables.py, sites.py).
     "site_estimates": dict(zip(SITE_COLUMNS, (_S, _S, _I, _I, _F, _F, _F, _F, _F, _B, _S, _S), strict=True)),
@@ -118,7 +118,8 @@ def _weighting(patients: pd.DataFrame, study: Study) -> Weighting:
     """The weights stored with comparison.cohort (the model is fitted once per run, by propensity_weights);
     the design as entered is rebuilt from the stored covariates (milliseconds, no re-fit)."""
     treated = patients["treated"].to_numpy(dtype=bool)
-    return weighed(build_design(patients), treated, patients["propensity_score"].to_numpy(dtype=float),
+    design = build_design(patients, site_minimum=study.suppression_threshold)
+    return weighed(design, treated, patients["propensity_score"].to_numpy(dtype=float),
                    patients["weight"].to_numpy(dtype=float), study.comparison_weights, balance_gate(study))
 
 
@@ -135,10 +136,13 @@ def build_propensity(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     wt = None
     if reason is None:
         try:
-            wt = weigh(patients, study.comparison_weights, study.truncation_percentiles, gate=balance_gate(study))
+            wt = weigh(patients, study.comparison_weights, study.truncation_percentiles, gate=balance_gate(study),
+                       site_minimum=study.suppression_threshold)
         except NotEstimable as exc:
             reason = exc.reason
-    design = build_design(patients) if wt is None and n else (wt.design if wt is not None else None)
+    design = wt.design if wt is not None else None
+    if wt is None and n:
+        design = build_design(patients, site_minimum=study.suppression_threshold)
     del patients
     if wt is not None:
         rows = write_cohort(con, wt.score, preference_score(wt.score, treated), wt.weights, wt.scheme)
@@ -174,7 +178,8 @@ def build_balance(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     reason = check_inputs(con, study)
     patients = load_cohort(con)
     n_treatment, n_comparator = _arms(patients)
-    dropped = ",".join(build_design(patients).dropped) if len(patients) else ""
+    dropped = ",".join(build_design(patients, site_minimum=study.suppression_threshold).dropped) \
+        if len(patients) else ""
     if reason is not None:
         summary = typed("balance_summary", [{
             "weights": study.comparison_weights, "n_treatment": n_treatment, "n_comparator": n_comparator,
@@ -280,7 +285,8 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
             return bootstrap_intervals(
                 len(data.patients),
                 lambda counts: refit_weights(wt.design, data.treated, counts, wt.scheme, study.truncation_percentiles),
-                lambda w: point_estimates(data, w), study.bootstrap_replicates, study.bootstrap_seed)
+                lambda w: point_estimates(data, w), study.bootstrap_replicates, study.bootstrap_seed,
+                point=point_estimates(data, wt.weights), log_scale=is_ratio)
     else:
         data = load_data(con, study, patients, with_changes=False)
         sums = change_differences(con)

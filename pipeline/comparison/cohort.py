@@ -32,17 +32,27 @@ def _array(values: np.ndarray, dtype: type = float) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
-def _frame(fetched: dict) -> pd.DataFrame:
-    columns = {name: _array(v) for name, v in fetched.items() if name not in ("procedure", "treated")}
-    return pd.DataFrame({"procedure": np.asarray(fetched["procedure"], dtype=object),
+def _frame(fetched: dict, sites: list[str] | None = None) -> pd.DataFrame:
+    """The fetched columns as a frame; `site_code` (with the site labels `sites`) becomes the categorical
+    column `site` (the site label, a propensity covariate; no patient identifier)."""
+    columns = {name: _array(v) for name, v in fetched.items() if name not in ("procedure", "treated", "site_code")}
+    site = {}
+    if "site_code" in fetched:
+        site["site"] = pd.Categorical.from_codes(np.asarray(fetched["site_code"], dtype=np.int64),
+                                                 categories=sites or [])
+    return pd.DataFrame({"procedure": np.asarray(fetched["procedure"], dtype=object), **site,
                          "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
+
+
+def _sites(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
+    return [r[0] for r in run(con, model).fetchall()]
 
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
     run(con, "comparison/input", baseline_visit=study.baseline_visit, window_days=study.complication_window_days,
         complication_event=study.events.complication)
-    return _frame(run(con, "comparison/input_fetch").fetchnumpy())
+    return _frame(run(con, "comparison/input_fetch").fetchnumpy(), _sites(con, "comparison/input_sites"))
 
 
 def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: np.ndarray, weights: np.ndarray,
@@ -82,7 +92,7 @@ def truncation_label(percentiles: tuple[float, ...]) -> str:
 
 def load_cohort(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """comparison.cohort, one row per patient in row order, with propensity_score and weight."""
-    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy())
+    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy(), _sites(con, "comparison/cohort_site_labels"))
 
 
 def _row_order(group: np.ndarray, row: np.ndarray, n_groups: int, n: int) -> np.ndarray:
@@ -169,7 +179,7 @@ def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[K
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
     for r in run(con, "comparison/change_sums").fetchall():
         by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
-    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)  # an arm without rows
+    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)  # an arm without rows
     for (instrument, visit, ordinal) in sorted(by_group):
         arms = [by_group[(instrument, visit, ordinal)].get(flag, empty) for flag in (True, False)]
         # n, Σy, Σy², Σw, Σwy, Σw², Σw²y, Σw²y²; responder: n, Σy, Σw, Σwy, Σw², Σw²y (y² = y for 0/1)
@@ -177,12 +187,16 @@ def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[K
         weighted = [(a[0], a[3], a[4], a[5], a[6], a[7]) for a in arms]
         responder_u = [(a[8], a[8], a[9], a[8], a[9], a[9]) for a in arms]
         responder_w = [(a[8], a[10], a[11], a[12], a[13], a[13]) for a in arms]
+        # Rows of positive weight (the n of HC1: a weight-0 patient is not in the fit); all rows unweighted.
+        positive = {"unadjusted": (None, None), "adjusted": (int(arms[0][14] + arms[1][14]),
+                                                             int(arms[0][15] + arms[1][15]))}
         for adjustment, change, responder in (("unadjusted", unweighted, responder_u),
                                               ("adjusted", weighted, responder_w)):
+            n_change, n_responder = positive[adjustment]
             out[adjustment].append((("pro_change", instrument, visit, "mean_change_difference"), ordinal,
-                                    difference_from_sums(*change)))
+                                    difference_from_sums(*change, positive=n_change)))
             out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
-                                    difference_from_sums(*responder)))
+                                    difference_from_sums(*responder, positive=n_responder)))
     return out
 
 

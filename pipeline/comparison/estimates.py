@@ -157,6 +157,11 @@ def return_hr(data: ComparisonData, w: np.ndarray | None, robust: bool) -> Hazar
                         p["return_to_activity_event"].to_numpy(dtype=float), data.treated, w, robust)
 
 
+def is_ratio(key: Key) -> bool:
+    """A ratio estimate (its bootstrap interval is normal on the log scale)."""
+    return key[3] == "hazard_ratio"
+
+
 def point_estimates(data: ComparisonData, w: np.ndarray) -> dict[Key, float]:
     """The adjusted point estimates only (what a bootstrap replicate needs)."""
     values = {key: d.estimate for key, _, d in _differences(data, w)}
@@ -167,12 +172,13 @@ def point_estimates(data: ComparisonData, w: np.ndarray) -> dict[Key, float]:
 def estimates_table(data: ComparisonData, w: np.ndarray, *, scheme: str, balance_achieved: bool,
                     bootstrap: Callable[[], dict[Key, tuple[float, float]]] | None = None,
                     change_differences: dict[str, list] | None = None) -> pd.DataFrame:
-    """Adjusted and unadjusted rows for every estimate. `bootstrap` (if given) returns percentile CIs of the
-    adjusted estimates, which then replace the sandwich CIs. `change_differences` ("unadjusted"/"adjusted" ->
-    change and responder differences), if given, replaces their computation from data.changes."""
+    """Adjusted and unadjusted rows for every estimate. `bootstrap` (if given) returns normal bootstrap CIs of
+    the adjusted estimates (bootstrap.py), which then replace the sandwich CIs. `change_differences`
+    ("unadjusted"/"adjusted" -> change and responder differences), if given, replaces their computation from
+    data.changes."""
     given = change_differences or {}
     intervals = bootstrap() if bootstrap is not None else {}
-    ci_method = "bootstrap_percentile" if bootstrap is not None else "robust_sandwich_hc1"
+    ci_method = "bootstrap_normal" if bootstrap is not None else "robust_sandwich_hc1"
     rows: list[dict] = []
     ones = np.ones(len(data.patients))
     adjusted = {key: (ordinal, d) for key, ordinal, d in _differences(data, w, given.get("adjusted"))}

@@ -34,13 +34,16 @@ class Weighting:
 
 
 def weigh(patients: pd.DataFrame, scheme: str = "overlap", truncation: tuple[float, float] = (1.0, 99.0),
-          start: dict[str, float] | None = None, gate: BalanceGate = SAP_GATE) -> Weighting:
+          start: dict[str, float] | None = None, gate: BalanceGate = SAP_GATE,
+          site_minimum: int | None = None) -> Weighting:
     """SAP 6 from covariates to balance: design (imputation, indicators, constants dropped), logistic model,
     weights, balance table. `start`: starting coefficients of the model (saves iterations only).
+    `site_minimum`: the suppression threshold, below which a site is pooled (needed when `patients` has a
+    `site` column: build_design).
     Raises NotEstimable when the model cannot be fitted (pipeline/comparison/propensity.py) or the scheme
     cannot use it (`_usable`)."""
     treated = patients["treated"].to_numpy(dtype=bool)
-    design = build_design(patients)
+    design = build_design(patients, site_minimum=site_minimum)
     fit = fit_propensity(design.x, treated, start=start)
     _usable(fit, scheme)
     w = propensity_weights(fit.score, treated, scheme, truncation)

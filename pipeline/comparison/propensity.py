@@ -1,7 +1,12 @@
 """The propensity model of SAP section 6: P(treatment | x) by unpenalized logistic regression (maximum likelihood).
 
 Covariates: age_at_index, female, bmi, diabetes, smoker, prior_esi, symptom_months, levels_treated, asa_class
-and the BASELINE ODI, NRS_BACK and NRS_LEG. A covariate with missing values in the analysis population is
+and the BASELINE ODI, NRS_BACK and NRS_LEG, and (SAP version 2) the site: one 0/1 indicator per site
+except the reference, the largest site (ties: the first label in sort order); sites with fewer patients than
+the suppression threshold pooled into one level "site: other (pooled)"; no site term when the population
+holds one level (one site, or only small sites, which pool into one). The levels are those of the
+population being modelled: a subgroup's refit recounts them within the subgroup; a bootstrap replicate keeps
+the design of the data it resamples. A covariate with missing values in the analysis population is
 imputed (median when continuous, 0 when 0/1) and gets a 0/1 indicator `<name>_missing`; a covariate (or
 indicator) that is constant in the population is dropped and listed. No patient is dropped.
 
@@ -24,6 +29,9 @@ from pipeline.estimable import NotEstimable
 BINARY = ("female", "diabetes", "smoker", "prior_esi")
 COVARIATES = ("age_at_index", "female", "bmi", "diabetes", "smoker", "prior_esi", "symptom_months",
               "levels_treated", "asa_class", "baseline_odi", "baseline_nrs_back", "baseline_nrs_leg")
+SITE = "site"  # the column of a patient frame holding the site label (a label, not a patient identifier)
+SITE_PREFIX = "site: "
+POOLED_SITE = "site: other (pooled)"
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,40 @@ class Design:
         return list(self.x.columns)
 
 
+def site_indicators(site: ArrayLike, minimum: int) -> dict[str, np.ndarray]:
+    """The site term of SAP 6 (version 2): name -> 0/1 column, one per level except the reference, in label
+    order with the pooled level last; empty when there is one level. A site with fewer than `minimum`
+    patients joins the pooled level (also when it is the only small one: the name says nothing about it).
+    The reference is the largest site (ties: the first label); when every site is small, all pool into one
+    level and there is no term."""
+    if isinstance(site, pd.Series):
+        site = site.array
+    if isinstance(site, pd.Categorical):  # the cohort's site column: codes already, no string hashing
+        codes, names = np.asarray(site.codes, dtype=np.int64), np.asarray(site.categories, dtype=object)
+    else:
+        codes, names = pd.factorize(np.asarray(site, dtype=object), sort=True)
+    if codes.size == 0:
+        return {}
+    counts = np.bincount(codes, minlength=len(names))
+    present = counts > 0  # a category without patients here (e.g. within a subgroup) is no level
+    codes = np.cumsum(present)[codes] - 1
+    names, counts = names[present], counts[present]
+    small = counts < minimum
+    if (~small).sum() == 0 or (small.sum() == 0 and names.size == 1):
+        return {}  # one level: every site small (pooled together), or one site
+    reference = int(np.argmax(np.where(small, -1, counts)))  # first maximum: ties go to the first label
+    columns = {f"{SITE_PREFIX}{names[k]}": (codes == k).astype(float)
+               for k in range(names.size) if k != reference and not small[k]}
+    if small.any():
+        columns[POOLED_SITE] = small[codes].astype(float)
+    return columns
+
+
 def build_design(frame: pd.DataFrame, covariates: Sequence[str] = COVARIATES,
-                 binary: Sequence[str] = BINARY) -> Design:
-    """Impute, add missing indicators and drop constants, in the SAP's covariate order."""
+                 binary: Sequence[str] = BINARY, site_minimum: int | None = None) -> Design:
+    """Impute, add missing indicators and drop constants, in the SAP's covariate order; then the site
+    indicators (site_indicators) when the frame has a `site` column. `site_minimum`: the suppression
+    threshold, the fewest patients of a site not pooled (required with a site column)."""
     columns: dict[str, np.ndarray] = {}
     imputed: dict[str, float] = {}
     missing: dict[str, int] = {}
@@ -59,6 +98,10 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str] = COVARIATES,
             columns[f"{name}_missing"] = gaps.astype(float)
         else:
             columns[name] = values
+    if SITE in frame.columns:
+        if site_minimum is None:
+            raise ValueError("a frame with a site column needs site_minimum (the suppression threshold)")
+        columns |= site_indicators(frame[SITE], site_minimum)
     # Constant (zero range) columns carry no information and make the information matrix singular.
     constant = tuple(c for c, v in columns.items() if v.size == 0 or np.ptp(v) == 0)
     kept = [c for c in columns if c not in constant]

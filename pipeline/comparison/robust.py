@@ -4,7 +4,11 @@ The estimate is the weighted least squares coefficient of the treatment indicato
 Σ_T w y / Σ_T w − Σ_C w y / Σ_C w. Its heteroskedasticity-consistent (sandwich) variance has the closed form
     HC0 = Σ_T w² (y − ȳ_T)² / (Σ_T w)² + Σ_C w² (y − ȳ_C)² / (Σ_C w)²,
 and HC1 = HC0 · n / (n − 2), what statsmodels' WLS(...).fit(cov_type="HC1") reports (tested). HC1 is the
-default: a little wider in small subgroups. With unit weights this is the unpooled (Welch-type) variance, so
+default: a little wider in small subgroups. Patients of weight 0 (outside the overlap population, not drawn in
+a bootstrap replicate) are left out of the fit (SAP 6 v2): they add nothing to the sums, and n counts only
+the patients of positive weight, as R's lm(weights = w, subset = w > 0) (R's sandwich::vcovHC on an lm fit
+that keeps them mixes n with and without them). The published n per arm stays the patients of the arm.
+With unit weights this is the unpooled (Welch-type) variance, so
 the unadjusted twin is the same estimator with w = 1.
 
 The weights are treated as fixed (the propensity model's estimation is ignored). For overlap and ATE weights
@@ -60,7 +64,8 @@ def weighted_difference(y: ArrayLike, treated: ArrayLike, weights: ArrayLike | N
         means.append(mean)
         parts.append(float(np.sum(wa**2 * (ya - mean) ** 2) / np.sum(wa) ** 2))
     var = sum(parts)
-    return _difference(means[0], means[1], var, nt, nc, hc)
+    positive = w > 0
+    return _difference(means[0], means[1], var, nt, nc, hc, int(positive.sum()))
 
 
 def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, group: ArrayLike, n_groups: int,
@@ -74,6 +79,7 @@ def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, gr
     cell = np.asarray(group, dtype=np.int64)[ok] * 2 + (~np.asarray(treated, dtype=bool)[ok])
     size = 2 * n_groups
     count = np.bincount(cell, minlength=size)
+    positive = np.bincount(cell, weights=(w > 0).astype(float), minlength=size)
     sw = np.bincount(cell, weights=w, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(cell, weights=w * v, minlength=size) / sw
@@ -85,13 +91,16 @@ def grouped_differences(y: ArrayLike, treated: ArrayLike, weights: ArrayLike, gr
         if nt == 0 or nc == 0 or sw[t] <= 0 or sw[c] <= 0:
             out.append(Difference(math.nan, math.nan, math.nan, math.nan, nt, nc, math.nan, math.nan))
             continue
-        out.append(_difference(float(mean[t]), float(mean[c]), float(part[t] + part[c]), nt, nc, hc))
+        out.append(_difference(float(mean[t]), float(mean[c]), float(part[t] + part[c]), nt, nc, hc,
+                               int(positive[t] + positive[c])))
     return out
 
 
-def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, ...], hc: str = "HC1") -> Difference:
+def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, ...], hc: str = "HC1",
+                         positive: int | None = None) -> Difference:
     """weighted_difference from per-arm sums (n, Σw, Σwy, Σw², Σw²y, Σw²y²), as aggregated in SQL
-    (sql/comparison/change_sums.sql); with unit weights pass (n, n, Σy, n, Σy, Σy²)."""
+    (sql/comparison/change_sums.sql); with unit weights pass (n, n, Σy, n, Σy, Σy²). `positive`: the rows
+    of positive weight in both arms (the n of HC1), when some weights may be 0; default all rows."""
     (nt, swt, *_), (nc, swc, *_) = treatment, comparator
     nt, nc = int(nt), int(nc)
     if nt == 0 or nc == 0 or not swt > 0 or not swc > 0:
@@ -105,12 +114,14 @@ def difference_from_sums(treatment: tuple[float, ...], comparator: tuple[float, 
         # degenerate variance gives the same "no CI" on every run instead of sometimes a noise-sized SE.
         spread = swwyy - 2 * mean * swwy + mean * mean * sww
         var += (spread if spread > 64 * EPSILON * abs(swwyy) else 0.0) / sw**2
-    return _difference(means[0], means[1], var, nt, nc, hc)
+    return _difference(means[0], means[1], var, nt, nc, hc, positive)
 
 
-def _difference(mean_t: float, mean_c: float, var: float, nt: int, nc: int, hc: str) -> Difference:
-    """The difference of two arm means with its sandwich variance, HC1 scaling n / (n − 2) applied."""
-    n = nt + nc
+def _difference(mean_t: float, mean_c: float, var: float, nt: int, nc: int, hc: str,
+                positive: int | None = None) -> Difference:
+    """The difference of two arm means with its sandwich variance, HC1 scaling n / (n − 2) applied, n the
+    rows of positive weight (`positive`; all nt + nc rows when not given)."""
+    n = nt + nc if positive is None else positive
     if hc == "HC1":
         var *= n / (n - 2) if n > 2 else math.nan
     elif hc != "HC0":

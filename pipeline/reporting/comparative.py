@@ -9,6 +9,7 @@ from pipeline.reporting.attrition import attrition, attrition_by_site
 from pipeline.reporting.common import environment, fmt, interval, number, pct, read, table_exists
 from pipeline.reporting.methods import methods
 from pipeline.reporting.site_heterogeneity import plain_words
+from pipeline.reporting.subgroup_rows import EXPLORATORY, subgroup_rows
 from pipeline.reporting.summary import adjusted_rmst_sentences, rmst_leads, summary_sentences
 from pipeline.reporting.suppression import Suppressor
 from pipeline.sql import query
@@ -50,21 +51,6 @@ def table1(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> dict:
     extra = [{"label": c, "smd_before": b, "smd_after": a} for c, (b, a) in smd.items()
              if c not in {x[3] for x in spec}]
     return {"patients": patients, "rows": rows, "other_covariates": extra}
-
-
-def subgroup_rows(con: duckdb.DuckDBPyConnection, s: Suppressor) -> list[dict]:
-    t = read(con, "comparison.subgroups")
-    out = []
-    for r in t.itertuples() if len(t) else []:
-        ok = not s.small(r.n_treatment) and not s.small(r.n_comparator)
-        if r.measure == "hazard_ratio":  # as in the differences table: few events in an arm withhold the HR
-            ok = ok and all(not pd.isna(e) and not s.small(e) for e in (r.events_treatment, r.events_comparator))
-        out.append({"label": f"{r.subgroup}: {r.level}", "subgroup": r.subgroup, "level": r.level,
-                    "outcome": r.outcome, "measure": r.measure, "estimate": number(r.estimate) if ok else None,
-                    "ci": interval(r.ci_lower, r.ci_upper) if ok else None, "n_treatment": s.count(r.n_treatment),
-                    "n_comparator": s.count(r.n_comparator), "balance_achieved": r.balance_achieved,
-                    "note": r.note if isinstance(r.note, str) else ""})
-    return out
 
 
 def differences(con: duckdb.DuckDBPyConnection, study: Study, s: Suppressor) -> list[dict]:
@@ -210,7 +196,8 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         "rmst_leads": rmst_leads(results, study), "rmst_lead": adjusted_rmst_sentences(results, study),
         "attrition": attrition(con, study, s, sites), "attrition_sites": sites,
         "table1": table1(con, study, s),
-        "differences": differences(con, study, s), "subgroups": subs, "figs": figs,
+        "differences": differences(con, study, s), "subgroups": subs, "subgroups_note": EXPLORATORY,
+        "figs": figs,
         "site_heterogeneity": het, "site_words": plain_words(het, study.suppression_threshold),
         "methods": methods(study), "limitations": limitations(results, study, completeness),
         "completeness": completeness, "not_available": NOT_AVAILABLE, "primary_visit": study.primary_visit,

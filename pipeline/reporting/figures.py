@@ -169,12 +169,17 @@ def forest(rows: list[dict]) -> go.Figure:
         pts = [r for r in rows if r["measure"] == kind]
         data = [{"value": r["estimate"], "ci": r["ci"]} for r in pts]
         plus, minus = _err(data)
+        # The pair's interaction p (SAP 6 v2) on hover; exploratory, no multiplicity adjustment (title).
+        hover = [f"interaction p = {r['interaction_p']:.4f}" if r.get("interaction_p") is not None
+                 else "interaction p: not available" for r in pts]
         fig.add_trace(go.Scatter(x=[r["estimate"] for r in pts], y=[r["label"] for r in pts], mode="markers",
                                  marker={"color": COLORS[0], "size": 9, "symbol": "square"}, showlegend=False,
-                                 error_x={"type": "data", "array": plus, "arrayminus": minus}), row=1, col=col)
+                                 text=hover, error_x={"type": "data", "array": plus, "arrayminus": minus}),
+                      row=1, col=col)
         fig.add_vline(x=0 if col == 1 else 1, line_dash="dash", line_color="#777", row=1, col=col)
     fig.update_xaxes(type="log", row=1, col=2)
     fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title={"text": "Subgroups: exploratory, no multiplicity adjustment"}, margin={"t": 80})
     return fig
 
 

@@ -50,8 +50,9 @@ def methods(study: Study) -> dict:
                    "last_contact": study.events.last_contact},
         "weights": WEIGHTS_TEXT.get(study.comparison_weights, study.comparison_weights).format(lo=lo, hi=hi),
         "ci": ("robust sandwich standard errors" if study.comparison_ci == "robust" else
-               f"a seeded percentile bootstrap ({study.bootstrap_replicates} replicates, seed {study.bootstrap_seed}) "
-               "re-fitting the propensity model"),
+               f"a seeded bootstrap ({study.bootstrap_replicates} replicates, seed {study.bootstrap_seed}) "
+               "re-fitting the propensity model (normal intervals: estimate ± 1.96 bootstrap SD, log scale for "
+               "the hazard ratio)"),
         "suppression_threshold": study.suppression_threshold,
         "study_version": study.version,
         "study_sha256": study.sha256,

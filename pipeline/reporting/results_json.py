@@ -16,13 +16,14 @@ import pandas as pd
 from pipeline.estimable import read_gaps
 from pipeline.reporting.common import clean, count, interval, number, read, table_exists
 from pipeline.reporting.site_heterogeneity import site_heterogeneity, validate_member
+from pipeline.reporting.subgroup_rows import subgroups_member
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
-             "not_estimable", "site_heterogeneity")
+             "not_estimable", "site_heterogeneity", "subgroups")
 # Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
 PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
                    "durable_response", "return_to_activity", "complications.rates", "discharge",
@@ -336,6 +337,7 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "adjusted": _adjusted_section(con, s),
         "claims": claims or [],
         "site_heterogeneity": site_heterogeneity(con, study, s),
+        "subgroups": subgroups_member(con, s),
     }
     doc["not_estimable"] = not_estimable(con, study, population)
     return doc
@@ -387,6 +389,7 @@ CONTRACT_ROWS = {
     ("adjusted", "pro_change_difference"): ("instrument", "visit", "estimate", "ci"),
     ("claims",): ("id", "claim", "metric", "value", "ci", "verdict"),
     ("not_estimable",): ("what", "reason"),
+    ("subgroups",): ("outcome", "subgroup", "level", "estimate", "ci", "interaction_p"),
 }
 CONTRACT_NESTED = {
     ("reintervention", "cox_hr"): ("estimate", "ci", "p"),

@@ -77,7 +77,9 @@ class KaplanMeier:
         cum_censored = np.concatenate([[0.0], np.cumsum(t.n_censored)])[last + 1]
         return AtTimes(
             day=d, surv=surv, se=np.where(seen, self.se[pick], 0.0),
-            lower=np.where(seen, lower[pick], np.nan), upper=np.where(seen, upper[pick], np.nan),
+            # Before the curve's first time S = 1 for certain: R's summary(fit, times) reports the CI [1, 1]
+            # there (and NA at a later time where S is still 1 after censorings: the log(−log) CI of S = 1).
+            lower=np.where(seen, lower[pick], 1.0), upper=np.where(seen, upper[pick], 1.0),
             at_risk=at_risk.astype(np.int64),
             events=np.diff(cum_events, prepend=0.0).astype(np.int64),
             censored=np.diff(cum_censored, prepend=0.0).astype(np.int64),
@@ -95,7 +97,14 @@ class KaplanMeier:
 def kaplan_meier(time: ArrayLike, event: ArrayLike, weights: ArrayLike | None = None,
                  variance: Variance | None = None) -> KaplanMeier:
     """KM of (time, event 0/1[, case weights]). Default variance: Greenwood without weights, the robust
-    (infinitesimal jackknife) one with weights, as R's survfit chooses for non-integer weights."""
+    (infinitesimal jackknife) one with weights, as R's survfit chooses for non-integer weights.
+    Patients of weight 0 (not drawn in a bootstrap replicate, outside the overlap population) are left out
+    (SAP 6 v2): the curve, its variance and the numbers at risk are those of the other patients."""
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if np.any(w == 0):
+            keep = w != 0  # negative or non-finite weights still reach risk_table's refusal
+            time, event, weights = np.asarray(time)[keep], np.asarray(event)[keep], w[keep]
     table = risk_table(time, event, weights)
     return kaplan_meier_from_table(table, variance or ("robust" if table.weighted else "greenwood"))
 

@@ -36,12 +36,13 @@ class Turnbull:
 
     @property
     def surv(self) -> np.ndarray:
-        return 1.0 - np.cumsum(self.mass)
+        return np.clip(1.0 - np.cumsum(self.mass), 0.0, 1.0) + 0.0  # as surv_at: in [0, 1], never −0.0
 
     def surv_at(self, days: ArrayLike) -> np.ndarray:
-        """P(T > day): mass at support points ≤ day removed."""
+        """P(T > day): mass at support points ≤ day removed; in [0, 1] and never −0.0 (the masses' sum may
+        exceed 1 by a rounding error, and a −0 would be published as "-0")."""
         last = np.searchsorted(self.time, np.asarray(days, dtype=float), side="right")
-        return 1.0 - np.concatenate([[0.0], np.cumsum(self.mass)])[last]
+        return np.clip(1.0 - np.concatenate([[0.0], np.cumsum(self.mass)])[last], 0.0, 1.0) + 0.0  # −0 + 0 = +0
 
 
 def turnbull(left: ArrayLike, right: ArrayLike, weights: ArrayLike | None = None,

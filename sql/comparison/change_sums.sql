@@ -2,7 +2,8 @@
 -- instrument, visit and arm, for the change from baseline and for the responder flag (rows with a flag only),
 -- unweighted and weighted by the stored propensity weight: the 25 million change rows of a large registry
 -- are aggregated here instead of being moved into Python. fsum: compensated (Kahan–Babuska) sums, so that
--- Σw²(y − ȳ)² = Σw²y² − 2ȳΣw²y + ȳ²Σw² keeps its precision.
+-- Σw²(y − ȳ)² = Σw²y² − 2ȳΣw²y + ȳ²Σw² keeps its precision. n_pos, n_r_pos: rows of positive weight (the
+-- n of HC1: a patient of weight 0 is not in the fit, SAP 6 v2).
 SELECT c.instrument, c.visit, c.visit_ordinal, r.treated,
        count(*) AS n, fsum(c.change) AS sy, fsum(c.change * c.change) AS syy,
        fsum(r.weight) AS sw, fsum(r.weight * c.change) AS swy, fsum(r.weight * r.weight) AS sww,
@@ -10,7 +11,8 @@ SELECT c.instrument, c.visit, c.visit_ordinal, r.treated,
        count(c.responder) AS n_r, fsum(c.responder::DOUBLE) AS sy_r,
        fsum(r.weight) FILTER (WHERE c.responder IS NOT NULL) AS sw_r, fsum(r.weight * c.responder::DOUBLE) AS swy_r,
        fsum(r.weight * r.weight) FILTER (WHERE c.responder IS NOT NULL) AS sww_r,
-       fsum(r.weight * r.weight * c.responder::DOUBLE) AS swwy_r
+       fsum(r.weight * r.weight * c.responder::DOUBLE) AS swwy_r,
+       count(*) FILTER (WHERE r.weight > 0) AS n_pos, count(c.responder) FILTER (WHERE r.weight > 0) AS n_r_pos
 FROM outcomes.pro_changes c
 JOIN comparison.cohort r USING (site_id, patient_id)
 GROUP BY ALL
