@@ -77,7 +77,11 @@ def _by_hand(cohort: pd.DataFrame, changes: pd.DataFrame) -> tuple[float, float]
     score = e.loc[merged["patient_id"]].to_numpy()
     t = merged["treated"].to_numpy(dtype=float)
     w = np.where(t == 1, 1 - score, score)
-    wls = sm.WLS(merged["change"].to_numpy(), sm.add_constant(t), weights=w).fit(cov_type="HC1")
+    # Patients of weight 0 are left out of the fit (SAP 6 v2), as R's subset = w > 0; a patient whose covariates
+    # separate the arms has a score of 0 or 1 to machine precision: the pipeline gives it weight exactly 0 (its
+    # separation rule), statsmodels a weight of order 1e-12.
+    keep = w > 1e-9
+    wls = sm.WLS(merged["change"].to_numpy()[keep], sm.add_constant(t[keep]), weights=w[keep]).fit(cov_type="HC1")
     return float(wls.params[1]), float(wls.bse[1])
 
 
