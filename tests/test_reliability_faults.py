@@ -24,6 +24,7 @@ from assets.resources import Warehouse
 from pipeline.reporting.publish import list_refreshes
 from tests.hostile.child import CRASH_POINTS
 from tests.hostile.runs import check_consistent, generated_landing, report_text, run_job, settings_for, snapshot
+from tests.other_process import held_open
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -167,19 +168,10 @@ def test_a_refresh_that_cannot_get_the_lock_is_refused_with_a_clear_message(worl
 def test_a_warehouse_held_open_by_another_process_fails_the_run_promptly(world):
     root = _fresh_copy(world, "held")
     db = root / "w.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('open', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with held_open(db):
         started = time.monotonic()
         result = run_job(settings_for(root, world["landing"]), dg.DagsterInstance.ephemeral(), raise_on_error=False)
         elapsed = time.monotonic() - started
-    finally:
-        holder.kill()
-        holder.wait()
     assert not result.success
     assert "open in another process" in _failure_messages(result)
     assert elapsed < 20

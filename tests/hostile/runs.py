@@ -49,6 +49,17 @@ def generated_landing(dest: Path, *, patients: int = 100, seed: int = 11, delive
     return dest
 
 
+def first_delivery(full: Path, landing: Path, prefix: str = "2026-05") -> tuple[list[str], list[str]]:
+    """A new `landing` holding the drops of `full` whose id starts with `prefix` (the first delivery), as a
+    site's first night; returns the names of those drops and of the later ones, each in delivery order."""
+    drops = sorted(p.name for p in full.iterdir() if p.is_dir())
+    first = [d for d in drops if d.startswith(prefix)]
+    landing.mkdir()
+    for d in first:
+        shutil.copytree(full / d, landing / d)
+    return first, [d for d in drops if not d.startswith(prefix)]
+
+
 def settings_for(root: Path, landing: Path) -> Settings:
     return Settings(landing=landing, warehouse=root / "w.duckdb", reports=root / "site", timezone="UTC")
 
