@@ -20,7 +20,7 @@ import pytest
 from pipeline import outcomes, staging
 from pipeline.incremental import recorded
 from pipeline.study import load_study
-from tests.hostile.runs import first_delivery, generated_landing
+from tests.hostile.runs import first_delivery
 from tests.ingest_helpers import ingest, patient, write_drop, write_manifest
 
 STUDY = load_study()
@@ -103,9 +103,7 @@ def _remove(folder: Path, patient_id: str) -> None:
 @pytest.fixture(scope="module")
 def steps(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
-    full = generated_landing(root / "all", patients=120, seed=5)
-    landing = root / "landing"
-    first, later = first_delivery(full, landing)
+    full, landing, first, later = first_delivery(root, patients=120, seed=5)
     a = duckdb.connect(str(root / "a.duckdb"))
     b = duckdb.connect(str(root / "b.duckdb"))
     out = {}

@@ -84,9 +84,7 @@ def _where_patient(settings, site: str, patient_id: str) -> dict[str, int]:
 def deliveries(tmp_path_factory):
     """Six nightly runs on one warehouse, the landing changing between them as a site would change it."""
     root = tmp_path_factory.mktemp("deliveries")
-    full = generated_landing(root / "all", patients=100, seed=11)
-    landing = root / "landing"
-    first, later = first_delivery(full, landing)
+    full, landing, first, later = first_delivery(root, patients=100, seed=11)
     settings = settings_for(root, landing)
     instance = dg.DagsterInstance.ephemeral()
     steps = {}
