@@ -51,6 +51,15 @@ def _failure_messages(result) -> str:
     )
 
 
+def _failed_run(root: Path, landing: Path) -> tuple[str, float]:
+    """A refresh of root's warehouse that must fail: its failure messages and how long it took to fail."""
+    started = time.monotonic()
+    result = run_job(settings_for(root, landing), dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    elapsed = time.monotonic() - started
+    assert not result.success
+    return _failure_messages(result), elapsed
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A landing of two deliveries; the warehouse and report after the first (`before`), and after an
@@ -152,11 +161,8 @@ def test_a_refresh_that_cannot_get_the_lock_is_refused_with_a_clear_message(worl
         assert holder.stdout.readline().strip() == "holding"
         monkeypatch.setattr(assets.definitions, "Warehouse",
                             functools.partial(Warehouse, lock_timeout_seconds=1.0))
-        started = time.monotonic()
-        result = run_job(settings_for(root, world["landing"]), dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        elapsed = time.monotonic() - started
-        assert not result.success
-        assert "is in use by another refresh" in _failure_messages(result)
+        messages, elapsed = _failed_run(root, world["landing"])
+        assert "is in use by another refresh" in messages
         assert elapsed < 15
     finally:
         holder.kill()
@@ -169,11 +175,8 @@ def test_a_warehouse_held_open_by_another_process_fails_the_run_promptly(world):
     root = _fresh_copy(world, "held")
     db = root / "w.duckdb"
     with held_open(db):
-        started = time.monotonic()
-        result = run_job(settings_for(root, world["landing"]), dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        elapsed = time.monotonic() - started
-    assert not result.success
-    assert "open in another process" in _failure_messages(result)
+        messages, elapsed = _failed_run(root, world["landing"])
+    assert "open in another process" in messages
     assert elapsed < 20
     check_consistent(db)
 
