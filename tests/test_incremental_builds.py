@@ -20,7 +20,7 @@ import pytest
 from pipeline import outcomes, staging
 from pipeline.incremental import recorded
 from pipeline.study import load_study
-from tests.hostile.runs import generated_landing
+from tests.hostile.runs import first_delivery
 from tests.ingest_helpers import ingest, patient, write_drop, write_manifest
 
 STUDY = load_study()
@@ -103,11 +103,7 @@ def _remove(folder: Path, patient_id: str) -> None:
 @pytest.fixture(scope="module")
 def steps(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
-    full = generated_landing(root / "all", patients=120, seed=5)
-    landing = root / "landing"
-    landing.mkdir()
-    first = sorted(p.name for p in full.iterdir() if p.name.startswith("2026-05"))
-    later = sorted(p.name for p in full.iterdir() if p.is_dir() and not p.name.startswith("2026-05"))
+    full, landing, first, later = first_delivery(root, patients=120, seed=5)
     a = duckdb.connect(str(root / "a.duckdb"))
     b = duckdb.connect(str(root / "b.duckdb"))
     out = {}
@@ -119,8 +115,6 @@ def steps(tmp_path_factory):
         _build(b, full=True)
         out[name] = {"how": how, "a": _snapshot(a), "b": _snapshot(b)}
 
-    for d in first:
-        shutil.copytree(full / d, landing / d)
     step("first")
     for d in later:
         shutil.copytree(full / d, landing / d)

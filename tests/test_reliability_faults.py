@@ -24,6 +24,7 @@ from assets.resources import Warehouse
 from pipeline.reporting.publish import list_refreshes
 from tests.hostile.child import CRASH_POINTS
 from tests.hostile.runs import check_consistent, generated_landing, report_text, run_job, settings_for, snapshot
+from tests.other_process import held_open
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -48,6 +49,15 @@ def _failure_messages(result) -> str:
         str(e.event_specific_data.error.to_string()) if getattr(e.event_specific_data, "error", None) else ""
         for e in result.all_events if e.is_failure
     )
+
+
+def _failed_run(root: Path, landing: Path) -> tuple[str, float]:
+    """A refresh of root's warehouse that must fail: its failure messages and how long it took to fail."""
+    started = time.monotonic()
+    result = run_job(settings_for(root, landing), dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    elapsed = time.monotonic() - started
+    assert not result.success
+    return _failure_messages(result), elapsed
 
 
 @pytest.fixture(scope="module")
@@ -151,11 +161,8 @@ def test_a_refresh_that_cannot_get_the_lock_is_refused_with_a_clear_message(worl
         assert holder.stdout.readline().strip() == "holding"
         monkeypatch.setattr(assets.definitions, "Warehouse",
                             functools.partial(Warehouse, lock_timeout_seconds=1.0))
-        started = time.monotonic()
-        result = run_job(settings_for(root, world["landing"]), dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        elapsed = time.monotonic() - started
-        assert not result.success
-        assert "is in use by another refresh" in _failure_messages(result)
+        messages, elapsed = _failed_run(root, world["landing"])
+        assert "is in use by another refresh" in messages
         assert elapsed < 15
     finally:
         holder.kill()
@@ -167,21 +174,9 @@ def test_a_refresh_that_cannot_get_the_lock_is_refused_with_a_clear_message(worl
 def test_a_warehouse_held_open_by_another_process_fails_the_run_promptly(world):
     root = _fresh_copy(world, "held")
     db = root / "w.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('open', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
-        started = time.monotonic()
-        result = run_job(settings_for(root, world["landing"]), dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        elapsed = time.monotonic() - started
-    finally:
-        holder.kill()
-        holder.wait()
-    assert not result.success
-    assert "open in another process" in _failure_messages(result)
+    with held_open(db):
+        messages, elapsed = _failed_run(root, world["landing"])
+    assert "open in another process" in messages
     assert elapsed < 20
     check_consistent(db)
 

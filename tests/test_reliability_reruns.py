@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.hostile.runs import generated_landing, report_text, run_job, settings_for, snapshot
+from tests.hostile.runs import first_delivery, generated_landing, report_text, run_job, settings_for, snapshot
 from tests.ingest_helpers import write_drop, write_manifest
 
 pytestmark = pytest.mark.slow
@@ -84,13 +84,7 @@ def _where_patient(settings, site: str, patient_id: str) -> dict[str, int]:
 def deliveries(tmp_path_factory):
     """Six nightly runs on one warehouse, the landing changing between them as a site would change it."""
     root = tmp_path_factory.mktemp("deliveries")
-    full = generated_landing(root / "all", patients=100, seed=11)
-    landing = root / "landing"
-    landing.mkdir()
-    first = sorted(p.name for p in full.iterdir() if p.name.startswith("2026-05"))
-    later = sorted(p.name for p in full.iterdir() if not p.name.startswith("2026-05"))
-    for d in first:
-        shutil.copytree(full / d, landing / d)
+    full, landing, first, later = first_delivery(root, patients=100, seed=11)
     settings = settings_for(root, landing)
     instance = dg.DagsterInstance.ephemeral()
     steps = {}

@@ -1,12 +1,11 @@
 """One writer at a time: a second refresh is refused promptly with a message that says why."""
 
-import subprocess
-import sys
 import time
 
 import pytest
 
 from pipeline.warehouse import WarehouseBusyError, WriterLock, connect, open_warehouse
+from tests.other_process import held_open
 
 
 def test_second_writer_lock_is_refused_with_a_clear_message(tmp_path):
@@ -26,17 +25,8 @@ def test_lock_is_free_again_after_release(tmp_path):
 
 def test_database_held_by_another_process_fails_fast_not_after_retries(tmp_path):
     db = tmp_path / "w.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('open', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with held_open(db):
         started = time.monotonic()
         with pytest.raises(WarehouseBusyError, match="open in another process"):
             connect(db)
         assert time.monotonic() - started < 10
-    finally:
-        holder.kill()
-        holder.wait()

@@ -80,20 +80,10 @@ def _record_waiting(
     con: duckdb.DuckDBPyConnection, ctx: RunContext, drops: list[Drop], waiting: dict[str, str | None]
 ) -> None:
     """ingest.waiting_drops := the drops this run leaves for later (the data-quality report lists them)."""
+    copying = [(public_drop_id(d.drop_id), waiting[d.drop_id]) for d in drops if waiting[d.drop_id] is not None]
     with transaction(con):
-        run(con, "ingest/waiting_reset")
-        at = ctx.now()
-        for drop in drops:
-            reason = waiting[drop.drop_id]
-            if reason is not None:
-                run(
-                    con,
-                    "ingest/waiting_insert",
-                    drop_id=public_drop_id(drop.drop_id),
-                    at=at,
-                    run_id=ctx.run_id,
-                    reason=reason,
-                )
+        run(con, "ingest/waiting_record", drop_ids=[d for d, _ in copying], reasons=[r for _, r in copying],
+            at=ctx.now(), run_id=ctx.run_id)
 
 
 def _loggable(drop: Drop) -> str:
@@ -153,8 +143,7 @@ def _check(
     prev_version: int | None,
 ) -> list[CheckedFile]:
     """Phase 1: every file staged and checked into temporary tables; the warehouse is only read."""
-    run(con, "ingest/drop_patients_reset")
-    run(con, "ingest/malformed_reset")
+    run(con, "ingest/drop_reset")
     return [
         check_file(con, plan, ctx.params, drop_id=drop.drop_id, prev_version=prev_version) for plan in plans
     ]

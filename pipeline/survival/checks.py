@@ -1,6 +1,7 @@
-"""The checks of the durability results (SAP section 4): SQL in sql/checks/durability_<name>.sql, plus the judge
-that reads the proportional-hazards test (or why it is not estimable) back for its warning. The checks hold
-on empty and partial tables: they block wrong numbers, not absent ones (SAP 9)."""
+"""The checks of the durability results (SAP section 4): SQL in sql/checks/durability_*.sql (one KM check
+for both curves), plus the judge that reads the proportional-hazards test (or why it is not estimable) back
+for its warning. The checks hold on empty and partial tables: they block wrong numbers, not absent ones
+(SAP 9)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,15 @@ def _sql(asset: str, name: str, description: str, sql: str) -> CheckSpec:
     return CheckSpec(asset, name, description, sql=sql)
 
 
+def _km_valid(asset: str, description: str) -> CheckSpec:
+    """The one KM-curve check (sql/checks/durability_km_valid.sql) on the table of `asset`."""
+    curve = {"curve": f"durability.{asset}_curve"}
+    return CheckSpec(asset, f"{asset}_valid", description, sql="checks/durability_km_valid",
+                     params=lambda study: curve)
+
+
 DURABILITY_CHECKS = (
-    _sql("reintervention_km", "reintervention_km_valid",
-         "Each arm's KM curve lies in [0, 1], never rises, and lies inside its CI.",
-         "checks/durability_reintervention_km_valid"),
+    _km_valid("reintervention_km", "Each arm's KM curve lies in [0, 1], never rises, and lies inside its CI."),
     _sql("reintervention_km", "reintervention_at_risk",
          "At-risk counts agree with the cohort: one data-set row per analysis patient, at risk at each day = "
          "patients with time ≥ day, and every patient counted once as event or censored.",
@@ -46,9 +52,8 @@ DURABILITY_CHECKS = (
     _sql("durable_response_turnbull", "durable_response_valid",
          "Durable-response probabilities lie in [0, 1], never rise, and the EM converged.",
          "checks/durability_durable_response_valid"),
-    _sql("return_to_activity_km", "return_to_activity_km_valid",
-         "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI.",
-         "checks/durability_return_to_activity_km_valid"),
+    _km_valid("return_to_activity_km",
+              "Each arm's return-to-activity KM curve lies in [0, 1], never rises, and lies inside its CI."),
     CheckSpec("reintervention_comparison", "proportional_hazards",
               "WARN when R's cox.zph test rejects proportional hazards (p < the study's survival.ph_alpha, SAP "
               "0.05): the reported hazard ratio is then an average over time and the report should say so.",

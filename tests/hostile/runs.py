@@ -49,6 +49,21 @@ def generated_landing(dest: Path, *, patients: int = 100, seed: int = 11, delive
     return dest
 
 
+def first_delivery(root: Path, *, patients: int, seed: int, prefix: str = "2026-05"
+                   ) -> tuple[Path, Path, list[str], list[str]]:
+    """A generated landing at root/all and a new root/landing holding only its drops whose id starts with
+    `prefix` (the first delivery), as on a site's first night. Returns both folders and the names of the
+    first and of the later drops, each in delivery order."""
+    full = generated_landing(root / "all", patients=patients, seed=seed)
+    drops = sorted(p.name for p in full.iterdir() if p.is_dir())
+    first = [d for d in drops if d.startswith(prefix)]
+    landing = root / "landing"
+    landing.mkdir()
+    for d in first:
+        shutil.copytree(full / d, landing / d)
+    return full, landing, first, [d for d in drops if not d.startswith(prefix)]
+
+
 def settings_for(root: Path, landing: Path) -> Settings:
     return Settings(landing=landing, warehouse=root / "w.duckdb", reports=root / "site", timezone="UTC")
 
