@@ -148,7 +148,8 @@ WRITABLE_TABLES: dict[str, frozenset[str]] = {
                            "complication_difference", "discharge_summary", "follow_up_completeness"}),
     "durability": frozenset({"reintervention_km", "reintervention_km_curve", "reintervention_comparison",
                              "reintervention_cif", "reintervention_cif_curve", "durable_response_turnbull",
-                             "durable_response_curve", "return_to_activity_km", "return_to_activity_km_curve"}),
+                             "durable_response_curve", "durable_response_difference", "return_to_activity_km",
+                             "return_to_activity_km_curve"}),
     "comparison": frozenset({"propensity_inputs", "propensity_model", "balance", "balance_summary",
                              "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"}),
 }
