@@ -146,3 +146,78 @@ def test_coverage_on_data_with_a_known_curve():
         lower, upper, _ = loglog_interval(s, bootstrap_survival(pat, [730], 40, arm_rng(study, 0)))
         covered += bool(lower[0] <= truth <= upper[0])
     assert covered >= 15, covered
+
+
+# --- The durability tables, gaps and results.json members, on a small hand-made staging world. ---
+
+from pipeline.estimable import read_gaps  # noqa: E402
+from pipeline.reporting import results_json  # noqa: E402
+from pipeline.reporting.suppression import Suppressor  # noqa: E402
+from pipeline.study import load_study  # noqa: E402
+from pipeline.survival import gaps as g  # noqa: E402
+from tests.test_survival_estimable import con, durability, patients  # noqa: E402, F401  (con: fixture)
+
+FEW = load_study(overrides="survival.durable_response_bootstrap_resamples = 40")
+
+
+def _table(c, name: str):
+    return c.execute(f"SELECT * FROM durability.{name} ORDER BY ALL").df()
+
+
+def test_tables_carry_the_bootstrap_ci_and_the_difference(con):  # noqa: F811
+    patients(con, "treatment", 40, reintervention_every=3)
+    patients(con, "comparator", 45, reintervention_every=5)
+    durability(con, FEW)
+    t = _table(con, "durable_response_turnbull")
+    assert (t["resamples"] == 40).all() and t["ci_lower"].notna().all()
+    assert ((t["ci_lower"] < t["probability"]) & (t["probability"] < t["ci_upper"])).all()
+    # the table's CI is the module's, from the arm's own stream
+    data = con.execute("SELECT arm, left_day, right_day FROM durability.durable_response_dataset WHERE included").df()
+    for position, role in enumerate(("treatment", "comparator")):
+        d = data[data["arm"] == role]
+        pat = patterns(d["left_day"].to_numpy(float), d["right_day"].astype(float).to_numpy())
+        reps = bootstrap_survival(pat, FEW.durable_response_days, 40,
+                                  arm_rng(FEW.durable_response_bootstrap_seed, position))
+        rows = t[t["arm"] == role].sort_values("day")
+        lower, upper, _ = loglog_interval(rows["probability"].to_numpy(), reps)
+        np.testing.assert_allclose(rows["ci_lower"], lower, rtol=1e-12)
+        np.testing.assert_allclose(rows["ci_upper"], upper, rtol=1e-12)
+        if role == "treatment":
+            reps_t, s_t = reps[:, -1], rows["probability"].iloc[-1]
+        else:
+            reps_c, s_c = reps[:, -1], rows["probability"].iloc[-1]
+    diff = _table(con, "durable_response_difference")
+    assert len(diff) == 1 and diff["day"].iloc[0] == 1826
+    assert diff["estimate"].iloc[0] == pytest.approx(s_t - s_c, abs=1e-12)
+    lower, upper, sd = difference_interval(s_t - s_c, reps_t, reps_c)
+    assert (diff["ci_lower"].iloc[0], diff["ci_upper"].iloc[0], diff["se"].iloc[0]) == pytest.approx((lower, upper, sd))
+    # same seed, same tables
+    durability(con, FEW)
+    assert _table(con, "durable_response_turnbull").equals(t)
+    # results.json members
+    population = results_json.population_counts(con, FEW)
+    s = Suppressor(FEW.suppression_threshold)
+    rows = results_json._durable(con, FEW, s, population)
+    assert all(r["ci"] is not None and r["ci"][0] < r["probability"] < r["ci"][1] for r in rows)
+    member = results_json._durable_difference(con, FEW, s, population)
+    assert member == {"day": 1826, "estimate": pytest.approx(s_t - s_c), "ci": [pytest.approx(lower),
+                                                                                pytest.approx(upper)]}
+
+
+def test_no_resamples_and_too_few_patients_are_gaps_not_errors(con):  # noqa: F811
+    patients(con, "treatment", 8, reintervention_every=3)
+    patients(con, "comparator", 30, reintervention_every=5)
+    durability(con, FEW)
+    gaps = {gap.what: gap.reason for gap in read_gaps(con)}
+    assert gaps["durable_response[MILD].ci"] == g.too_few(FEW.suppression_threshold)
+    assert gaps["durable_response_difference"] == g.too_few(FEW.suppression_threshold)
+    assert _table(con, "durable_response_turnbull").query("arm == 'treatment'")["ci_lower"].isna().all()
+    assert _table(con, "durable_response_difference").empty
+    off = load_study(overrides="survival.durable_response_bootstrap_resamples = 0")
+    patients(con, "treatment", 30, reintervention_every=3, prefix="more")
+    durability(con, off)
+    gaps = {gap.what: gap.reason for gap in read_gaps(con)}
+    assert gaps["durable_response[MILD].ci"] == gaps["durable_response[LAMINECTOMY].ci"] == g.BOOTSTRAP_OFF
+    assert gaps["durable_response_difference.ci"] == g.BOOTSTRAP_OFF
+    diff = _table(con, "durable_response_difference")
+    assert diff["estimate"].notna().all() and diff["ci_lower"].isna().all()
