@@ -109,5 +109,9 @@ def difference_interval(estimate: float, treatment: np.ndarray, comparator: np.n
     return estimate - z * sd, estimate + z * sd, sd
 
 
+# A curve read as 1 - cumulative mass is 0 or 1 only up to rounding (1.1e-16 for an exhausted curve).
+_EDGE = 1e-12
+
+
 def _open_unit(x: np.ndarray) -> np.ndarray:
-    return (x > 0) & (x < 1)
+    return (x > _EDGE) & (x < 1 - _EDGE)
