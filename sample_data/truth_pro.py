@@ -43,73 +43,76 @@ def eligible(cohort: Cohort, fu: FollowUp, pros: Pros, visit_start: int, cut_yea
     return (cohort.arm < 2) & base & due & ~stopped
 
 
-def _rounded(cohort: Cohort, instrument: str, visit: str, mild: float) -> tuple[np.ndarray, np.ndarray]:
-    """Expected change and responder probability per patient for ODI, NRS and ZCQ (rounded, clipped)."""
+def _rounded(cohort: Cohort, instrument: str, visit: str, mild: float,
+             sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected change and responder probability of the patients `sel` for ODI, NRS and ZCQ (rounded,
+    clipped)."""
     p, spec = M.PRO_CHANGE[instrument], contract.INSTRUMENTS[instrument]
     scale = 10.0 ** DECIMALS[instrument]  # work in integer units of the reported precision
-    m = latent_mean(cohort, instrument, visit, mild) * scale
+    m = latent_mean(cohort, instrument, visit, mild)[sel] * scale
     sd = p["sd_e"] * scale
     lo, hi = round(spec.low * scale), round(spec.high * scale)
-    base = np.round(cohort.baseline[instrument] * scale)
+    base = np.round(cohort.baseline[instrument][sel] * scale)
     change = (expected_rounded(m, sd, lo, hi) - base) / scale
     cut = base - round(RESPONDER[instrument] * scale)  # responder <=> reported value <= cut
     responder = np.where(cut < lo, 0.0, np.where(cut >= hi, 1.0, ndtr((cut + 0.5 - m) / sd)))
     return change, responder
 
 
-def _log_scale(cohort: Cohort, instrument: str, visit: str, mild: float) -> tuple[np.ndarray, np.ndarray]:
+def _log_scale(cohort: Cohort, instrument: str, visit: str, mild: float,
+               sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Walking distance, standing time: value = clip(exp(X), lo, hi), X ~ N(m, sd)."""
     sd = M.PRO_CHANGE[instrument]["sd_e"]
-    m = latent_mean(cohort, instrument, visit, mild)
+    m = latent_mean(cohort, instrument, visit, mild)[sel]
     lo, hi = M.LOG_LIMITS[instrument]
     a, b = (np.log(lo) - m) / sd, (np.log(hi) - m) / sd
     mean = lo * ndtr(a) + hi * (1 - ndtr(b)) + np.exp(m + sd**2 / 2) * (ndtr(b - sd) - ndtr(a - sd))
-    base = cohort.baseline[instrument]
+    base = cohort.baseline[instrument][sel]
     target = (1 + RESPONDER_SHARE) * base
     responder = np.where(target > hi, 0.0, np.where(target <= lo, 1.0, 1 - ndtr((np.log(target) - m) / sd)))
     return mean - base, responder
 
 
-def _satisfied(cohort: Cohort, instrument: str, visit: str, mild: float) -> np.ndarray:
-    eta = satisfaction_eta(cohort, visit, mild)
+def _satisfied(cohort: Cohort, instrument: str, visit: str, mild: float, sel: np.ndarray) -> np.ndarray:
+    eta = satisfaction_eta(cohort, visit, mild)[sel]
     if instrument == "SATISFACTION":
         return expit(M.SATISFACTION["theta"][1] - eta)  # NASS 1 or 2
     z = M.ZCQ_SATISFACTION  # reported value (0.1 steps) <= 2.5 <=> latent < 2.55
     return ndtr((ZCQ_SATISFIED + 0.05 - (z["intercept"] + z["eta"] * eta)) / z["sd"])
 
 
-def _assessed(pros: Pros, instrument: str, start: int, end: int, n: int) -> np.ndarray:
-    c = pros.cols
-    sel = ((c["instrument"] == INSTRUMENTS.index(instrument)) & (c["day"] >= start) & (c["day"] <= end)
-           & c["delivered"])
-    out = np.zeros(n, bool)
-    out[c["pid"][sel]] = True
-    return out
-
-
 def pro_truth(cohort: Cohort, fu: FollowUp, pros: Pros, study: Study, cut_year: int) -> dict:
     """truth.pro_eligible: per arm, instrument and visit the eligible count, how many of them answered,
     and the pre-dropout mean change and responder probability (satisfaction: satisfied probability)."""
     arms: dict[str, dict] = {arm: {} for arm in M.ARMS}
-    for visit in study.visits[1:]:
-        for instrument in INSTRUMENTS:
-            satisfaction = instrument in ("SATISFACTION", "ZCQ_SATISFACTION")
+    c = pros.cols
+    delivered = c["delivered"]
+    for instrument in INSTRUMENTS:
+        satisfaction = instrument in ("SATISFACTION", "ZCQ_SATISFACTION")
+        rows = np.flatnonzero(delivered & (c["instrument"] == INSTRUMENTS.index(instrument)))
+        pid, day = c["pid"][rows], c["day"][rows]
+        for visit in study.visits[1:]:
             elig = eligible(cohort, fu, pros, visit.start, cut_year, None if satisfaction else instrument)
-            assessed = _assessed(pros, instrument, visit.start, visit.end, cohort.n)
+            assessed = np.zeros(cohort.n, bool)
+            assessed[pid[(day >= visit.start) & (day <= visit.end)]] = True
             for code, arm in enumerate(M.ARMS):
                 sel = elig & (cohort.arm == code)
                 entry: dict[str, float | int | None] = {"eligible": int(sel.sum()),
                                                         "assessed": int((sel & assessed).sum())}
-                if satisfaction:
-                    values = {"satisfied_probability": _satisfied(cohort, instrument, visit.name, code)}
+                if not sel.any():
+                    values = {}
+                elif satisfaction:
+                    values = {"satisfied_probability": _satisfied(cohort, instrument, visit.name, code, sel)}
                 elif M.PRO_CHANGE[instrument].get("log"):
-                    change, responder = _log_scale(cohort, instrument, visit.name, code)
+                    change, responder = _log_scale(cohort, instrument, visit.name, code, sel)
                     values = {"mean_change": change, "responder_probability": responder}
                 else:
-                    change, responder = _rounded(cohort, instrument, visit.name, code)
+                    change, responder = _rounded(cohort, instrument, visit.name, code, sel)
                     values = {"mean_change": change, "responder_probability": responder}
-                for key, per_patient in values.items():
-                    entry[key] = float(per_patient[sel].mean()) if sel.any() else None
+                keys = ("satisfied_probability",) if satisfaction else ("mean_change", "responder_probability")
+                for key in keys:
+                    entry[key] = float(values[key].mean()) if key in values else None
                 arms[arm].setdefault(instrument, {})[visit.name] = entry
+    # Visits in study order within each instrument (as the loops above add them).
     return {"data_cut_year": cut_year, "responder_thresholds": {**RESPONDER, "log_share": RESPONDER_SHARE},
             "arms": arms}
