@@ -83,9 +83,10 @@ DURABILITY_SPECS = (
     ),
     TableAsset(
         "durable_response_turnbull", GROUP,
-        """Probability of durable ODI response per arm at days 365, 730 and 1826, by Turnbull's NPMLE
-        (durability.durable_response_turnbull), and the whole curve, one row per support point
-        (durability.durable_response_curve).""",
+        """Probability of durable ODI response per arm at days 365, 730 and 1826, by Turnbull's NPMLE, with 95% CIs
+        from a seeded bootstrap of patients (durability.durable_response_turnbull), the difference treatment −
+        comparator at day 1826 (durability.durable_response_difference), and the whole curve, one row per support
+        point (durability.durable_response_curve).""",
         ("durable_response_dataset",), FIT_KINDS,
         lambda con, study: durability_tables.durable_response_turnbull(con, study=study),
     ),

@@ -129,6 +129,8 @@ class Study:
     durable_response_days: tuple[int, ...] = (365, 730, 1826)
     return_to_activity_days: tuple[int, ...] = (14, 28)
     ph_alpha: float = 0.05
+    durable_response_bootstrap_resamples: int = 200
+    durable_response_bootstrap_seed: int = 20261207
     events: EventCodes = SAP_EVENTS
     version: str = ""
     file_sha256: str = ""
@@ -194,6 +196,8 @@ class Study:
             ("survival.durable_response_days", _days(self.durable_response_days)),
             ("survival.return_to_activity_days", _days(self.return_to_activity_days)),
             ("survival.ph_alpha", _number(self.ph_alpha)),
+            ("survival.durable_response_bootstrap_resamples", str(self.durable_response_bootstrap_resamples)),
+            ("survival.durable_response_bootstrap_seed", str(self.durable_response_bootstrap_seed)),
             ("events.reintervention", ",".join(self.events.reintervention)),
             ("events.complication", self.events.complication),
             ("events.return_to_activity", self.events.return_to_activity),
@@ -276,7 +280,8 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
                          "smd_limit", "equipoise_band", "equipoise_minimum", "return_to_activity_km_days"})
     # [survival] and [events] are optional too (study files of version 2 before issue 13).
     survival = _table({"survival": cfg.get("survival", {})}, "survival",
-                      {"km_days", "durable_response_days", "return_to_activity_days", "ph_alpha"})
+                      {"km_days", "durable_response_days", "return_to_activity_days", "ph_alpha",
+                       "durable_response_bootstrap_resamples", "durable_response_bootstrap_seed"})
     events = _table({"events": cfg.get("events", {})}, "events", set(EventCodes.__dataclass_fields__))
     defaults = Study.__dataclass_fields__
 
@@ -314,6 +319,8 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
         durable_response_days=_day_list(default(survival, "durable_response_days")),
         return_to_activity_days=_day_list(default(survival, "return_to_activity_days")),
         ph_alpha=float(default(survival, "ph_alpha")),
+        durable_response_bootstrap_resamples=int(default(survival, "durable_response_bootstrap_resamples")),
+        durable_response_bootstrap_seed=int(default(survival, "durable_response_bootstrap_seed")),
         events=EventCodes(**{k: (tuple(str(c) for c in v) if isinstance(v, list) else str(v))
                              for k, v in events.items()}),
         version=str(cfg.get("version", "")),
@@ -400,6 +407,10 @@ def _check_outcomes(study: Study) -> None:
         raise ValueError("comparison.equipoise_minimum must lie in [0, 1]")
     if not 0 < study.ph_alpha < 1:
         raise ValueError("survival.ph_alpha must lie in (0, 1)")
+    if study.durable_response_bootstrap_resamples != 0 and study.durable_response_bootstrap_resamples < 20:
+        raise ValueError("survival.durable_response_bootstrap_resamples must be 0 (no CIs) or at least 20")
+    if study.durable_response_bootstrap_seed < 0:
+        raise ValueError("survival.durable_response_bootstrap_seed must be a non-negative integer")
     for key in ("km_days", "durable_response_days", "return_to_activity_days", "return_to_activity_km_days"):
         days = getattr(study, key)
         # Increasing: the last day is the one a headline number reads (e.g. freedom at 1826 days).

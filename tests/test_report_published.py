@@ -248,3 +248,18 @@ def test_every_figure_renders_offline_in_chromium_without_console_errors(latest,
     shot = artifacts / f"{Path(page).stem}.png"
     _chromium([f"--screenshot={shot}", "--window-size=1200,4000", "--hide-scrollbars"], url)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_durable_response_cis_and_difference_are_published(results, latest):
+    """SAP 4.2 v2: every durable_response row carries a ci member, the difference member is there, and the
+    comparative report shows the table and the difference sentence."""
+    assert results["durable_response"] and all("ci" in r for r in results["durable_response"])
+    assert any(r["ci"] for r in results["durable_response"])
+    for r in results["durable_response"]:
+        if r["ci"]:
+            assert r["ci"][0] <= r["probability"] <= r["ci"][1]
+    member = results["durable_response_difference"]
+    gaps = {g["what"] for g in results["not_estimable"]}
+    assert member is not None or "durable_response_difference" in gaps
+    page = (latest / "comparative.html").read_text()
+    assert 'id="durable-table"' in page and 'id="durable-difference"' in page

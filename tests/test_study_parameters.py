@@ -35,6 +35,8 @@ def test_the_committed_file_holds_the_sap_values_of_sections_4_and_6_and_the_eve
         (365, 730, 1095, 1461, 1826), (365, 730, 1826), (14, 28))
     assert (STUDY.ph_alpha, STUDY.smd_limit, STUDY.equipoise_band, STUDY.equipoise_minimum) == (
         0.05, 0.1, (0.3, 0.7), 0.20)
+    assert STUDY.durable_response_bootstrap_resamples == defaults.durable_response_bootstrap_resamples == 200
+    assert STUDY.durable_response_bootstrap_seed == defaults.durable_response_bootstrap_seed
     assert STUDY.events.reintervention == ("REINTERVENTION_SURGERY", "REPEAT_MILD")
     assert (STUDY.events.complication, STUDY.events.return_to_activity, STUDY.events.death,
             STUDY.events.withdrawal, STUDY.events.last_contact) == (
@@ -47,6 +49,7 @@ def test_the_new_parameters_are_recorded_with_the_results():
     assert params["comparison.smd_limit"] == "0.25"
     assert params["events.reintervention"] == "REINTERVENTION_SURGERY,REPEAT_MILD"
     assert params["survival.ph_alpha"] == "0.05"
+    assert params["survival.durable_response_bootstrap_resamples"] == "200"
 
 
 @pytest.mark.parametrize("override", [
@@ -58,6 +61,8 @@ def test_the_new_parameters_are_recorded_with_the_results():
     'events.death = "DIED"',
     "events.reintervention = []",
     "survival.km_day = [365]",
+    "survival.durable_response_bootstrap_resamples = 5",
+    "survival.durable_response_bootstrap_seed = -1",
 ])
 def test_an_invalid_parameter_is_refused(override):
     with pytest.raises(ValueError):

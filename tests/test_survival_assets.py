@@ -18,6 +18,7 @@ from pipeline.checks import CheckOutcome, run_check
 from pipeline.ingest import ingest_landing
 from pipeline.staging import build_all
 from pipeline.study import load_study
+from pipeline.survival import gaps as g
 from pipeline.survival.checks import DURABILITY_CHECKS, proportional_hazards
 from sample_data.generate import Options, generate
 from tests.dagster_resources import dagster_resources
@@ -186,7 +187,10 @@ def test_full_curves_have_one_row_per_distinct_time_and_agree_with_the_reporting
         assert curve_value == pytest.approx(day_value, abs=1e-12)
 
 
-def test_a_landing_of_both_arms_with_events_records_nothing_as_not_estimable(run, warehouse):
+def test_a_landing_of_both_arms_with_events_records_only_the_exhausted_durable_ci_as_not_estimable(run, warehouse):
     assert query(warehouse, "SELECT what, reason FROM meta.not_estimable WHERE asset IN ('reintervention_km',"
                             " 'reintervention_comparison', 'reintervention_cif', 'durable_response_turnbull',"
-                            " 'return_to_activity_km')") == []
+                            " 'return_to_activity_km')") == [
+        # SAP 4.2 v2: no MILD patient of this 300-patient landing is observed responding up to day 1826, so the
+        # durable response there is 0 and its log(-log) bootstrap CI does not exist (an estimate, not a gap).
+        ("durable_response[MILD][1826].ci", g.BOOTSTRAP_DEGENERATE)]

@@ -34,7 +34,7 @@ BETWEEN = ("reintervention.logrank_p", "reintervention.cox_hr", "reintervention.
 PER_ARM = ("reintervention.km", "reintervention.cif", "reintervention.rmst", "return_to_activity", "durable_response")
 TABLES = ("reintervention_km", "reintervention_km_curve", "reintervention_comparison", "reintervention_cif",
           "reintervention_cif_curve", "durable_response_turnbull", "durable_response_curve", "return_to_activity_km",
-          "return_to_activity_km_curve")
+          "return_to_activity_km_curve", "durable_response_difference")
 
 
 def staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -98,7 +98,11 @@ def durability(con, study: Study = STUDY) -> dict[str, str]:
     durability_tables.reintervention_cif(con, study=study)
     durability_tables.durable_response_turnbull(con, study=study)
     durability_tables.return_to_activity_km(con, study=study)
-    return {gap.what: gap.reason for gap in read_gaps(con)}
+    # The durable-response bootstrap CIs and difference (SAP 4.2 v2) have their own gap tests
+    # (tests/test_survival_turnbull_bootstrap.py); these tests keep to the version 1 numbers.
+    return {gap.what: gap.reason for gap in read_gaps(con)
+            if not (gap.what.startswith("durable_response") and (gap.what.endswith(".ci")
+                                                                   or gap.what.startswith("durable_response_diff")))}
 
 
 def count(con, table: str, where: str = "TRUE") -> int:

@@ -166,7 +166,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
                           "fig-cif") if len(cif) else None
     dr = read(con, "durability.durable_response_curve")
     figs["durable"] = fs.html(figures.km_curves(dr, arms, study.suppression_threshold,
-                                                "Durable ODI response (Turnbull NPMLE; no pointwise CI)",
+                                                "Durable ODI response (Turnbull NPMLE; CIs at the days below)",
                                                 "probability of durable response", value="probability"),
                               "fig-durable") if len(dr) else None
     rcurve = read(con, "durability.return_to_activity_km_curve")

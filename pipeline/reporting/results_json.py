@@ -23,7 +23,7 @@ from pipeline.study import Study
 CONTRACT_VERSION = "1"
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
-             "not_estimable", "site_heterogeneity", "subgroups")
+             "not_estimable", "site_heterogeneity", "subgroups", "durable_response_difference")
 # Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
 PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
                    "durable_response", "return_to_activity", "complications.rates", "discharge",
@@ -33,7 +33,7 @@ BETWEEN_ARM_MEMBERS = ("reintervention.logrank_p", "reintervention.cox_hr", "rei
                        "reintervention.rmst_difference", "reintervention.adjusted_cox_hr", "reintervention.e_value",
                        "complications.difference.unadjusted", "complications.difference.adjusted", "balance",
                        "adjusted.pro_change_difference", "reintervention.adjusted_rmst_difference",
-                       "reintervention.adjusted_ph_test_p", "site_heterogeneity")
+                       "reintervention.adjusted_ph_test_p", "site_heterogeneity", "durable_response_difference")
 PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_config_sha256",
               "suppression_threshold")
 
@@ -212,9 +212,31 @@ def _durable(con, study: Study, s: Suppressor, population: dict[str, int]) -> li
     if t.empty:
         return []
     t = t.sort_values(by=["procedure", "day"], key=lambda c: c.map(order) if c.name == "procedure" else c)
-    return [{"arm": r.procedure, "day": int(r.day),
-             "probability": s.derived(number(r.probability), r.patients, population.get(r.procedure))}
-            for r in t.itertuples() if int(r.day) in study.durable_response_days]
+    rows = []
+    for r in t.itertuples():
+        if int(r.day) not in study.durable_response_days:
+            continue
+        shown = s.derived(True, r.patients, population.get(r.procedure))  # withheld together with its CI
+        ci = interval(getattr(r, "ci_lower", None), getattr(r, "ci_upper", None))
+        rows.append({"arm": r.procedure, "day": int(r.day), "probability": number(r.probability) if shown else None,
+                     "ci": ci if shown else None})
+    return rows
+
+
+def _durable_difference(con, study: Study, s: Suppressor, population: dict[str, int]) -> dict | None:
+    """SAP 4.2 v2: treatment - comparator probability of durable response at the last day, normal bootstrap CI;
+    None when not estimated (a gap says why) or when either arm's patients are too few to show (SAP 8)."""
+    if not table_exists(con, "durability.durable_response_difference"):
+        return None
+    t = read(con, "durability.durable_response_difference")
+    if t.empty or number(t["estimate"].iloc[0]) is None:
+        return None
+    arms = read(con, "durability.durable_response_turnbull")
+    patients = [arms.loc[arms["procedure"] == a, "patients"].max() if not arms.empty else None for a in study.arms]
+    if s.derived(True, *patients, *(population.get(a) for a in study.arms)) is None:
+        return None
+    r = t.iloc[0]
+    return {"day": int(r["day"]), "estimate": number(r["estimate"]), "ci": interval(r["ci_lower"], r["ci_upper"])}
 
 
 def _return_to_activity(con, study: Study, s: Suppressor) -> list[dict]:
@@ -330,6 +352,7 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "pro_change": _pro_change(read(con, "outcomes.pro_change_summary"), s),
         "reintervention": _reintervention(con, study, s, population),
         "durable_response": _durable(con, study, s, population),
+        "durable_response_difference": _durable_difference(con, study, s, population),
         "return_to_activity": _return_to_activity(con, study, s),
         "complications": {"rates": compl["rows"], "difference": compl["difference"]},
         "discharge": _discharge(con, s),
@@ -381,7 +404,7 @@ CONTRACT_ROWS = {
     ("reintervention", "rmst"): ("arm", "tau", "rmst", "se"),
     ("reintervention", "adjusted_rmst"): ("arm", "tau", "rmst", "se"),
     ("reintervention", "adjusted_cif"): ("arm", "day", "cumulative_incidence", "ci"),
-    ("durable_response",): ("arm", "day", "probability"),
+    ("durable_response",): ("arm", "day", "probability", "ci"),
     ("return_to_activity",): ("arm", "median_days", "ci", "by_day_14", "by_day_28"),
     ("complications", "rates"): ("arm", "n", "events", "rate", "ci"),
     ("discharge",): ("arm", "n", "same_day", "rate", "mean_los", "median_los"),
@@ -400,6 +423,7 @@ CONTRACT_NESTED = {
     ("complications", "difference"): ("unadjusted", "adjusted"),
     ("complications", "difference", "unadjusted"): ("estimate", "ci"),
     ("complications", "difference", "adjusted"): ("estimate", "ci"),
+    ("durable_response_difference",): ("day", "estimate", "ci"),
 }
 
 

@@ -31,6 +31,13 @@ from pipeline.survival.km import KaplanMeier, kaplan_meier
 from pipeline.survival.logrank import logrank
 from pipeline.survival.rmst import rmst, rmst_difference
 from pipeline.survival.turnbull import turnbull
+from pipeline.survival.turnbull_bootstrap import (
+    arm_rng,
+    bootstrap_survival,
+    difference_interval,
+    loglog_interval,
+    patterns,
+)
 from pipeline.survival.zph import cox_zph
 from pipeline.warehouse import Built, transaction, write_table
 
@@ -65,9 +72,16 @@ CIF_CURVE_COLUMNS = {"arm": _S, "procedure": _S, "time": _I, "at_risk": _B, "eve
 # NPMLE has no standard pointwise variance (a bootstrap whose EM runs to convergence costs seconds per replicate).
 DURABLE_CURVE_COLUMNS = {"arm": _S, "procedure": _S, "time": _D, "probability": _D, "at_risk": _B, "patients": _B}
 # durability.durable_response_turnbull: probability of durable ODI response per arm at the SAP days (Turnbull
-# NPMLE, SAP 4.2), with the patients behind it by kind of observation and the EM's convergence.
+# NPMLE, SAP 4.2), with the patients behind it by kind of observation and the EM's convergence; version 2: the
+# 95% CI from the seeded bootstrap of patients (normal on the log(-log) scale; NULL where degenerate), the
+# bootstrap SD of log(-log S*) and the number of resamples.
 TURNBULL_COLUMNS = {"arm": _S, "procedure": _S, "day": _I, "probability": _D, "patients": _B, "exact": _B,
-                    "interval_censored": _B, "right_censored": _B, "iterations": _I, "converged": _L}
+                    "interval_censored": _B, "right_censored": _B, "iterations": _I, "converged": _L,
+                    "ci_lower": _D, "ci_upper": _D, "loglog_sd": _D, "resamples": _I}
+# durability.durable_response_difference: treatment - comparator probability of durable response at the last
+# durable-response day (1826), with the bootstrap SD of the difference and the normal 95% CI (SAP 4.2 v2).
+DURABLE_DIFFERENCE_COLUMNS = {"day": _I, "estimate": _D, "se": _D, "ci_lower": _D, "ci_upper": _D,
+                              "resamples": _I}
 # durability.return_to_activity_km: recovery per arm (SAP 4.3). measure 'median_days': KM median with the 95% CI
 # read off the log(-log) confidence curves (as R's print(survfit)); measure 'share_back': 1 - KM at `day`
 # (events on the day included) with its 95% CI (1 - the curve's log(-log) limits) and the patients at risk.
@@ -254,10 +268,13 @@ def reintervention_cif(con: duckdb.DuckDBPyConnection, days: Sequence[int] | Non
 
 
 def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
-                              study: Study | None = None) -> Built:
-    """Turnbull per arm at `days` (default: the study's survival.durable_response_days) and the whole curve."""
+                              study: Study | None = None, level: float = 0.95) -> Built:
+    """Turnbull per arm at `days` (default: the study's survival.durable_response_days) with bootstrap CIs,
+    the whole curve, and the difference treatment - comparator at the last day."""
     study = load_study() if study is None else study
     days = study.durable_response_days if days is None else days
+    resamples = study.durable_response_bootstrap_resamples
+    fitted: dict[str, tuple[float, np.ndarray | None, int]] = {}  # role -> (S at last day, resamples, patients)
     data = load(con, "durable_response_dataset",
                 ["arm", "procedure", "included", "exclusion", "left_day", "right_day"])
     included = np.asarray(data["included"], dtype=bool)
@@ -272,20 +289,68 @@ def durable_response_turnbull(con: duckdb.DuckDBPyConnection, days: Sequence[int
         right = _floats(data["right_day"])[use]
         fit = turnbull(left, right)
         probability = fit.surv_at(days)
+        replicates, (lower, upper, sd) = _bootstrap(left, right, probability, days, study, arm, level, gaps)
+        fitted[arm.role] = (float(probability[-1]), None if replicates is None else replicates[:, -1], left.size)
         exact, censored = int(np.sum(left == right)), int(np.sum(np.isnan(right)))
         frames.append(pd.DataFrame({
             "arm": arm.role, "procedure": arm.code, "day": list(days), "probability": probability,
             "patients": left.size, "exact": exact, "interval_censored": left.size - exact - censored,
-            "right_censored": censored, "iterations": fit.iterations, "converged": fit.converged}))
+            "right_censored": censored, "iterations": fit.iterations, "converged": fit.converged,
+            "ci_lower": lower, "ci_upper": upper, "loglog_sd": sd, "resamples": resamples}))
         # Still observed in durable response at t: left bound ≥ t (exact failures, intervals and censorings).
         still = left.size - np.searchsorted(np.sort(left), fit.time, side="left")
         curves.append(pd.DataFrame({
             "arm": arm.role, "procedure": arm.code, "time": fit.time, "probability": fit.surv, "at_risk": still,
             "patients": left.size}))
         numbers[f"durable_response_{int(days[-1])}_{arm.code}"] = probability[-1]
+    difference = _durable_difference(fitted, int(days[-1]), study, level, gaps)
+    if not difference.empty:
+        numbers[f"durable_response_difference_{int(days[-1])}"] = float(difference["estimate"].iloc[0])
     return _write_analysis(con, "durable_response_turnbull",
                            {"durable_response_turnbull": _concat(frames, TURNBULL_COLUMNS),
-                            "durable_response_curve": _concat(curves, DURABLE_CURVE_COLUMNS)}, numbers, gaps)
+                            "durable_response_curve": _concat(curves, DURABLE_CURVE_COLUMNS),
+                            "durable_response_difference": difference}, numbers, gaps)
+
+
+def _bootstrap(left: np.ndarray, right: np.ndarray, probability: np.ndarray, days: Sequence[int], study: Study,
+               arm: Arm, level: float, gaps: list[Gap]) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
+    """Bootstrap resamples of the arm's patients (None when there are none) and the log(-log) CI per day;
+    gaps for the CIs that cannot be given (too few patients, no resamples, degenerate days)."""
+    nan = np.full(len(days), np.nan)
+    resamples, what = study.durable_response_bootstrap_resamples, g.member("durable_response", arm.code)
+    if resamples == 0:
+        gaps.append(Gap(f"{what}.ci", g.BOOTSTRAP_OFF))
+        return None, (nan, nan, nan)
+    if left.size < study.suppression_threshold:
+        gaps.append(Gap(f"{what}.ci", g.too_few(study.suppression_threshold)))
+        return None, (nan, nan, nan)
+    rng = arm_rng(study.durable_response_bootstrap_seed, ARMS.index(arm.role))
+    replicates = bootstrap_survival(patterns(left, right), days, resamples, rng)
+    lower, upper, sd = loglog_interval(probability, replicates, level)
+    gaps.extend(Gap(g.member("durable_response", arm.code, str(int(d))) + ".ci", g.BOOTSTRAP_DEGENERATE)
+                for d, lo in zip(days, lower, strict=True) if np.isnan(lo))
+    return replicates, (lower, upper, sd)
+
+
+def _durable_difference(fitted: dict[str, tuple[float, np.ndarray | None, int]], day: int, study: Study,
+                        level: float, gaps: list[Gap]) -> pd.DataFrame:
+    """Treatment - comparator at `day` with the normal bootstrap CI; no row (a gap) without both arms."""
+    patients = {code: fitted[role][2] if role in fitted else 0 for role, code in zip(ARMS, study.arms, strict=True)}
+    reason = g.arms_reason(patients, study.suppression_threshold)
+    if reason is not None:
+        gaps.append(Gap(g.DURABLE_DIFFERENCE, reason))
+        return pd.DataFrame(columns=list(DURABLE_DIFFERENCE_COLUMNS))
+    (s_t, reps_t, _), (s_c, reps_c, _) = fitted["treatment"], fitted["comparator"]
+    estimate = s_t - s_c
+    lower = upper = se = np.nan
+    if reps_t is None or reps_c is None:
+        gaps.append(Gap(f"{g.DURABLE_DIFFERENCE}.ci", g.BOOTSTRAP_OFF))
+    else:
+        lower, upper, se = difference_interval(estimate, reps_t, reps_c, level)
+        if np.isnan(lower):
+            gaps.append(Gap(f"{g.DURABLE_DIFFERENCE}.ci", g.BOOTSTRAP_DEGENERATE))
+    return pd.DataFrame([{"day": day, "estimate": estimate, "se": se, "ci_lower": lower, "ci_upper": upper,
+                          "resamples": study.durable_response_bootstrap_resamples}])
 
 
 def return_to_activity_km(con: duckdb.DuckDBPyConnection, days: Sequence[int] | None = None,
@@ -408,5 +473,6 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 _TYPES = {"reintervention_km": KM_COLUMNS, "reintervention_km_curve": CURVE_COLUMNS,
           "reintervention_comparison": COMPARISON_COLUMNS, "reintervention_cif": CIF_COLUMNS,
           "reintervention_cif_curve": CIF_CURVE_COLUMNS, "durable_response_turnbull": TURNBULL_COLUMNS,
-          "durable_response_curve": DURABLE_CURVE_COLUMNS, "return_to_activity_km": RECOVERY_COLUMNS,
+          "durable_response_curve": DURABLE_CURVE_COLUMNS, "durable_response_difference": DURABLE_DIFFERENCE_COLUMNS,
+          "return_to_activity_km": RECOVERY_COLUMNS,
           "return_to_activity_km_curve": CURVE_COLUMNS}

@@ -32,6 +32,7 @@ from pipeline.estimable import NO_REINTERVENTION as NO_REINTERVENTION
 from pipeline.estimable import arms_reason as arms_reason
 from pipeline.estimable import member as member
 from pipeline.estimable import no_patients as no_patients
+from pipeline.estimable import too_few as too_few
 
 NO_FOLLOW_UP = "every patient censored on day 0"
 NO_SHARED_RISK = "no reintervention event while both arms were at risk"
@@ -40,6 +41,10 @@ PH_NEEDS_EVENTS = "proportional-hazards test needs events in both arms"
 PH_NOT_COMPUTED = "the proportional-hazards test could not be computed"
 NO_BASELINE_ODI = "no patient has a baseline ODI"
 NO_ODI_SIGNAL = "no patient with a baseline ODI has a later ODI visit or a reintervention"
+# Durable response bootstrap CIs (SAP 4.2 version 2).
+BOOTSTRAP_OFF = "no bootstrap resamples (survival.durable_response_bootstrap_resamples = 0)"
+BOOTSTRAP_DEGENERATE = "the bootstrap gives a probability of 0 or 1, or no spread, at this day"
+DURABLE_DIFFERENCE = "durable_response_difference"
 
 # Between-arm members of results.json `reintervention` (SAP 4.1).
 LOGRANK, COX_HR, PH_TEST, RMST_DIFFERENCE = (
