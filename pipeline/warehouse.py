@@ -150,7 +150,8 @@ WRITABLE_TABLES: dict[str, frozenset[str]] = {
                              "reintervention_cif", "reintervention_cif_curve", "durable_response_turnbull",
                              "durable_response_curve", "return_to_activity_km", "return_to_activity_km_curve"}),
     "comparison": frozenset({"propensity_inputs", "propensity_model", "balance", "balance_summary",
-                             "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups"}),
+                             "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups",
+                             "pro_change_difference_mar", "tipping_point_difference"}),
 }
 # Column types a writer may ask for (DuckDB names), and the shape of a column name: both end up in SQL text.
 COLUMN_TYPES = frozenset({"VARCHAR", "DOUBLE", "INTEGER", "BIGINT", "BOOLEAN"})
