@@ -27,7 +27,7 @@ OUTCOME_DEPS = ["pro_change_summary", "responder_rates", "satisfaction_rates", "
 DURABILITY_DEPS = ["reintervention_km", "reintervention_comparison", "reintervention_cif", "durable_response_turnbull",
                    "return_to_activity_km"]
 COMPARISON_DEPS = ["propensity_weights", "covariate_balance", "adjusted_estimates", "adjusted_km",
-                   "reintervention_e_value", "subgroup_estimates"]
+                   "reintervention_e_value", "subgroup_estimates", "adjusted_estimates_mar"]
 
 
 def refresh_id_of(instance: dg.DagsterInstance, run_id: str) -> str:
