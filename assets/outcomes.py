@@ -79,6 +79,16 @@ OUTCOME_SPECS = (
         "follow-up reached the window's start, Wilson 95% CI (SAP section 2).",
         ("patients", "pro_visits", "follow_up"),
     ),
+    _outcome(
+        "attendance_weights",
+        "Missing follow-up (SAP 3.1): per analysis patient, instrument (the change instruments and the primary "
+        "satisfaction instrument) and post-baseline visit, whether the patient is eligible (baseline value, due "
+        "by follow-up or data cut, not dead or withdrawn before the window) and assessed, and the stabilized, "
+        "truncated inverse probability of attendance weight from one logistic model per instrument and visit "
+        "(arm, propensity covariates, site, most recent earlier value). method: ipaw, or complete_case when a "
+        "model cannot be fitted (outcomes.attendance_models says why). Patient-level, never published.",
+        ("patients", "pro_visits", "follow_up"),
+    ),
 )
 
 
