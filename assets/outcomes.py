@@ -89,6 +89,15 @@ OUTCOME_SPECS = (
         "model cannot be fitted (outcomes.attendance_models says why). Patient-level, never published.",
         ("patients", "pro_visits", "follow_up"),
     ),
+    _outcome(
+        "pro_change_mar",
+        "Missing at random (SAP 3.1), beside the complete-case tables: per arm, instrument and visit the "
+        "attendance-weighted mean change and responder rate (outcomes.pro_change_mar), per arm and visit the "
+        "weighted satisfaction rate, primary definition (outcomes.satisfaction_mar), each with eligible and "
+        "assessed patients, a 95% CI from the HC1 sandwich and the method (ipaw or complete_case); and the "
+        "tipping points of the primary-visit and M60 mean ODI change per arm (outcomes.tipping_points).",
+        ("attendance_weights", "pro_changes", "pro_visits", "patients"),
+    ),
 )
 
 

@@ -6,6 +6,7 @@ import duckdb
 from pipeline.outcomes.attendance_weights import build_attendance_weights
 from pipeline.outcomes.change import build_pro_change_summary, build_pro_changes
 from pipeline.outcomes.completeness import build_follow_up_completeness
+from pipeline.outcomes.mar_tables import build_pro_change_mar
 from pipeline.outcomes.responders import build_responder_rates
 from pipeline.outcomes.safety import build_complication_rates, build_discharge_summary
 from pipeline.outcomes.satisfaction import build_satisfaction_rates
@@ -23,6 +24,7 @@ BUILDERS = {
     "discharge_summary": build_discharge_summary,
     "follow_up_completeness": build_follow_up_completeness,
     "attendance_weights": build_attendance_weights,  # SAP 3.1
+    "pro_change_mar": build_pro_change_mar,  # SAP 3.1, from attendance_weights and pro_changes
 }
 
 
@@ -40,6 +42,7 @@ __all__ = [
     "build_complication_rates",
     "build_discharge_summary",
     "build_follow_up_completeness",
+    "build_pro_change_mar",
     "build_pro_change_summary",
     "build_pro_changes",
     "build_responder_rates",

@@ -53,19 +53,30 @@ def weighted_means(y: ArrayLike, weights: ArrayLike, group: ArrayLike, n_groups:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(g, weights=w * v, minlength=n_groups) / sw
         spread = np.bincount(g, weights=(w * (v - mean[g])) ** 2, minlength=n_groups) / sw**2
-    out = []
-    for k in range(n_groups):
-        n = int(count[k])
-        if n == 0 or not sw[k] > 0:
-            out.append(WeightedMean(math.nan, math.nan, math.nan, math.nan, n))
-            continue
-        var = float(spread[k]) * n / (n - 1) if n > 1 else math.nan
-        se = math.sqrt(var) if var > 0 else math.nan
-        lower, upper = float(mean[k]) - Z95 * se, float(mean[k]) + Z95 * se
-        if rate and not math.isnan(se):
-            lower, upper = max(lower, 0.0), min(upper, 1.0)
-        out.append(WeightedMean(float(mean[k]), se, lower, upper, n))
-    return out
+    # All y of a group equal (e.g. every patient a responder): the spread is exactly 0, not the rounding
+    # noise of y − mean, so the CI is "none" on every run.
+    low, high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
+    np.minimum.at(low, g, v)
+    np.maximum.at(high, g, v)
+    spread[low == high] = 0.0
+    return [from_sums(int(count[k]), float(sw[k]), float(mean[k]), float(spread[k]) * float(sw[k]) ** 2, rate)
+            for k in range(n_groups)]
+
+
+def from_sums(n: int, sum_w: float | None, mean: float | None, spread: float | None,
+              rate: bool = False) -> WeightedMean:
+    """The weighted mean with its HC1 95% CI from n, Σw, the weighted mean and Σ w²(y − mean)² (as summed in
+    SQL, two passes: sql/outcomes/mar_change_sums.sql). No row: NaN; one row, or all y equal: no CI."""
+    n = int(n)
+    if n == 0 or sum_w is None or mean is None or not sum_w > 0 or not math.isfinite(mean):
+        return WeightedMean(math.nan, math.nan, math.nan, math.nan, n)
+    spread = math.nan if spread is None else float(spread)
+    var = spread / sum_w**2 * n / (n - 1) if n > 1 else math.nan
+    se = math.sqrt(var) if var > 0 else math.nan
+    lower, upper = mean - Z95 * se, mean + Z95 * se
+    if rate and not math.isnan(se):
+        lower, upper = max(lower, 0.0), min(upper, 1.0)
+    return WeightedMean(float(mean), se, lower, upper, n)
 
 
 def weighted_mean(y: ArrayLike, weights: ArrayLike, rate: bool = False) -> WeightedMean:
