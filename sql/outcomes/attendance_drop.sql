@@ -1,0 +1,2 @@
+-- Drop the temporary table of the attendance build.
+DROP TABLE IF EXISTS attendance_patients;
