@@ -1,6 +1,7 @@
 """The MAR twin of the adjusted PRO differences (SAP 3.1): the one sums model on the eligible, assessed complete
 pairs weighted by attendance × confounding weights equals statsmodels WLS with HC1, patients matched by site and
-id (ids repeat across sites); the complete-case path is unchanged; and the closed-form tipping point."""
+id (ids repeat across sites); the complete-case path is unchanged; the tipping point of the difference shifts
+the treatment arm's unassessed patients, with their confounding-weighted share."""
 
 import duckdb
 import numpy as np
@@ -8,7 +9,10 @@ import pytest
 import statsmodels.api as sm
 
 from pipeline.comparison.cohort import change_differences
-from pipeline.comparison.mar_differences import difference_tipping_point
+from pipeline.comparison.mar_differences import mar_difference_rows, tipping_rows
+from pipeline.study import load_study
+
+STUDY = load_study()
 
 N = 400
 
@@ -91,17 +95,21 @@ def test_the_mar_twin_leaves_out_changes_of_patients_not_eligible(world):
     assert mar.n_treatment + mar.n_comparator == eligible_assessed < cc.n_treatment + cc.n_comparator
 
 
-def test_tipping_point_moves_the_nearest_limit_onto_the_null():
-    # MILD better (difference < 0): the upper limit is nearest 0; shifting MILD's unassessed by δ* moves the
-    # whole interval by δ* × share, and the upper limit lands on 0.
-    estimate, lower, upper, share = -3.0, -5.0, -1.2, 0.3
-    delta = difference_tipping_point(estimate, lower, upper, share)
-    assert upper + delta * share == pytest.approx(0.0, abs=1e-12) and delta > 0
-    # MILD worse: the lower limit is nearest; the shift is towards the null again (δ* ≥ 0 is its size).
-    assert difference_tipping_point(2.0, 0.5, 3.5, 0.25) == pytest.approx(0.5 / 0.25)
-
-
-def test_tipping_point_is_zero_when_the_ci_holds_the_null_and_nan_when_nothing_is_missing():
-    assert difference_tipping_point(-1.0, -2.5, 0.5, 0.4) == 0.0
-    assert np.isnan(difference_tipping_point(-3.0, -5.0, -1.2, 0.0))
-    assert np.isnan(difference_tipping_point(-3.0, np.nan, np.nan, 0.3))
+def test_the_difference_tipping_point_uses_the_treatment_arms_weighted_share_not_assessed(world):
+    frame = mar_difference_rows(world, "overlap")
+    tipping, gaps = tipping_rows(world, STUDY, frame)
+    assert gaps == () and len(tipping) == 1
+    row = tipping.iloc[0]
+    # The share, by pandas: confounding weight of the eligible MILD patients not assessed / of all eligible.
+    att = world.execute("SELECT * FROM outcomes.attendance_weights WHERE visit = ? AND eligible",
+                        [STUDY.primary_visit]).df()
+    both = att.merge(world.execute("SELECT * FROM comparison.cohort").df(), on=["site_id", "patient_id"])
+    mild = both[both["treated"]]
+    share = mild.loc[~mild["assessed"], "weight_y"].sum() / mild["weight_y"].sum()
+    assert row["share_unassessed"] == pytest.approx(share, rel=1e-12)
+    assert (row["eligible"], row["assessed"]) == (len(mild), int(mild["assessed"].sum()))
+    diff = frame[(frame["outcome"] == "pro_change") & (frame["visit"] == STUDY.primary_visit)].iloc[0]
+    assert diff["ci_upper"] < 0  # MILD better: a worse MILD result among the unassessed moves it towards 0
+    # At δ*, the upper limit of the shifted difference reaches the null.
+    assert diff["ci_upper"] + row["delta"] * share == pytest.approx(0.0, abs=1e-9)
+    assert row["what"] == "adjusted.pro_change_difference_mar" and row["arm"] == STUDY.treatment

@@ -17,19 +17,21 @@ def test_a_tipping_point_reads_as_how_much_worse_the_non_answering_patients_woul
                     "points worse than similar MILD patients who did.")
 
 
-def test_the_difference_tipping_point_names_both_arms_and_the_direction_from_its_ci():
-    row = {"what": "adjusted_pro_change_difference", "arm": "MILD", "visit": "M12", "delta": 4.0,
+def test_the_difference_tipping_point_names_both_arms():
+    row = {"what": "adjusted.pro_change_difference_mar", "arm": "MILD", "visit": "M12", "delta": 4.0,
            "share_unassessed": 0.25, "threshold": 0.0}
-    text = tipping_sentence(row, 2.0, [1.0, 3.0], STUDY)  # MILD worse: the shift towards the null is "better"
+    text = tipping_sentence(row, -2.0, [-3.0, -1.0], STUDY)
     assert "adjusted ODI change difference MILD − LAMINECTOMY" in text
-    assert "had done 4.0 ODI points better than similar MILD patients who did" in text
+    assert "the 25% of eligible MILD patients who did not answer had done 4.0 ODI points worse" in text
     assert "LAMINECTOMY patients who did not answer taken as similar" in text
 
 
 @pytest.mark.parametrize(("row", "estimate", "ci", "expected"), [
     ({"share_unassessed": 0.0, "delta": None}, -10.0, [-12.0, -8.0], "every eligible patient answered"),
     ({"share_unassessed": 0.3, "delta": None}, None, None, "tipping point is not available"),
-    ({"share_unassessed": 0.3, "delta": 0.0}, -1.0, [-3.0, 1.0], "the CI already includes no change"),
+    ({"share_unassessed": None, "delta": None}, -10.0, [-12.0, -8.0], "tipping point is not available"),
+    ({"share_unassessed": 0.3, "delta": None}, -1.0, [-3.0, 1.0], "the CI already includes no change"),
+    ({"share_unassessed": 0.3, "delta": None}, 3.0, [1.0, 5.0], "already points to a worsening"),
 ])
 def test_no_tipping_point_is_said_plainly(row, estimate, ci, expected):
     base = {"what": "mean_change", "arm": "MILD", "visit": "M12", "threshold": 0.0}

@@ -10,11 +10,12 @@ the study's comparison CI (a bootstrap would have to re-fit the attendance model
 row equals the complete-case adjusted difference).
 
 Tipping point (SAP 3.1, delta adjustment): the unobserved changes of the eligible, unassessed patients of the
-treatment arm are shifted by δ in the direction that moves the difference towards the null; the comparator stays
-MAR (a shift of both arms alike would cancel in the difference). The weighted mean then moves by
-δ × share, share = Σ w (eligible, unassessed) / Σ w (eligible) over the treatment arm with the confounding
-weights w, the population the overlap-weighted mean describes. δ* is the δ at which the 95% CI's limit nearest the
-null reaches it (docs/comparison.md, "Missing follow-up").
+treatment arm are shifted by δ in the unfavourable direction (for ODI: worse); the comparator stays MAR (a shift of
+both arms alike would cancel in the difference). The weighted mean then moves by δ × share,
+share = Σ w (eligible, unassessed) / Σ w (eligible) over the treatment arm with the confounding weights w, the
+population the overlap-weighted mean describes. δ* (the closed form of pipeline/outcomes/mar.py, threshold 0) is
+the δ at which the 95% CI's limit nearest the null reaches it; none, with the reason, when the CI already holds
+0, when the difference already points the unfavourable way, or when nothing is missing (docs/comparison.md).
 """
 
 from __future__ import annotations
@@ -25,19 +26,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline import contract
 from pipeline.comparison import reasons
 from pipeline.comparison.cohort import change_differences, check_inputs
-from pipeline.estimable import Gap
+from pipeline.estimable import Gap, member
+from pipeline.outcomes.mar import tipping_point, why_no_tipping_point
 from pipeline.sql import query
 from pipeline.study import Study
 from pipeline.warehouse import Built, write_table
 
 MEMBER = "adjusted.pro_change_difference_mar"
-TIPPING_MEMBER = "tipping_point.adjusted_pro_change_difference"
-TIPPING_WHAT = "adjusted_pro_change_difference"
+TIPPING_WHAT = "adjusted.pro_change_difference_mar"  # the member whose row the tipping point concerns
 NO_ATTENDANCE = "no attendance weights in this refresh"
 NO_DIFFERENCE = "the adjusted MAR ODI change difference at the primary visit is not estimable"
-NO_UNASSESSED = "every eligible treatment patient was assessed: nothing is missing"
 _S, _F, _I = "VARCHAR", "DOUBLE", "BIGINT"
 COLUMNS: dict[str, str] = {
     "outcome": _S, "instrument": _S, "visit": _S, "visit_ordinal": _I, "measure": _S, "estimate": _F, "se": _F,
@@ -46,7 +47,8 @@ COLUMNS: dict[str, str] = {
 }
 TIPPING_COLUMNS: dict[str, str] = {
     "what": _S, "arm": _S, "instrument": _S, "visit": _S, "estimate": _F, "ci_lower": _F, "ci_upper": _F,
-    "share_unassessed": _F, "eligible": _I, "assessed": _I, "threshold": _F, "delta": _F, "method": _S,
+    "share_unassessed": _F, "eligible": _I, "assessed": _I, "threshold": _F, "unfavourable": _I, "delta": _F,
+    "method": _S, "reason": _S,
 }
 
 
@@ -71,42 +73,30 @@ def mar_difference_rows(con: duckdb.DuckDBPyConnection, scheme: str) -> pd.DataF
     return _frame(rows, COLUMNS)
 
 
-def difference_tipping_point(estimate: float, lower: float, upper: float, share: float,
-                             threshold: float = 0.0) -> float:
-    """δ* (SAP 3.1) of a difference treatment − comparator when the treatment arm's unassessed patients shift by δ
-    towards the threshold and the difference moves by δ × share: the distance from the CI limit nearest the
-    threshold to it, divided by the share, always ≥ 0 (0 when the CI already holds the threshold). NaN when the
-    CI is not estimable or nothing is missing (share 0: no shift of the unassessed can move the estimate)."""
-    values = np.array([estimate, lower, upper, share], dtype=float)
-    if not np.isfinite(values).all() or not share > 0:
-        return math.nan
-    if lower <= threshold <= upper:
-        return 0.0
-    nearest = upper if upper < threshold else lower
-    return abs(threshold - nearest) / share
-
-
 def tipping_rows(con: duckdb.DuckDBPyConnection, study: Study, differences: pd.DataFrame,
                  instrument: str = "ODI") -> tuple[pd.DataFrame, tuple[Gap, ...]]:
-    """The tipping point of the adjusted MAR change difference of `instrument` at the primary visit."""
+    """The tipping point of the adjusted MAR change difference of `instrument` at the primary visit, by the
+    outcomes stage's closed form (pipeline/outcomes/mar.py) with the treatment arm's weighted share."""
     visit = study.primary_visit
+    what = member("tipping_point", TIPPING_WHAT, visit)
     row = differences[(differences["outcome"] == "pro_change") & (differences["instrument"] == instrument)
                       & (differences["visit"] == visit)]
     shares = query(con, "comparison/attendance_share", instrument=instrument, visit=visit)
     treated = shares[shares["treated"].astype(bool)]
     if row.empty or treated.empty:
-        return _frame([], TIPPING_COLUMNS), (Gap(TIPPING_MEMBER, NO_DIFFERENCE),)
+        return _frame([], TIPPING_COLUMNS), (Gap(what, NO_DIFFERENCE),)
     d, t = row.iloc[0], treated.iloc[0]
-    share = float(t["share_unassessed"])
-    delta = difference_tipping_point(float(d["estimate"]), float(d["ci_lower"]), float(d["ci_upper"]), share)
-    gaps: tuple[Gap, ...] = ()
-    if not math.isfinite(delta):
-        gaps = (Gap(TIPPING_MEMBER, NO_UNASSESSED if share == 0 else NO_DIFFERENCE),)
+    share, ci = float(t["share_unassessed"]), (float(d["ci_lower"]), float(d["ci_upper"]))
+    # A treatment − comparator difference of changes: worse for the treatment in the instrument's bad direction.
+    unfavourable = 1 if contract.INSTRUMENTS[instrument].lower_is_better else -1
+    reason = why_no_tipping_point(float(d["estimate"]), ci, share, 0.0, unfavourable)
+    delta = tipping_point(float(d["estimate"]), ci, share, 0.0, unfavourable)
     frame = _frame([{"what": TIPPING_WHAT, "arm": study.treatment, "instrument": instrument, "visit": visit,
-                     "estimate": d["estimate"], "ci_lower": d["ci_lower"], "ci_upper": d["ci_upper"],
-                     "share_unassessed": share, "eligible": int(t["eligible"]), "assessed": int(t["assessed"]),
-                     "threshold": 0.0, "delta": delta, "method": d["method"]}], TIPPING_COLUMNS)
-    return frame, gaps
+                     "estimate": d["estimate"], "ci_lower": ci[0], "ci_upper": ci[1], "share_unassessed": share,
+                     "eligible": int(t["eligible"]), "assessed": int(t["assessed"]), "threshold": 0.0,
+                     "unfavourable": unfavourable, "delta": delta, "method": d["method"], "reason": reason}],
+                   TIPPING_COLUMNS)
+    return frame, (() if reason is None else (Gap(what, reason),))
 
 
 def _has_attendance(con: duckdb.DuckDBPyConnection) -> bool:
@@ -127,7 +117,8 @@ def build_adjusted_mar(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         write_table(con, "comparison.tipping_point_difference", _frame([], TIPPING_COLUMNS), TIPPING_COLUMNS)
         return Built("adjusted_estimates_mar", {"comparison.pro_change_difference_mar": 0,
                                                 "comparison.tipping_point_difference": 0},
-                     gaps=(Gap(MEMBER, reason), Gap(TIPPING_MEMBER, reason)))
+                     gaps=(Gap(MEMBER, reason), Gap(member("tipping_point", TIPPING_WHAT, study.primary_visit),
+                                                    reason)))
     frame = mar_difference_rows(con, study.comparison_weights)
     tipping, gaps = tipping_rows(con, study, frame)
     rows = write_table(con, "comparison.pro_change_difference_mar", frame, COLUMNS)
@@ -140,7 +131,7 @@ def build_adjusted_mar(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         label = f"MAR adjusted ODI change difference {r.visit}"
         numbers |= {label: r.estimate, f"{label} lower 95%": r.ci_lower, f"{label} upper 95%": r.ci_upper}
     for r in tipping.itertuples():
-        numbers |= {f"tipping point {r.instrument} {r.visit} difference": r.delta,
+        numbers |= {f"tipping point {r.instrument} {r.visit} difference": r.delta if r.delta is not None else math.nan,
                     f"share unassessed {r.arm} {r.instrument} {r.visit}": r.share_unassessed}
     return Built("adjusted_estimates_mar", {"comparison.pro_change_difference_mar": rows,
                                             "comparison.tipping_point_difference": tipping_written},

@@ -61,18 +61,14 @@ def difference_rows(results: dict, visits: list[str]) -> list[dict]:
     return out
 
 
-def _direction(ci: list[float], threshold: float) -> str | None:
-    """The way the unassessed must move (ODI: lower is better) for the CI limit nearest the threshold to reach it:
-    up (worse) when the CI lies below, down (better) when above, None when the CI holds the threshold."""
-    if ci[1] < threshold:
-        return "worse"
-    if ci[0] > threshold:
-        return "better"
-    return None
+def _holds(ci: list[float], threshold: float) -> bool:
+    return ci[0] <= threshold <= ci[1]
 
 
 def tipping_sentence(row: dict, estimate: Any, ci: Any, study: Study) -> str:
-    """One plain sentence for a tipping-point row (results.json tipping_point) and the estimate it concerns."""
+    """One plain sentence for a tipping-point row (results.json tipping_point) and the estimate it concerns. δ* is
+    a shift in the unfavourable direction (ODI: worse, SAP 3.1); the cases without one are told apart by the
+    numbers themselves: nobody missing, no estimate, a CI holding the null, an estimate already unfavourable."""
     arm, visit, delta, share = row.get("arm"), row.get("visit"), row.get("delta"), row.get("share_unassessed")
     threshold = row.get("threshold") or 0.0
     difference = "difference" in str(row.get("what", ""))
@@ -83,20 +79,23 @@ def tipping_sentence(row: dict, estimate: Any, ci: Any, study: Study) -> str:
     head = f"{visit}, {subject} (MAR)"
     if share == 0:
         return f"{head}: every eligible patient answered, so missing answers cannot change it (no tipping point)."
-    if delta is None or estimate is None or not ci:
+    if estimate is None or not ci or (delta is None and share is None):
         return (f"{head}: the tipping point is not available (not estimable, or withheld because it rests on small "
                 "numbers).")
     number = f"{fmt(estimate)} points, {_ci(ci)}"
-    direction = _direction(ci, threshold)
-    if direction is None or delta == 0:
+    if delta is None and _holds(ci, threshold):
         null = "no difference" if difference else "no change"
         return (f"{head} is {number}: the CI already includes {null}, so there is no conclusion for the missing "
                 "answers to overturn.")
+    if delta is None:
+        worse = f"{arm} doing worse" if difference else "a worsening"
+        return (f"{head} is {number}: it already points to {worse}; had the patients who did not answer done worse "
+                "still, that would only strengthen it (no tipping point).")
     tail = (f" ({study.comparator} patients who did not answer taken as similar to those who did)" if difference
             else "")
     return (f"The {visit} conclusion on {subject} ({number}, MAR) would change only if the {pct(share, 0)} of "
-            f"eligible {arm} patients who did not answer had done {fmt(abs(delta))} {INSTRUMENT} points "
-            f"{direction} than similar {arm} patients who did{tail}.")
+            f"eligible {arm} patients who did not answer had done {fmt(abs(delta))} {INSTRUMENT} points worse "
+            f"than similar {arm} patients who did{tail}.")
 
 
 def tipping_sentences(results: dict, study: Study) -> list[str]:
