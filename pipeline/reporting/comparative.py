@@ -212,7 +212,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         "differences": differences(con, study, s), "subgroups": subs, "figs": figs,
         "methods": methods(study), "limitations": limitations(results, study, completeness),
         "completeness": completeness, "not_available": NOT_AVAILABLE, "primary_visit": study.primary_visit,
-        "missing": missing,
+        "missing_followup": missing,
         "plotlyjs": fs.script,
         "pro_primary": [r for r in results["pro_change"] if r["visit"] == study.primary_visit],
         "km_days": sorted({r["day"] for r in results["reintervention"]["km"]}),

@@ -19,8 +19,8 @@ def _find(rows: list[dict] | None, **match: Any) -> dict:
     return next((r for r in rows or [] if all(r.get(k) == v for k, v in match.items())), {})
 
 
-def _ci(ci: Any) -> str:
-    return f"95% CI {fmt_ci(ci)}" if ci else "CI withheld"
+def _ci(ci: Any, digits: int = 1) -> str:
+    return f"95% CI {fmt_ci(ci, digits)}" if ci else "CI withheld"
 
 
 def completeness_rows(completeness: list[dict], arms: tuple[str, ...], visits: list[str]) -> list[dict]:
@@ -82,7 +82,8 @@ def tipping_sentence(row: dict, estimate: Any, ci: Any, study: Study) -> str:
     if estimate is None or not ci or (delta is None and share is None):
         return (f"{head}: the tipping point is not available (not estimable, or withheld because it rests on small "
                 "numbers).")
-    number = f"{fmt(estimate)} points, {_ci(ci)}"
+    digits = 2 if difference else 1  # differences are often near 0: "-0.0" would read oddly
+    number = f"{fmt(estimate, digits)} points, {_ci(ci, digits)}"
     if delta is None and _holds(ci, threshold):
         null = "no difference" if difference else "no change"
         return (f"{head} is {number}: the CI already includes {null}, so there is no conclusion for the missing "
