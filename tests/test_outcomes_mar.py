@@ -263,3 +263,13 @@ def test_ipaw_recovers_the_true_mean_change_where_complete_case_does_not():
             # Complete case: those who stayed fared better, by many standard errors.
             assert cc.estimate - truth < -8 * cc.se, (arm, cc, truth)
             assert not cc.lower <= truth <= cc.upper
+
+
+def test_a_column_equal_to_an_earlier_one_is_left_out():
+    # At the first visit after baseline the earlier value is the baseline covariate itself.
+    w = _world(100)
+    baseline = w["earlier"]
+    x, names = attendance_design(w["treated"], np.column_stack([w["covariates"], baseline]),
+                                 ["age", "female", "baseline_odi"], w["site"], baseline, 11)
+    assert names == ("intercept", "treatment", "age", "female", "baseline_odi", "site_1", "site_2")
+    np.testing.assert_array_equal(x[:, 4], baseline)

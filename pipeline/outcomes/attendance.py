@@ -118,12 +118,27 @@ def attendance_design(treated: ArrayLike, covariates: np.ndarray, covariate_name
     for b in blocks:
         x[:, col:col + b.shape[1]] = b
         col += b.shape[1]
+    keep = np.ones(width + 1, dtype=bool)
     if t.size:
-        varying = np.concatenate([[True], x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)])
-    else:
-        varying = np.ones(width + 1, dtype=bool)
-    return np.asfortranarray(x[:, varying]), tuple(n for n, keep in zip(["intercept", *names], varying, strict=True)
-                                                     if keep)
+        keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
+        keep &= ~_repeated_columns(x)
+    return np.asfortranarray(x[:, keep]), tuple(n for n, k in zip(["intercept", *names], keep, strict=True) if k)
+
+
+def _repeated_columns(x: np.ndarray) -> np.ndarray:
+    """Columns equal to an earlier column (e.g. the earlier value at the first visit after baseline is the
+    baseline covariate itself, and their missing indicators coincide): the model keeps the first. Candidates
+    by a random projection (one product; near-equal, since BLAS may sum two equal columns in different
+    orders), confirmed by exact comparison."""
+    fingerprint = np.random.default_rng(0).standard_normal(x.shape[0]) @ x
+    tolerance = 1e-9 * (np.abs(fingerprint) + 1.0)
+    repeated = np.zeros(x.shape[1], dtype=bool)
+    for j in range(1, x.shape[1]):
+        for i in np.flatnonzero(np.abs(fingerprint[:j] - fingerprint[j]) <= tolerance[j]):
+            if not repeated[i] and np.array_equal(x[:, i], x[:, j]):
+                repeated[j] = True
+                break
+    return repeated
 
 
 def stabilized_weights(fitted: ArrayLike, assessed: ArrayLike, treated: ArrayLike,

@@ -15,13 +15,16 @@ import pandas as pd
 
 from pipeline.estimable import read_gaps
 from pipeline.reporting.common import clean, count, interval, number, read, table_exists
+from pipeline.reporting.mar_results import MEMBERS as MAR_MEMBERS
+from pipeline.reporting.mar_results import ROWS as MAR_ROWS
+from pipeline.reporting.mar_results import mar_members
 from pipeline.reporting.suppression import Suppressor
 from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
-             "not_estimable")
+             "not_estimable", *MAR_MEMBERS)
 # Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
 PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
                    "durable_response", "return_to_activity", "complications.rates", "discharge")
@@ -320,6 +323,7 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "balance": _balance(con, study, s),
         "adjusted": _adjusted_section(con, s),
         "claims": claims or [],
+        **mar_members(con, s),  # SAP 3.1: pro_change_mar, satisfaction_mar, tipping_point
     }
     # The adjusted difference's tipping point joins the per-arm ones (results-contract tipping_point, SAP 3.1).
     doc.setdefault("tipping_point", []).extend(difference_tipping_points(con, s))
@@ -372,6 +376,7 @@ CONTRACT_ROWS = {
     ("adjusted", "pro_change_difference_mar"): ("instrument", "visit", "estimate", "ci", "method"),
     ("claims",): ("id", "claim", "metric", "value", "ci", "verdict"),
     ("not_estimable",): ("what", "reason"),
+    **MAR_ROWS,
 }
 CONTRACT_NESTED = {
     ("reintervention", "cox_hr"): ("estimate", "ci", "p"),
