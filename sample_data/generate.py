@@ -2,7 +2,7 @@
 
     python -m sample_data.generate --patients 2000 --seed 20261123 --landing sample_data/landing \\
         --truth sample_data/truth.json [--deliveries 2] [--as-of 2026-11-15] [--parquet-sites SITE05] \\
-        [--no-defects] [--overwrite]
+        [--missing mnar|mcar] [--no-defects] [--overwrite]
 
 See docs/sample-data.md for the model, its calibration, the planted defects and the truth file.
 """
@@ -30,9 +30,10 @@ from sample_data.cohort import Cohort, make_cohort
 from sample_data.events import make_events
 from sample_data.followup import make_follow_up
 from sample_data.plan import add_repeats_and_corrections, expected_counts, make_drops, place_extras, top_coded
-from sample_data.pros import early_check_patients, make_pros
+from sample_data.pros import MECHANISMS, early_check_patients, make_pros
 from sample_data.tables import deliver_patients, events_frame, patients_frame, pro_frame, sort_rows
 from sample_data.truth import compute_truth
+from sample_data.truth_pro import pro_truth
 from sample_data.writer import append_lines, write_manifest, write_table
 
 DEFAULT_AS_OF = date(2026, 11, 15)
@@ -50,6 +51,7 @@ class Options:
     parquet_sites: set[str] = field(default_factory=set)
     defects: bool = True
     overwrite: bool = False
+    missing: str = "mnar"  # visit missingness: "mnar" (default) or "mcar"; see pros.make_pros
 
 
 def _log(start: float, message: str) -> None:
@@ -66,13 +68,19 @@ def generate(opt: Options) -> dict:
     study = load_study()
     if tuple(v.name for v in study.visits[1:]) != M.VISITS:
         raise ValueError("the study's visits differ from the visits the generator is calibrated for")
+    if opt.missing not in MECHANISMS:
+        raise ValueError(f"--missing must be one of {MECHANISMS}")
     rng = np.random.default_rng(opt.seed)
+    # A separate stream for the MNAR attendance draws: the main stream, hence every generated value, is
+    # the same under both mechanisms.
+    attendance_rng = np.random.default_rng(np.random.SeedSequence(opt.seed, spawn_key=(M.ATTENDANCE_STREAM,)))
     cohort = make_cohort(rng, opt.patients, opt.as_of)
     fu = make_follow_up(rng, cohort, opt.as_of, opt.deliveries, protocol_end=study.visits[-1].end)
-    pro = make_pros(rng, cohort, fu, study)
+    pros = make_pros(rng, cohort, fu, study, opt.missing, attendance_rng)
+    pro = pros.cols
     ev = make_events(cohort, fu)
     delivered = deliver_patients(rng, cohort)
-    _log(t0, f"generated {cohort.n:,} patients, {pro['pid'].size:,} PRO rows, {ev['pid'].size:,} events")
+    _log(t0, f"generated {cohort.n:,} patients, {int(pro['delivered'].sum()):,} PRO rows, {ev['pid'].size:,} events")
     order = sort_rows(pro, cohort, "instrument")
     pro = {c: a[order] for c, a in pro.items()}
     order = sort_rows(ev, cohort, "event")
@@ -83,6 +91,8 @@ def generate(opt: Options) -> dict:
     if opt.defects:
         D.plant(rng, drops, cohort, fu, early_check_patients(pro), cohort.id_keys)
     truth = compute_truth(cohort)
+    truth["pro_eligible"] = pro_truth(cohort, fu, pros, study, cut_year=opt.as_of.year)
+    del pros
     _log(t0, "planned drops and computed the truth")
 
     _prepare_landing(opt.landing, {d.drop_id for d in drops}, opt.overwrite)
@@ -98,7 +108,7 @@ def generate(opt: Options) -> dict:
             if table == "patients":
                 frame = patients_frame(cohort, delivered, drop.patients, ids)
             elif table == "pro_responses":
-                frame = pro_frame(cohort, pro, drop.rows[table], ids)
+                frame = pro_frame(cohort, pro, drop.written_rows(table), ids)
             else:
                 frame = events_frame(cohort, ev, drop.rows[table], ids)
             placed, positions, records = place_extras(rng, drop, table)
@@ -123,7 +133,7 @@ def generate(opt: Options) -> dict:
         "seed": opt.seed,
         "as_of": opt.as_of.isoformat(),
         "options": {"patients": opt.patients, "deliveries": opt.deliveries, "defects": opt.defects,
-                    "parquet_sites": sorted(opt.parquet_sites)},
+                    "parquet_sites": sorted(opt.parquet_sites), "missing": opt.missing},
         "deliveries": [{"delivery": k + 1, "cut": c.isoformat(),
                         "drops": [d.drop_id for d in drops if d.k == k]} for k, c in enumerate(fu.cuts)],
         "sizes": _sizes(cohort, expected),
@@ -198,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deliveries", type=int, default=2)
     parser.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
     parser.add_argument("--parquet-sites", nargs="*", default=[], help="sites that deliver Parquet")
+    parser.add_argument("--missing", choices=MECHANISMS, default="mnar",
+                        help="visit missingness: mnar (attendance depends on the last ODI and the arm; "
+                             "default) or mcar (completely at random)")
     parser.add_argument("--no-defects", action="store_true", help="plant no defective rows")
     parser.add_argument("--overwrite", action="store_true",
                         help="remove earlier generated drops in --landing")
@@ -207,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--deliveries must be at least 1")
     generate(Options(patients=a.patients, seed=a.seed, landing=a.landing, truth=a.truth,
                      deliveries=a.deliveries, as_of=a.as_of, parquet_sites=sites, defects=not a.no_defects,
-                     overwrite=a.overwrite))
+                     overwrite=a.overwrite, missing=a.missing))
 
 
 if __name__ == "__main__":

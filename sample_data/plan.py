@@ -40,6 +40,10 @@ class Drop:
     extras: list[Extra] = field(default_factory=list)
     malformed: list[str] = field(default_factory=list)  # raw lines appended to pro_responses.csv
     used: dict[str, set[int]] = field(default_factory=lambda: {t: set() for t in contract.TABLES})
+    # Which clean pro_responses rows are written (False: a visit missed not at random, see
+    # pros.make_pros). Random draws that pick or place rows use every clean row (n_clean), so that they
+    # are the same under both missingness mechanisms; the files and counts use the written ones.
+    pro_written: np.ndarray | None = None
 
     def file(self, table: str) -> str:
         return f"{table}.{'parquet' if self.parquet else 'csv'}"
@@ -49,6 +53,21 @@ class Drop:
             return int(self.patients.size)
         r = self.rows[table]
         return r.stop - r.start
+
+    def n_written(self, table: str) -> int:
+        if table == "pro_responses" and self.pro_written is not None:
+            return int(self.pro_written.sum())
+        return self.n_clean(table)
+
+    def written(self, table: str, pos: int) -> bool:
+        return table != "pro_responses" or self.pro_written is None or bool(self.pro_written[pos])
+
+    def written_rows(self, table: str) -> slice | np.ndarray:
+        """Rows of the sorted arrays written to the drop's file (a slice or indices)."""
+        r = self.rows[table]
+        if table == "pro_responses" and self.pro_written is not None:
+            return r.start + np.flatnonzero(self.pro_written)
+        return r
 
 
 def make_drops(cohort: Cohort, fu: FollowUp, pro: dict[str, np.ndarray], ev: dict[str, np.ndarray],
@@ -64,7 +83,8 @@ def make_drops(cohort: Cohort, fu: FollowUp, pro: dict[str, np.ndarray], ev: dic
                              int(np.searchsorted(key, index, "right"))) for t, key in keys.items()}
             patients = np.flatnonzero((cohort.site == s) & (fu.enrol == k))
             drops.append(Drop(k=k, site=s, drop_id=f"{cut.isoformat()}_{site}", parquet=site in parquet_sites,
-                              patients=patients, rows=rows))
+                              patients=patients, rows=rows,
+                              pro_written=pro["delivered"][rows["pro_responses"]] if "delivered" in pro else None))
     return drops
 
 
@@ -74,7 +94,7 @@ def _pick(rng: np.random.Generator, drop: Drop, table: str, count: int, ok=None)
     chosen: list[int] = []
     for pos in rng.choice(n, size=min(n, max(4 * count, 50)), replace=False):
         pos = int(pos)
-        if pos in drop.used[table] or (ok is not None and not ok(pos)):
+        if pos in drop.used[table] or not drop.written(table, pos) or (ok is not None and not ok(pos)):
             continue
         chosen.append(pos)
         drop.used[table].add(pos)
@@ -154,6 +174,8 @@ def place_extras(rng: np.random.Generator, drop: Drop,
     n = drop.n_clean(table)
     pos = np.sort(rng.integers(0, n + 1, len(extras)))
     order = rng.permutation(len(extras))  # which extra lands at which sorted position
+    if table == "pro_responses" and drop.pro_written is not None:  # count written rows only
+        pos = np.concatenate([[0], np.cumsum(drop.pro_written)])[pos]
     placed = [extras[i] for i in order]
     records = pos + np.arange(len(extras)) + 1
     return placed, pos, records
@@ -162,7 +184,7 @@ def place_extras(rng: np.random.Generator, drop: Drop,
 def expected_counts(drop: Drop, table: str, placed: list[Extra], records: np.ndarray) -> tuple[dict, list]:
     """Reconciliation of one file, and its quarantined rows as [line, reason, defect] where line numbers
     records as ingest.quarantine does: the header is line 1, the first data record line 2 (Parquet too)."""
-    n = drop.n_clean(table)
+    n = drop.n_written(table)
     reasons = dict.fromkeys(contract.REASON_CODES, 0)
     accepted, duplicates, superseded, lines = n, 0, 0, []
     for extra, record in zip(placed, records, strict=True):

@@ -3,6 +3,8 @@ assessments outside every visit window, vectorized per visit and instrument."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import expit
 
@@ -15,6 +17,7 @@ from sample_data.followup import FollowUp
 
 INSTRUMENTS = list(contract.INSTRUMENTS)
 UNITS: list[str | None] = [None, "m", "ft", "km", "mi", "min", "h"]  # index 0 = no unit
+MECHANISMS = ("mcar", "mnar")  # visit missingness: completely at random, or depending on the last ODI
 _ROUND = {"ODI": 0, "NRS_BACK": 0, "NRS_LEG": 0, "ZCQ_SYMPTOM": 1, "ZCQ_FUNCTION": 1, "ZCQ_SATISFACTION": 1}
 
 
@@ -53,13 +56,15 @@ class _Rows:
         self.parts: list[tuple[np.ndarray, ...]] = []
 
     def add(self, pid: np.ndarray, day: np.ndarray, instrument: str, value: np.ndarray,
-            unit: np.ndarray | None = None) -> None:
+            unit: np.ndarray | None = None, delivered: np.ndarray | None = None) -> None:
         unit = np.zeros(pid.size, np.int8) if unit is None else unit
-        self.parts.append((pid, day, np.full(pid.size, INSTRUMENTS.index(instrument), np.int8), value, unit))
+        delivered = np.ones(pid.size, bool) if delivered is None else delivered
+        self.parts.append((pid, day, np.full(pid.size, INSTRUMENTS.index(instrument), np.int8), value, unit,
+                           delivered))
 
     def columns(self) -> dict[str, np.ndarray]:
-        names = ("pid", "day", "instrument", "value", "unit")
-        types = (np.int32, np.int16, np.int8, np.float64, np.int8)
+        names = ("pid", "day", "instrument", "value", "unit", "delivered")
+        types = (np.int32, np.int16, np.int8, np.float64, np.int8, np.bool_)
         return {name: np.concatenate([p[i] for p in self.parts]).astype(t)
                 for i, (name, t) in enumerate(zip(names, types, strict=True))}
 
@@ -82,12 +87,11 @@ def _with_units(rng: np.random.Generator, cohort: Cohort, instrument: str, canon
 
 
 def _emit(rows: _Rows, rng: np.random.Generator, cohort: Cohort, instrument: str, pids: np.ndarray,
-          day: np.ndarray, value: np.ndarray) -> None:
+          day: np.ndarray, value: np.ndarray, delivered: np.ndarray | None = None) -> None:
+    unit = None
     if instrument in ("WALK_DISTANCE", "STAND_TIME"):
         value, unit = _with_units(rng, cohort, instrument, value, pids)
-        rows.add(pids, day, instrument, value, unit)
-    else:
-        rows.add(pids, day, instrument, value)
+    rows.add(pids, day, instrument, value, unit, delivered)
 
 
 def _clip_round(instrument: str, x: np.ndarray) -> np.ndarray:
@@ -95,8 +99,35 @@ def _clip_round(instrument: str, x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x, _ROUND[instrument]), spec.low, spec.high)
 
 
-def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Study) -> dict[str, np.ndarray]:
+def attendance_probability(cohort: Cohort, visit: str, last_odi: np.ndarray) -> np.ndarray:
+    """P(a patient who would otherwise attend visit `visit` answers) under the MNAR mechanism: logistic
+    in the most recent observed ODI (worse = higher = less likely), steeper after MILD."""
+    a = M.ATTENDANCE_MNAR
+    slope = np.where(cohort.arm == 1, a["per_10_points"]["MILD"], a["per_10_points"]["LAMINECTOMY"])
+    return expit(a["intercept"][visit] + slope * (last_odi - a["ref_odi"]) / 10.0)
+
+
+@dataclass
+class Pros:
+    """The PRO rows (column arrays) and, per instrument, which patients delivered a baseline value."""
+
+    cols: dict[str, np.ndarray]
+    has_baseline: dict[str, np.ndarray]
+
+
+def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Study, missing: str = "mnar",
+              attendance_rng: np.random.Generator | None = None) -> Pros:
+    """PRO rows. `missing` is the visit-missingness mechanism: "mcar" misses visits at random
+    (VISIT_MISSED); "mnar" also thins those visits by attendance_probability, drawn from
+    `attendance_rng` only. The rows the thinning removes are kept with delivered = False: every draw of
+    `rng` (here and in the later steps that pick rows to repeat or to place defects beside) is then the
+    same under both mechanisms, and only which rows are written differs (tables.pro_frame)."""
+    if missing not in MECHANISMS:
+        raise ValueError(f"missing must be one of {MECHANISMS}")
+    if missing == "mnar" and attendance_rng is None:
+        raise ValueError("the mnar mechanism needs its own attendance_rng")
     n, rows = cohort.n, _Rows()
+    has_baseline: dict[str, np.ndarray] = {}
     limit = fu.pro_limit()
     mild = (cohort.arm == 1).astype(float)
     lo, hi = M.BASELINE_DAYS
@@ -106,10 +137,18 @@ def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Stu
         p_miss = M.ITEM_MISSED.get(instrument, M.ITEM_MISSED_DEFAULT)
         keep = np.flatnonzero(has_base & (rng.random(n) >= p_miss))
         _emit(rows, rng, cohort, instrument, keep, base_day[keep], cohort.baseline[instrument][keep])
+        has_baseline[instrument] = np.zeros(n, bool)
+        has_baseline[instrument][keep] = True
+    # Most recent delivered ODI of each patient (baseline, then each attended visit); patients with none
+    # count as having the reference value.
+    last_odi = np.where(has_baseline["ODI"], cohort.baseline["ODI"], M.ATTENDANCE_MNAR["ref_odi"])
 
     for visit in study.visits[1:]:
         day = _visit_days(rng, n, visit.start, visit.end, visit.target)
         attended = (rng.random(n) >= M.VISIT_MISSED[visit.name]) & (day <= limit)
+        answers = np.ones(n, bool)
+        if missing == "mnar":
+            answers = attendance_rng.random(n) < attendance_probability(cohort, visit.name, last_odi)
         for instrument in INSTRUMENTS:
             p_miss = M.ITEM_MISSED.get(instrument, M.ITEM_MISSED_DEFAULT)
             keep = np.flatnonzero(attended & (rng.random(n) >= p_miss))
@@ -131,7 +170,12 @@ def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Stu
                     value = np.clip(np.exp(x), *M.LOG_LIMITS[instrument])
                 else:
                     value = _clip_round(instrument, x)
-            _emit(rows, rng, cohort, instrument, keep, day[keep], value)
+            # Rows exist for every patient the at-random mechanism keeps (same draws under both
+            # mechanisms); the MNAR thinning only marks rows not delivered (column "delivered").
+            delivered = answers[keep]
+            _emit(rows, rng, cohort, instrument, keep, day[keep], value, delivered)
+            if instrument == "ODI":
+                last_odi[keep[delivered]] = value[delivered]
 
     # A few assessments outside every window (valid rows that visit-based analyses must leave out):
     # an early post-operative check, and an older pre-operative consultation.
@@ -146,7 +190,7 @@ def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Stu
 
     cols = rows.columns()
     cols["delivery"] = delivery_of(fu, cols["pid"], cols["day"])
-    return cols
+    return Pros(cols=cols, has_baseline=has_baseline)
 
 
 def early_check_patients(pro: dict[str, np.ndarray]) -> np.ndarray:
