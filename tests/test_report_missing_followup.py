@@ -12,16 +12,17 @@ def test_a_tipping_point_reads_as_how_much_worse_the_non_answering_patients_woul
     row = {"what": "mean_change", "arm": "MILD", "visit": "M60", "delta": 27.5, "share_unassessed": 0.48,
            "threshold": 0.0}
     text = tipping_sentence(row, -15.2, [-17.3, -13.2], STUDY)
-    assert text == ("The M60 conclusion on the mean ODI change of MILD (-15.2 points, 95% CI -17.3 to -13.2, MAR) "
-                    "would change only if the 48% of eligible MILD patients who did not answer had done 27.5 ODI "
-                    "points worse than similar MILD patients who did.")
+    assert text == ("The M60 conclusion that MILD patients improved (the mean ODI change of MILD -15.2 points, "
+                    "95% CI -17.3 to -13.2, MAR) would change only if the 48% of eligible MILD patients who did not "
+                    "answer had done 27.5 ODI points worse than similar MILD patients who did.")
 
 
 def test_the_difference_tipping_point_names_both_arms():
     row = {"what": "adjusted.pro_change_difference_mar", "arm": "MILD", "visit": "M12", "delta": 4.0,
            "share_unassessed": 0.25, "threshold": 0.0}
     text = tipping_sentence(row, -2.0, [-3.0, -1.0], STUDY)
-    assert "adjusted ODI change difference MILD − LAMINECTOMY" in text
+    assert text.startswith("The M12 conclusion that MILD patients did better than LAMINECTOMY patients (the adjusted "
+                           "ODI change difference MILD − LAMINECTOMY -2.00 points")
     assert "the 25% of eligible MILD patients who did not answer had done 4.0 ODI points worse" in text
     assert "LAMINECTOMY patients who did not answer taken as similar" in text
 
@@ -54,5 +55,6 @@ def test_the_section_lays_complete_case_beside_mar_per_visit_and_arm():
         == [("M12", "MILD", -18.0, -15.0)]
     assert section["completeness"] == [{"visit": "M12", "cells": [{"assessed": 310, "n": 420, "rate": 310 / 420},
                                                                   None]}]
-    assert section["tipping"][0].startswith("The M12 conclusion on the mean ODI change of MILD (-15.0 points")
+    assert section["tipping"][0].startswith("The M12 conclusion that MILD patients improved (the mean ODI change of "
+                                            "MILD -15.0 points")
     assert section["mar_available"]

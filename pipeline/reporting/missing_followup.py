@@ -94,9 +94,12 @@ def tipping_sentence(row: dict, estimate: Any, ci: Any, study: Study) -> str:
                 "still, that would only strengthen it (no tipping point).")
     tail = (f" ({study.comparator} patients who did not answer taken as similar to those who did)" if difference
             else "")
-    return (f"The {visit} conclusion on {subject} ({number}, MAR) would change only if the {pct(share, 0)} of "
-            f"eligible {arm} patients who did not answer had done {fmt(abs(delta))} {INSTRUMENT} points worse "
-            f"than similar {arm} patients who did{tail}.")
+    # A tipping point exists only when the CI lies on the favourable side (ODI: below 0): say what that means.
+    conclusion = (f"that {study.treatment} patients did better than {study.comparator} patients" if difference
+                  else f"that {arm} patients improved")
+    return (f"The {visit} conclusion {conclusion} ({subject} {number}, MAR) would change only if the "
+            f"{pct(share, 0)} of eligible {arm} patients who did not answer had done {fmt(abs(delta))} "
+            f"{INSTRUMENT} points worse than similar {arm} patients who did{tail}.")
 
 
 def tipping_sentences(results: dict, study: Study) -> list[str]:
