@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
+from pipeline.check_registry import check_named
+from pipeline.checks import run_check
 from pipeline.comparison.cohort import change_differences
-from pipeline.comparison.mar_differences import mar_difference_rows, tipping_rows
+from pipeline.comparison.mar_differences import COLUMNS, TIPPING_COLUMNS, mar_difference_rows, tipping_rows
 from pipeline.study import load_study
+from pipeline.warehouse import write_table
 
 STUDY = load_study()
 
@@ -113,3 +116,17 @@ def test_the_difference_tipping_point_uses_the_treatment_arms_weighted_share_not
     # At δ*, the upper limit of the shifted difference reaches the null.
     assert diff["ci_upper"] + row["delta"] * share == pytest.approx(0.0, abs=1e-9)
     assert row["what"] == "adjusted.pro_change_difference_mar" and row["arm"] == STUDY.treatment
+
+
+def test_the_check_holds_on_the_twin_and_fails_on_an_estimate_outside_its_ci(world):
+    frame = mar_difference_rows(world, "overlap")
+    tipping, _ = tipping_rows(world, STUDY, frame)
+    world.execute("CREATE SCHEMA IF NOT EXISTS comparison")
+    write_table(world, "comparison.pro_change_difference_mar", frame, COLUMNS)
+    write_table(world, "comparison.tipping_point_difference", tipping, TIPPING_COLUMNS)
+    spec = check_named("adjusted_estimates_mar", "differences_valid")
+    held = run_check(world, spec, STUDY)
+    assert (held.failures, held.checked) == (0, len(frame) + len(tipping))
+    world.execute("UPDATE comparison.pro_change_difference_mar SET estimate = ci_upper + 1 "
+                  "WHERE outcome = 'pro_change' AND visit = 'M60'")
+    assert run_check(world, spec, STUDY).failures == 1
