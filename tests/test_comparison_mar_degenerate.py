@@ -4,7 +4,7 @@ gaps with the comparison's own reason, and the refresh does not fail."""
 from pipeline.comparison import reasons
 from pipeline.comparison.mar_differences import COLUMNS, MEMBER, TIPPING_COLUMNS
 from tests.test_comparison_assets import warehouse as comparison_warehouse  # noqa: F401  (fixture)
-from tests.test_comparison_degenerate import gaps, refresh
+from tests.test_comparison_degenerate import checks, gaps, refresh
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
@@ -27,3 +27,9 @@ def test_without_attendance_weights_the_twin_says_so(comparison_warehouse, tmp_p
     db, _ = refresh(comparison_warehouse, tmp_path, "DROP TABLE outcomes.attendance_weights")
     assert gaps(db)[MEMBER] == "no attendance weights in this refresh"
     assert query(db, "SELECT count(*) FROM comparison.adjusted_estimates WHERE adjustment = 'adjusted'")[0][0] > 0
+
+
+def test_the_check_holds_without_patients_and_says_why(comparison_warehouse, tmp_path):  # noqa: F811
+    _, result = refresh(comparison_warehouse, tmp_path, "UPDATE staging.patients SET in_analysis = false")
+    check = checks(result)["adjusted_estimates_mar_differences_valid"]
+    assert check.passed and reasons.NO_PATIENTS in check.description
