@@ -11,13 +11,17 @@ from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F4
 TIPPING = "tipping_point[adjusted.pro_change_difference_mar][M12]"
 
 
+def all_gaps(db) -> dict[str, str]:
+    return dict(query(db, "SELECT what, reason FROM meta.not_estimable"))
+
+
 def _columns(db, table: str) -> list[str]:
     return [r[0] for r in query(db, f"DESCRIBE comparison.{table}")]
 
 
 def test_without_patients_the_twin_is_empty_and_says_why(comparison_warehouse, tmp_path):  # noqa: F811
     db, _ = refresh(comparison_warehouse, tmp_path, "UPDATE staging.patients SET in_analysis = false")
-    assert {w: gaps(db)[w] for w in (MEMBER, TIPPING)} == dict.fromkeys((MEMBER, TIPPING), reasons.NO_PATIENTS)
+    assert {w: all_gaps(db)[w] for w in (MEMBER, TIPPING)} == dict.fromkeys((MEMBER, TIPPING), reasons.NO_PATIENTS)
     assert query(db, "SELECT count(*) FROM comparison.pro_change_difference_mar")[0][0] == 0
     assert _columns(db, "pro_change_difference_mar") == list(COLUMNS)
     assert _columns(db, "tipping_point_difference") == list(TIPPING_COLUMNS)
