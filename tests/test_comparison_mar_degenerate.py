@@ -35,5 +35,5 @@ def test_without_attendance_weights_the_twin_says_so(comparison_warehouse, tmp_p
 
 def test_the_check_holds_without_patients_and_says_why(comparison_warehouse, tmp_path):  # noqa: F811
     _, result = refresh(comparison_warehouse, tmp_path, "UPDATE staging.patients SET in_analysis = false")
-    check = checks(result)["adjusted_estimates_mar_differences_valid"]
+    check = checks(result)["differences_valid"]
     assert check.passed and reasons.NO_PATIENTS in check.description
