@@ -273,3 +273,22 @@ def test_a_column_equal_to_an_earlier_one_is_left_out():
                                  ["age", "female", "baseline_odi"], w["site"], baseline, 11)
     assert names == ("intercept", "treatment", "age", "female", "baseline_odi", "site_1", "site_2")
     np.testing.assert_array_equal(x[:, 4], baseline)
+
+
+def test_an_indicator_whose_patients_were_all_unassessed_is_found_without_the_linear_program():
+    from pipeline.outcomes.attendance import separating_indicator
+
+    w = _world(500)
+    never = np.zeros(500)
+    never[:20] = 1.0  # e.g. patients without any ODI, who never answer satisfaction either
+    x, names = attendance_design(w["treated"], np.column_stack([w["covariates"], never]),
+                                 ["age", "female", "last_value_missing"], w["site"], w["earlier"], 11)
+    assessed = w["assessed"].copy()
+    assert not separating_indicator(x, assessed)
+    assessed[:20] = False
+    assert separating_indicator(x, assessed)
+    att = fit_attendance(x, names, assessed, w["treated"], 99.0, 11)
+    assert (att.method, att.reason, att.fit) == (COMPLETE_CASE, SEPARATED, None)
+    # The fitter's own detection agrees (linear program): the data are separated.
+    from pipeline.comparison.logistic import logistic_mle
+    assert logistic_mle(x, assessed).separated

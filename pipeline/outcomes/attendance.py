@@ -160,6 +160,25 @@ def stabilized_weights(fitted: ArrayLike, assessed: ArrayLike, treated: ArrayLik
     return w
 
 
+def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
+    """Whether a 0/1 column has a level in which every patient was assessed, or none was (quasi-complete
+    separation: the column's coefficient is infinite). The usual cause (a rare missing indicator; patients who
+    never answer any ODI, in the satisfaction models) found in one pass, so the logistic fitter's linear
+    program, whose cost grows steeply with the number of patients, is left for the rare other kinds."""
+    if x.shape[1] < 2 or assessed.size == 0:
+        return False
+    cols = x[:, 1:]
+    binary = np.all((cols == 0) | (cols == 1), axis=0)
+    if not binary.any():
+        return False
+    b = cols[:, binary]
+    ones = b.sum(axis=0)
+    ones_assessed = b[assessed].sum(axis=0)
+    zeros, zeros_assessed = assessed.size - ones, int(assessed.sum()) - ones_assessed
+    return bool(np.any((ones_assessed == 0) | (ones_assessed == ones) | (zeros_assessed == 0)
+                       | (zeros_assessed == zeros)))
+
+
 def complete_case(assessed: np.ndarray, names: tuple[str, ...], reason: str,
                   fit: LogisticFit | None = None) -> Attendance:
     return Attendance(np.where(assessed, 1.0, np.nan), COMPLETE_CASE, reason, names, fit)
@@ -174,6 +193,8 @@ def fit_attendance(x: np.ndarray, names: tuple[str, ...], assessed: ArrayLike, t
     n_assessed = int(a.sum())
     if n_assessed < minimum or a.size - n_assessed < minimum:
         return complete_case(a, names, too_few(minimum))
+    if separating_indicator(x, a):
+        return complete_case(a, names, SEPARATED)
     initial = None if not start else [start.get(name, 0.0) for name in names]
     try:
         fit = logistic_mle(x, a, start=initial)

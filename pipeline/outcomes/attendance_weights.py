@@ -114,6 +114,8 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     base = names.index(study.baseline_visit)
     post = range(base + 1, len(names))
     due = _due(con, study, cut, patients.n, len(names))
+    run(con, "outcomes/attendance_values_stage",
+        instruments=sorted({*attendance_instruments(study), SATISFACTION_EARLIER}))
     earlier_cache: dict[str, np.ndarray] = {}
     satisfaction = satisfaction_instrument(study)
     models: list[dict] = []
@@ -136,7 +138,7 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
             frame, described = _instrument_rows(patients, study, instrument, names, post, base, values, earlier,
                                                 has_baseline, due, starts, cut)
             models += described
-            rows += _insert(con, frame)
+            rows += _insert(con, frame, instrument, names)
         model_table = pd.DataFrame(models, columns=["instrument", "visit", "visit_ordinal", "eligible", "assessed",
                                                     "method", "reason", "terms", "max_weight", "data_cut_year"])
         write_table(con, "outcomes.attendance_models", model_table,
@@ -161,16 +163,20 @@ def _instrument_rows(patients: _Patients, study: Study, instrument: str, names: 
     """The rows of one instrument at every post-baseline visit, and one description per model."""
     last = earlier[:, base].copy()  # the most recent earlier value: the baseline until a later one is seen
     parts, described = [], []
+    previous: dict[str, float] = {}
     for k in post:
         eligible = due[:, k] & has_baseline
         assessed = ~np.isnan(values[:, k])
         idx = np.flatnonzero(eligible)
         x, terms = design_of(patients.treated[idx], patients.covariates[idx], patients.covariate_names,
                              patients.site[idx], last[idx], study.suppression_threshold)
+        # Starting values (they only save Newton iterations): this instrument's model at the visit before,
+        # else another instrument's at this visit (without its earlier-value terms: another scale).
+        start = previous or starts.get(k)
         att = fit_attendance(x, terms, assessed[idx], patients.treated[idx], study.attendance_truncation_percentile,
-                             study.attendance_min_patients, start=starts.get(k))
+                             study.attendance_min_patients, start=start)
+        previous = att.coef
         if att.coef:
-            # The earlier value's coefficient is on another instrument's scale (points vs metres): not a start.
             starts[k] = {term: c for term, c in att.coef.items() if not term.startswith("last_value")}
         weight = np.full(patients.n, np.nan)
         weight[idx] = att.weights
@@ -188,17 +194,18 @@ def _instrument_rows(patients: _Patients, study: Study, instrument: str, names: 
         seen = ~np.isnan(earlier[:, k])
         last[seen] = earlier[seen, k]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["row", "visit", "eligible", "assessed", "weight", "method"])
-    frame["visit"] = pd.Categorical.from_codes(frame["visit"].to_numpy(dtype=np.int64), names)
-    frame["method"] = pd.Categorical.from_codes(frame["method"].to_numpy(dtype=np.int64), list(METHODS))
-    frame["instrument"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int64), [instrument])
+        {c: np.zeros(0, dtype=t) for c, t in (("row", np.int64), ("visit", np.int64), ("eligible", bool),
+                                              ("assessed", bool), ("weight", float), ("method", np.int64))})
     return frame, described
 
 
-def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, instrument: str, visits: list[str]) -> int:
+    """Append one instrument's rows; visit and method travel as codes (plain integer columns scan fastest) and
+    are named in SQL from the parameter lists."""
     con.register("_attendance_rows", frame)
     try:
-        run(con, "outcomes/attendance_weights_write")
+        run(con, "outcomes/attendance_weights_write", instrument=instrument, visit_names=visits,
+            methods=list(METHODS))
     finally:
         con.unregister("_attendance_rows")
     return len(frame)

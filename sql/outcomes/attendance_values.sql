@@ -1,7 +1,6 @@
--- Every assessment of one instrument in staging.pro_visits (baseline included) of the attendance models'
--- patients: patient row, visit ordinal, value (canonical units).
+-- The assessments of one instrument (sql/outcomes/attendance_values_stage.sql): patient row, visit ordinal,
+-- value (canonical units).
 -- Parameter: instrument code.
-SELECT a.row, v.visit_ordinal, v.value
-FROM staging.pro_visits v
-JOIN attendance_patients a USING (site_id, patient_id)
-WHERE v.instrument = $instrument::VARCHAR;
+SELECT row, visit_ordinal, value
+FROM attendance_values
+WHERE instrument = $instrument::VARCHAR;
