@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 
 from assets.table_assets import TableAsset, table_asset
-from pipeline.comparison import adjusted_survival, adjusted_tables, site_tables
+from pipeline.comparison import adjusted_survival, adjusted_tables, mar_differences, site_tables
 from pipeline.estimable import record_gaps
 from pipeline.study import Study
 from pipeline.warehouse import Built
@@ -131,6 +131,16 @@ COMPARISON_SPECS = (
           interval, as metafor::rma(method = "REML", test = "knha") (comparison.site_estimates,
           comparison.site_heterogeneity).""",
           ("covariate_balance", "pro_changes"), site_tables.build_site_heterogeneity, _site_table),
+)
+
+COMPARISON_SPECS += (
+    _spec("adjusted_estimates_mar",
+          """MAR twin of the adjusted PRO differences (SAP 3.1): mean change and responder differences per instrument
+          and visit on the eligible, assessed complete pairs, weighted by the attendance weight × the confounding
+          weight, robust sandwich (HC1) CIs, `method` ipaw or complete_case (attendance model fell back); and the
+          tipping point of the adjusted primary-visit ODI change difference (comparison.pro_change_difference_mar,
+          comparison.tipping_point_difference).""",
+          ("covariate_balance", "pro_changes", "attendance_weights"), mar_differences.build_adjusted_mar),
 )
 
 COMPARISON_ASSETS = [table_asset(spec) for spec in COMPARISON_SPECS]

@@ -79,6 +79,25 @@ OUTCOME_SPECS = (
         "follow-up reached the window's start, Wilson 95% CI (SAP section 2).",
         ("patients", "pro_visits", "follow_up"),
     ),
+    _outcome(
+        "attendance_weights",
+        "Missing follow-up (SAP 3.1): per analysis patient, instrument (the change instruments and the primary "
+        "satisfaction instrument) and post-baseline visit, whether the patient is eligible (baseline value, due "
+        "by follow-up or data cut, not dead or withdrawn before the window) and assessed, and the stabilized, "
+        "truncated inverse probability of attendance weight from one logistic model per instrument and visit "
+        "(arm, propensity covariates, site, most recent earlier value). method: ipaw, or complete_case when a "
+        "model cannot be fitted (outcomes.attendance_models says why). Patient-level, never published.",
+        ("patients", "pro_visits", "follow_up"),
+    ),
+    _outcome(
+        "pro_change_mar",
+        "Missing at random (SAP 3.1), beside the complete-case tables: per arm, instrument and visit the "
+        "attendance-weighted mean change and responder rate (outcomes.pro_change_mar), per arm and visit the "
+        "weighted satisfaction rate, primary definition (outcomes.satisfaction_mar), each with eligible and "
+        "assessed patients, a 95% CI from the HC1 sandwich and the method (ipaw or complete_case); and the "
+        "tipping points of the primary-visit and M60 mean ODI change per arm (outcomes.tipping_points).",
+        ("attendance_weights", "pro_changes", "pro_visits", "patients"),
+    ),
 )
 
 

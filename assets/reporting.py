@@ -28,7 +28,7 @@ DURABILITY_DEPS = ["reintervention_km", "reintervention_comparison", "reinterven
                    "return_to_activity_km"]
 COMPARISON_DEPS = ["propensity_weights", "covariate_balance", "adjusted_estimates", "adjusted_km",
                    "reintervention_e_value", "subgroup_estimates", "adjusted_reintervention",
-                   "site_heterogeneity"]
+                   "site_heterogeneity", "adjusted_estimates_mar"]
 
 
 def refresh_id_of(instance: dg.DagsterInstance, run_id: str) -> str:

@@ -132,6 +132,11 @@ class Study:
     durable_response_bootstrap_resamples: int = 200
     durable_response_bootstrap_seed: int = 20261207
     events: EventCodes = SAP_EVENTS
+    # SAP section 3.1 (missing follow-up); optional in the file, these are the SAP's defaults. data_cut_year
+    # None = derived from the data (the latest drop id's year, else the latest index_year + 1).
+    data_cut_year: int | None = None
+    attendance_truncation_percentile: float = 99.0
+    attendance_min_patients: int = 11
     version: str = ""
     file_sha256: str = ""
     overrides: str = ""
@@ -204,6 +209,9 @@ class Study:
             ("events.death", self.events.death),
             ("events.withdrawal", self.events.withdrawal),
             ("events.last_contact", self.events.last_contact),
+            ("missing.data_cut_year", "auto" if self.data_cut_year is None else str(self.data_cut_year)),
+            ("missing.weight_truncation_percentile", _number(self.attendance_truncation_percentile)),
+            ("missing.min_patients", str(self.attendance_min_patients)),
         ]
         return rows
 
@@ -251,7 +259,7 @@ def _table(cfg: dict, key: str, allowed: set[str], where: str = "") -> dict:
 
 def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> Study:
     top = {"version", "arms", "horizon", "visits", "disclosure", "outcomes", "changes", "responders",
-           "satisfaction", "completeness", "safety", "comparison", "survival", "events"}
+           "satisfaction", "completeness", "safety", "comparison", "survival", "events", "missing"}
     unknown = set(cfg) - top
     if unknown:
         raise ValueError(f"study configuration: unknown top-level key(s) {sorted(unknown)}")
@@ -283,6 +291,9 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
                       {"km_days", "durable_response_days", "return_to_activity_days", "ph_alpha",
                        "durable_response_bootstrap_resamples", "durable_response_bootstrap_seed"})
     events = _table({"events": cfg.get("events", {})}, "events", set(EventCodes.__dataclass_fields__))
+    # [missing] is optional too (study files before SAP version 2's section 3.1).
+    missing = _table({"missing": cfg.get("missing", {})}, "missing",
+                     {"data_cut_year", "weight_truncation_percentile", "min_patients"})
     defaults = Study.__dataclass_fields__
 
     def default(table: dict, key: str) -> Any:
@@ -323,6 +334,11 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
         durable_response_bootstrap_seed=int(default(survival, "durable_response_bootstrap_seed")),
         events=EventCodes(**{k: (tuple(str(c) for c in v) if isinstance(v, list) else str(v))
                              for k, v in events.items()}),
+        data_cut_year=_cut_year(missing.get("data_cut_year", "auto")),
+        attendance_truncation_percentile=float(missing.get(
+            "weight_truncation_percentile", defaults["attendance_truncation_percentile"].default)),
+        attendance_min_patients=_whole(missing.get("min_patients", defaults["attendance_min_patients"].default),
+                                       "missing.min_patients"),
         version=str(cfg.get("version", "")),
         file_sha256=file_sha,
         overrides=overrides,
@@ -331,6 +347,20 @@ def _parse(cfg: dict[str, Any], *, file_sha: str, sha: str, overrides: str) -> S
 
 def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _cut_year(value: Any) -> int | None:
+    """missing.data_cut_year: "auto" (None: derived from the data) or a whole year."""
+    if value == "auto":
+        return None
+    return _whole(value, "missing.data_cut_year")
+
+
+def _whole(value: Any, key: str) -> int:
+    """An integer of the file (TOML integers only: 2026.5 or "2026" is refused, not rounded)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be a whole number, not {value!r}")
+    return value
 
 
 def _day_list(values: Any) -> tuple[int, ...]:
@@ -425,3 +455,9 @@ def _check_outcomes(study: Study) -> None:
                 raise ValueError(f"events.{key}: {code!r} is not an event code of the data contract")
     if not events.reintervention:
         raise ValueError("events.reintervention must list at least one event code")
+    if study.data_cut_year is not None and not 1900 <= study.data_cut_year <= 2200:
+        raise ValueError("missing.data_cut_year must be \"auto\" or a calendar year")
+    if not 50 < study.attendance_truncation_percentile <= 100:
+        raise ValueError("missing.weight_truncation_percentile must lie in (50, 100] (100: no truncation)")
+    if study.attendance_min_patients < 1:
+        raise ValueError("missing.min_patients must be at least 1")

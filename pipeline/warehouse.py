@@ -145,14 +145,19 @@ class Built:
 # cannot travel as a parameter; it is checked against this list instead, so nothing from outside reaches SQL.
 WRITABLE_TABLES: dict[str, frozenset[str]] = {
     "outcomes": frozenset({"pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",
-                           "complication_difference", "discharge_summary", "follow_up_completeness"}),
+                           "complication_difference", "discharge_summary", "follow_up_completeness",
+                           # SAP 3.1 (missing follow-up); attendance_weights is written by SQL (its rows
+                           # are joined to the identifiers there), listed so the schema's tables are in one place.
+                           "attendance_weights", "attendance_models", "pro_change_mar", "satisfaction_mar",
+                           "tipping_points"}),
     "durability": frozenset({"reintervention_km", "reintervention_km_curve", "reintervention_comparison",
                              "reintervention_cif", "reintervention_cif_curve", "durable_response_turnbull",
                              "durable_response_curve", "durable_response_difference", "return_to_activity_km",
                              "return_to_activity_km_curve"}),
     "comparison": frozenset({"propensity_inputs", "propensity_model", "balance", "balance_summary",
                              "adjusted_estimates", "adjusted_km", "adjusted_km_curve", "e_value", "subgroups",
-                             "adjusted_reintervention", "adjusted_cif", "site_estimates", "site_heterogeneity"}),
+                             "adjusted_reintervention", "adjusted_cif", "site_estimates", "site_heterogeneity",
+                             "pro_change_difference_mar", "tipping_point_difference"}),
 }
 # Column types a writer may ask for (DuckDB names), and the shape of a column name: both end up in SQL text.
 COLUMN_TYPES = frozenset({"VARCHAR", "DOUBLE", "INTEGER", "BIGINT", "BOOLEAN"})

@@ -43,7 +43,10 @@ def refresh(source: Path, tmp_path: Path, *statements: str,
 
 
 def gaps(database: Path) -> dict[str, str]:
-    return dict(query(database, "SELECT what, reason FROM meta.not_estimable"))
+    """The recorded gaps, without the SAP 3.1 tipping points: a data set whose CI already holds the null (or points
+    the unfavourable way) has none, by design, whatever the degeneracy tested here (tests/test_comparison_mar.py)."""
+    return {what: reason for what, reason in query(database, "SELECT what, reason FROM meta.not_estimable")
+            if not what.startswith("tipping_point[")}
 
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:

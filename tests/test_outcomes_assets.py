@@ -16,7 +16,8 @@ from pipeline.study import load_study
 from tests.dagster_resources import dagster_resources
 
 OUTCOME_NAMES = {"pro_changes", "pro_change_summary", "responder_rates", "satisfaction_rates",
-                 "complication_rates", "discharge_summary", "follow_up_completeness"}
+                 "complication_rates", "discharge_summary", "follow_up_completeness", "attendance_weights",
+                 "pro_change_mar"}
 
 
 def definitions(database: str) -> dg.Definitions:

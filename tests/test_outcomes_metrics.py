@@ -372,7 +372,7 @@ def test_every_table_records_the_parameters_it_was_built_with(world):
         " WHERE parameter = 'outcomes.primary_visit' AND value = 'M24' ORDER BY 1")
     assert [a for a, _ in recorded] == sorted([
         "pro_changes", "pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",
-        "discharge_summary", "follow_up_completeness"])
+        "discharge_summary", "follow_up_completeness", "attendance_weights", "pro_change_mar"])
     assert {sha for _, sha in recorded} == {study.sha256}
 
 

@@ -212,3 +212,57 @@ def test_equipoise_override_decides_the_band_and_the_minimum_share():
                            balance_gate(load_study(overrides="comparison.equipoise_minimum = 0.6")))
     assert not strict.equipoise_passed
 
+
+
+# --- SAP 3.1 (missing follow-up): data_cut_year, attendance weight truncation, minimum per model ---
+
+def test_the_committed_file_holds_the_sap_values_of_section_3_1():
+    defaults = Study(STUDY.treatment, STUDY.comparator, 1826, STUDY.visits, 11, STUDY.sha256)
+    assert (STUDY.data_cut_year, STUDY.attendance_truncation_percentile, STUDY.attendance_min_patients) == (
+        None, 99.0, 11) == (defaults.data_cut_year, defaults.attendance_truncation_percentile,
+                            defaults.attendance_min_patients)
+    params = dict(STUDY.parameters())
+    assert (params["missing.data_cut_year"], params["missing.weight_truncation_percentile"],
+            params["missing.min_patients"]) == ("auto", "99.0", "11")
+
+
+def test_the_section_3_1_parameters_can_be_overridden_and_are_recorded():
+    study = load_study(overrides="missing.data_cut_year = 2024\nmissing.weight_truncation_percentile = 100"
+                                 "\nmissing.min_patients = 20")
+    assert (study.data_cut_year, study.attendance_truncation_percentile, study.attendance_min_patients) == (
+        2024, 100.0, 20)
+    assert dict(study.parameters())["missing.data_cut_year"] == "2024"
+    assert load_study(overrides='missing.data_cut_year = "auto"').data_cut_year is None
+
+
+@pytest.mark.parametrize("override", [
+    'missing.data_cut_year = "2024"',
+    "missing.data_cut_year = 2024.5",
+    "missing.data_cut_year = 24",
+    "missing.weight_truncation_percentile = 40",
+    "missing.weight_truncation_percentile = 101",
+    "missing.min_patients = 0",
+    "missing.min_patients = 11.5",
+    "missing.cut_year = 2024",
+])
+def test_an_invalid_section_3_1_parameter_is_refused(override):
+    with pytest.raises(ValueError):
+        load_study(overrides=override)
+
+
+def test_truncation_and_minimum_overrides_change_the_attendance_weights():
+    from tests.outcomes_world import World
+    from tests.test_outcomes_mar_tables import _cohort
+
+    world = World()
+    _cohort(world)
+    world.build()
+    capped = world.one("SELECT max(weight) FROM outcomes.attendance_weights WHERE instrument = 'ODI'"
+                       " AND visit = 'M12'")
+    world.build(load_study(overrides="missing.weight_truncation_percentile = 100"))
+    uncapped = world.one("SELECT max(weight) FROM outcomes.attendance_weights WHERE instrument = 'ODI'"
+                         " AND visit = 'M12'")
+    assert uncapped[0] > capped[0]
+    world.build(load_study(overrides="missing.min_patients = 1000"))
+    assert world.rows("SELECT DISTINCT method FROM outcomes.attendance_models") == [("complete_case",)]
+    world.con.close()

@@ -172,9 +172,14 @@ def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFra
     return ComparisonData(patients, changes, load_satisfaction(con, study), study.primary_visit, _groups=groups)
 
 
-def change_differences(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Key, int, Difference]]]:
+def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False
+                       ) -> dict[str, list[tuple[Key, int, Difference]]]:
     """The change and responder differences of every instrument and visit, unadjusted and adjusted by the
-    stored weights, from the sums of sql/comparison/change_sums.sql (what _differences computes from rows)."""
+    stored weights, from the sums of sql/comparison/change_sums.sql (what _differences computes from rows).
+    attendance (SAP 3.1, the MAR twin): only the rows of eligible, assessed patients, and "adjusted" weighted by
+    the attendance weight × the stored confounding weight ("unadjusted" is then the plain difference of those
+    rows). The one estimator either way: only the rows and their weight change."""
+    run(con, "comparison/weighted_changes_mar" if attendance else "comparison/weighted_changes")
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
     for r in run(con, "comparison/change_sums").fetchall():

@@ -3,8 +3,10 @@ calls the build_* functions, each of which (re)builds one table of schema `outco
 
 import duckdb
 
+from pipeline.outcomes.attendance_weights import build_attendance_weights
 from pipeline.outcomes.change import build_pro_change_summary, build_pro_changes
 from pipeline.outcomes.completeness import build_follow_up_completeness
+from pipeline.outcomes.mar_tables import build_pro_change_mar
 from pipeline.outcomes.responders import build_responder_rates
 from pipeline.outcomes.safety import build_complication_rates, build_discharge_summary
 from pipeline.outcomes.satisfaction import build_satisfaction_rates
@@ -21,6 +23,8 @@ BUILDERS = {
     "complication_rates": build_complication_rates,
     "discharge_summary": build_discharge_summary,
     "follow_up_completeness": build_follow_up_completeness,
+    "attendance_weights": build_attendance_weights,  # SAP 3.1
+    "pro_change_mar": build_pro_change_mar,  # SAP 3.1, from attendance_weights and pro_changes
 }
 
 
@@ -34,9 +38,11 @@ __all__ = [
     "BUILDERS",
     "StagingMismatch",
     "build_all",
+    "build_attendance_weights",
     "build_complication_rates",
     "build_discharge_summary",
     "build_follow_up_completeness",
+    "build_pro_change_mar",
     "build_pro_change_summary",
     "build_pro_changes",
     "build_responder_rates",

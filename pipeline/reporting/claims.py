@@ -25,7 +25,8 @@ SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, REPORTED = "supported", "not supported",
 RULES = ("ci_contains_or_above", "ci_lower_at_least", "ci_lower_above", "ci_upper_below", "estimate_at_least",
          "non_inferior", "median_shorter_and_hr_above", "report")
 METRICS = ("satisfaction_rate", "responder_rate", "mean_change", "reintervention_free", "reintervention_cif",
-           "same_day_discharge", "returned_by_day", "return_faster", "complication_difference")
+           "same_day_discharge", "returned_by_day", "return_faster", "complication_difference",
+           "satisfaction_rate_mar", "responder_rate_mar", "mean_change_mar")
 # Disclosure control switched off (threshold 1: no count is small): for the document verdicts are decided on.
 UNSUPPRESSED = Suppressor(1)
 # The return-to-activity HR's gap (pipeline/comparison/adjusted_tables.RETURN_HR_MEMBER).
@@ -159,7 +160,35 @@ def metric_value(results: dict, extras: dict, cond: Condition, study: Study) -> 
         return Metric(f"{p.get('adjustment', 'adjusted')} 90-day complication risk difference, "
                       f"{study.treatment} − {study.comparator}", d.get("estimate"), d.get("ci"), n,
                       what=(f"complications.difference.{p.get('adjustment', 'adjusted')}",))
+    if m in MAR_METRICS:
+        return mar_metric(results, cond, arm)
     raise ValueError(f"unknown metric {m!r}")
+
+
+# The MAR (IPAW) twins of the PRO metrics (SAP 3.1 and 7, version 2): results.json satisfaction_mar and
+# pro_change_mar. The patients behind the number are those assessed (their answers carry it); a fall-back of
+# the attendance model to complete case is said in the note. A MAR number cannot exist where its complete-case
+# twin could not be estimated, so the twin's recorded reason (e.g. an instrument nobody answered) is read too.
+MAR_METRICS = frozenset({"satisfaction_rate_mar", "responder_rate_mar", "mean_change_mar"})
+FELL_BACK = "attendance model not fitted: complete-case estimate"
+
+
+def mar_metric(results: dict, cond: Condition, arm: str) -> Metric:
+    p, m = cond.params, cond.metric
+    if m == "satisfaction_rate_mar":
+        r = _find(results.get("satisfaction_mar") or [], arm=arm, visit=p["visit"]) or {}
+        label, value, ci = f"{arm} satisfaction rate at {p['visit']} (MAR)", r.get("rate"), r.get("ci")
+        what: tuple[str, ...] = (f"satisfaction_mar[{arm}]", "satisfaction_mar", f"satisfaction[{arm}]")
+    else:
+        r = _find(results.get("pro_change_mar") or [], arm=arm, instrument=p["instrument"], visit=p["visit"]) or {}
+        kind = "responder rate" if m == "responder_rate_mar" else "mean change"
+        label = f"{arm} {p['instrument']} {kind} at {p['visit']} (MAR)"
+        value, ci = ((r.get("responder_rate"), r.get("responder_ci")) if m == "responder_rate_mar"
+                     else (r.get("mean_change"), r.get("ci")))
+        what = (f"pro_change_mar[{arm}][{p['instrument']}]", f"pro_change_mar[{arm}]", "pro_change_mar",
+                f"pro_change[{arm}][{p['instrument']}]", f"pro_change[{arm}]")
+    note = FELL_BACK if r.get("method") == "complete_case" else ""
+    return Metric(label, value, ci, _n(r.get("assessed")), note=note, what=what)
 
 
 def verdict(cond: Condition, metric: Metric, minimum_n: int) -> str:
@@ -255,7 +284,8 @@ def combine(verdicts: list[str]) -> str:
 
 # Metrics whose value is a proportion (or a difference of proportions): the report prints them as percentages.
 PROPORTION_METRICS = frozenset({"satisfaction_rate", "responder_rate", "reintervention_free", "reintervention_cif",
-                                "same_day_discharge", "returned_by_day", "complication_difference"})
+                                "same_day_discharge", "returned_by_day", "complication_difference",
+                                "satisfaction_rate_mar", "responder_rate_mar"})
 
 RULE_TEXT = {
     "ci_contains_or_above": "95% CI contains {t} or lies above it",

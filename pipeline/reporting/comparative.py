@@ -8,6 +8,7 @@ from pipeline.reporting import figures
 from pipeline.reporting.attrition import attrition, attrition_by_site
 from pipeline.reporting.common import environment, fmt, interval, number, pct, read, table_exists
 from pipeline.reporting.methods import methods
+from pipeline.reporting.missing_followup import missing_followup
 from pipeline.reporting.site_heterogeneity import plain_words
 from pipeline.reporting.subgroup_rows import EXPLORATORY, subgroup_rows
 from pipeline.reporting.summary import adjusted_rmst_sentences, rmst_leads, summary_sentences
@@ -182,6 +183,9 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         if table_exists(con, "comparison.propensity") else pd.DataFrame()
     figs["overlap"] = fs.html(figures.ps_overlap(ps, arms, study.suppression_threshold, PS_BINS),
                               "fig-overlap") if len(ps) else None
+    missing = missing_followup(results, study, completeness)
+    figs["missing"] = fs.html(figures.cc_vs_mar(missing["estimates"], arms, visits), "fig-missing") \
+        if missing["mar_available"] else None
     subs = subgroup_rows(con, s)
     sites = attrition_by_site(con, study, s)
     figs["forest"] = fs.html(figures.forest(subs), "fig-forest", height=480) if subs else None
@@ -201,6 +205,7 @@ def render_comparative(con: duckdb.DuckDBPyConnection, study: Study, results: di
         "site_heterogeneity": het, "site_words": plain_words(het, study.suppression_threshold),
         "methods": methods(study), "limitations": limitations(results, study, completeness),
         "completeness": completeness, "not_available": NOT_AVAILABLE, "primary_visit": study.primary_visit,
+        "missing_followup": missing,
         "plotlyjs": fs.script,
         "pro_primary": [r for r in results["pro_change"] if r["visit"] == study.primary_visit],
         "km_days": sorted({r["day"] for r in results["reintervention"]["km"]}),

@@ -15,6 +15,9 @@ import pandas as pd
 
 from pipeline.estimable import read_gaps
 from pipeline.reporting.common import clean, count, interval, number, read, table_exists
+from pipeline.reporting.mar_results import MEMBERS as MAR_MEMBERS
+from pipeline.reporting.mar_results import ROWS as MAR_ROWS
+from pipeline.reporting.mar_results import mar_members
 from pipeline.reporting.site_heterogeneity import site_heterogeneity, validate_member
 from pipeline.reporting.subgroup_rows import subgroups_member
 from pipeline.reporting.suppression import Suppressor
@@ -23,7 +26,7 @@ from pipeline.study import Study
 CONTRACT_VERSION = "1"
 TOP_LEVEL = ("contract_version", "provenance", "arms", "population", "satisfaction", "pro_change", "reintervention",
              "durable_response", "return_to_activity", "complications", "discharge", "balance", "adjusted", "claims",
-             "not_estimable", "site_heterogeneity", "subgroups", "durable_response_difference")
+             "not_estimable", "site_heterogeneity", "subgroups", "durable_response_difference", *MAR_MEMBERS)
 # Members published per arm: an arm without patients has none of them (SAP 9: "not estimable: no X patients").
 PER_ARM_MEMBERS = ("satisfaction", "pro_change", "reintervention.km", "reintervention.cif", "reintervention.rmst",
                    "durable_response", "return_to_activity", "complications.rates", "discharge",
@@ -33,7 +36,8 @@ BETWEEN_ARM_MEMBERS = ("reintervention.logrank_p", "reintervention.cox_hr", "rei
                        "reintervention.rmst_difference", "reintervention.adjusted_cox_hr", "reintervention.e_value",
                        "complications.difference.unadjusted", "complications.difference.adjusted", "balance",
                        "adjusted.pro_change_difference", "reintervention.adjusted_rmst_difference",
-                       "reintervention.adjusted_ph_test_p", "site_heterogeneity", "durable_response_difference")
+                       "reintervention.adjusted_ph_test_p", "site_heterogeneity", "durable_response_difference",
+                       "adjusted.pro_change_difference_mar")
 PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_config_sha256",
               "suppression_threshold")
 
@@ -332,7 +336,37 @@ def _adjusted_section(con, s: Suppressor) -> dict | None:
         rows.append({"instrument": r.instrument, "visit": r.visit, "estimate": number(r.estimate) if ok else None,
                      "ci": interval(r.ci_lower, r.ci_upper) if ok else None,
                      "balance_achieved": clean(r.balance_achieved)})
-    return {"pro_change_difference": rows}
+    return {"pro_change_difference": rows, "pro_change_difference_mar": _difference_mar(con, s)}
+
+
+def _difference_mar(con, s: Suppressor) -> list[dict]:
+    """adjusted.pro_change_difference_mar (SAP 3.1): the MAR twin, withheld as its complete-case twin is."""
+    t = read(con, "comparison.pro_change_difference_mar")
+    if t.empty:
+        return []
+    rows = []
+    for r in t[t["outcome"] == "pro_change"].sort_values(["instrument", "visit_ordinal"]).itertuples():
+        ok = not s.small(r.n_treatment) and not s.small(r.n_comparator)
+        rows.append({"instrument": r.instrument, "visit": r.visit, "estimate": number(r.estimate) if ok else None,
+                     "ci": interval(r.ci_lower, r.ci_upper) if ok else None, "method": r.method})
+    return rows
+
+
+def difference_tipping_points(con: duckdb.DuckDBPyConnection, s: Suppressor) -> list[dict]:
+    """tipping_point rows of the adjusted difference (SAP 3.1; the per-arm rows come from the outcomes stage):
+    withheld when the treatment arm's eligible or unassessed count is small (the share is derived from them) or
+    when the difference itself is."""
+    t = read(con, "comparison.tipping_point_difference")
+    d = read(con, "comparison.pro_change_difference_mar")
+    out = []
+    for r in t.itertuples() if not t.empty else []:
+        diff = d[(d["outcome"] == "pro_change") & (d["instrument"] == r.instrument) & (d["visit"] == r.visit)]
+        ok = not s.proportion_hidden(r.eligible, r.assessed) and len(diff) > 0 and not (
+            s.small(diff["n_treatment"].iloc[0]) or s.small(diff["n_comparator"].iloc[0]))
+        out.append({"what": r.what, "arm": r.arm, "visit": r.visit, "delta": number(r.delta) if ok else None,
+                    "share_unassessed": number(r.share_unassessed) if ok else None,
+                    "threshold": number(r.threshold), "instrument": r.instrument, "method": r.method})
+    return out
 
 
 def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: dict[str, object],
@@ -361,7 +395,10 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "claims": claims or [],
         "site_heterogeneity": site_heterogeneity(con, study, s),
         "subgroups": subgroups_member(con, s),
+        **mar_members(con, s),  # SAP 3.1: pro_change_mar, satisfaction_mar, tipping_point
     }
+    # The adjusted difference's tipping point joins the per-arm ones (results-contract tipping_point, SAP 3.1).
+    doc.setdefault("tipping_point", []).extend(difference_tipping_points(con, s))
     doc["not_estimable"] = not_estimable(con, study, population)
     return doc
 
@@ -393,7 +430,7 @@ CONTRACT_OBJECTS = {
                        "e_value", "adjusted_rmst", "adjusted_rmst_difference", "adjusted_cif", "adjusted_ph_test_p"),
     "complications": ("rates", "difference"),
     "balance": ("weights", "covariates", "max_abs_smd_after", "passed", "equipoise", "ess"),
-    "adjusted": ("pro_change_difference",),
+    "adjusted": ("pro_change_difference", "pro_change_difference_mar"),
 }
 CONTRACT_ROWS = {
     ("satisfaction",): ("arm", "visit", "n", "satisfied", "rate", "ci"),
@@ -410,9 +447,11 @@ CONTRACT_ROWS = {
     ("discharge",): ("arm", "n", "same_day", "rate", "mean_los", "median_los"),
     ("balance", "covariates"): ("name", "smd_before", "smd_after"),
     ("adjusted", "pro_change_difference"): ("instrument", "visit", "estimate", "ci"),
+    ("adjusted", "pro_change_difference_mar"): ("instrument", "visit", "estimate", "ci", "method"),
     ("claims",): ("id", "claim", "metric", "value", "ci", "verdict"),
     ("not_estimable",): ("what", "reason"),
     ("subgroups",): ("outcome", "subgroup", "level", "estimate", "ci", "interaction_p"),
+    **MAR_ROWS,
 }
 CONTRACT_NESTED = {
     ("reintervention", "cox_hr"): ("estimate", "ci", "p"),

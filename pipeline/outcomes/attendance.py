@@ -1,0 +1,207 @@
+"""Attendance models of SAP 3.1 (missing follow-up): who is assessed at a visit, and the inverse probability of
+attendance weights (IPAW) that make the assessed patients stand for every eligible patient.
+
+One logistic regression per instrument and post-baseline visit, over both arms, of *assessed in the window* on
+an intercept, the arm, the propensity-model covariates (imputed by the comparison stage's `build_design`,
+pipeline/comparison/propensity.py), site indicators (sites with fewer eligible patients than the suppression
+threshold pooled into one level; none when one level is left) and the patient's most recent value of the
+instrument observed before the window (for satisfaction: of ODI). Fitted by the pipeline's one logistic
+fitter (pipeline/comparison/logistic.py), whose separation detection decides the fall-back.
+
+Weight of an assessed patient = P̂(assessed | arm) / P̂(assessed | x) (stabilized: the arm's share assessed
+among its eligible patients), truncated at a percentile (default 99) of the assessed patients' weights.
+Complete case (weight 1) instead, with the reason recorded, when fewer than `minimum` patients are assessed
+or not assessed, when the data are separated (completely or quasi-completely: some fitted probabilities are
+exactly 0 or 1, so some weights would be infinite), or when the fit fails to converge.
+
+Everything works on numpy arrays of the eligible patients of one model: no loop over patients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pipeline.comparison.logistic import LogisticFit, logistic_mle
+
+IPAW = "ipaw"
+COMPLETE_CASE = "complete_case"
+METHODS = (IPAW, COMPLETE_CASE)
+
+
+def too_few(minimum: int) -> str:
+    return f"fewer than {minimum} assessed or not assessed patients"
+
+
+SEPARATED = "the attendance model's covariates separate assessed from not assessed patients"
+NOT_CONVERGED = "the attendance model did not converge"
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """The attendance weights of one instrument and visit, over its eligible patients (in their order)."""
+
+    weights: np.ndarray  # assessed: the weight (1 under complete case); not assessed: NaN
+    method: str  # "ipaw" or "complete_case"
+    reason: str | None  # why complete case (None under ipaw)
+    names: tuple[str, ...]  # the model's terms, intercept first
+    fit: LogisticFit | None = None  # None when no model was fitted
+
+    @property
+    def coef(self) -> dict[str, float]:
+        """Term -> coefficient (empty without a fit): a starting value for the next model."""
+        if self.fit is None:
+            return {}
+        return dict(zip(self.names, (float(c) for c in self.fit.coef), strict=True))
+
+
+def site_indicators(site: ArrayLike, minimum: int) -> tuple[np.ndarray, list[str]]:
+    """0/1 columns for the sites of the eligible patients (`site`: integer codes): sites with fewer than
+    `minimum` patients pooled into one level; the largest level is the reference (no column); no columns when
+    one level is left. Names: `site_<code>`, `site_pooled`."""
+    codes = np.asarray(site, dtype=np.int64)
+    if codes.size == 0:
+        return np.zeros((0, 0)), []
+    counts = np.bincount(codes)
+    present = np.flatnonzero(counts)
+    small = present[counts[present] < minimum]
+    level = codes.copy()
+    pooled = -1
+    if small.size:
+        pooled = int(counts.size)  # a code no site has
+        level[np.isin(codes, small)] = pooled
+    levels, sizes = np.unique(level, return_counts=True)
+    if levels.size <= 1:
+        return np.zeros((codes.size, 0)), []
+    reference = levels[np.argmax(sizes)]
+    kept = [lv for lv in levels if lv != reference]
+    columns = np.empty((codes.size, len(kept)), order="F")
+    for j, lv in enumerate(kept):
+        columns[:, j] = level == lv
+    return columns, [("site_pooled" if lv == pooled else f"site_{lv}") for lv in kept]
+
+
+def last_value_columns(values: ArrayLike) -> tuple[np.ndarray, list[str]]:
+    """The most recent earlier value as a column; where no value exists at all (satisfaction without any ODI)
+    it is imputed by the median of the others with a 0/1 indicator `last_value_missing`, as the comparison
+    stage imputes a covariate. A constant column is left out (it would only duplicate the intercept)."""
+    v = np.asarray(values, dtype=float)
+    gaps = np.isnan(v)
+    columns, names = [], []
+    if gaps.any():
+        fill = float(np.median(v[~gaps])) if (~gaps).any() else 0.0
+        v = np.where(gaps, fill, v)
+        columns, names = [v, gaps.astype(float)], ["last_value", "last_value_missing"]
+    else:
+        columns, names = [v], ["last_value"]
+    keep = [j for j, c in enumerate(columns) if c.size and np.ptp(c) > 0]
+    return np.column_stack([columns[j] for j in keep]) if keep else np.zeros((v.size, 0)), [names[j] for j in keep]
+
+
+def attendance_design(treated: ArrayLike, covariates: np.ndarray, covariate_names: Sequence[str], site: ArrayLike,
+                      last_value: ArrayLike, site_minimum: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The model matrix of one attendance model (rows: its eligible patients), intercept first, then arm,
+    covariates, site indicators and the last value; columns constant among these patients are left out
+    (a covariate can be constant in a subset even when it is not in the whole population)."""
+    t = np.asarray(treated, dtype=float)
+    sites, site_names = site_indicators(site, site_minimum)
+    last, last_names = last_value_columns(last_value)
+    blocks = [t[:, None], covariates, sites, last]
+    names = ["treatment", *covariate_names, *site_names, *last_names]
+    width = sum(b.shape[1] for b in blocks)
+    x = np.empty((t.size, width + 1), order="F")
+    x[:, 0] = 1.0
+    col = 1
+    for b in blocks:
+        x[:, col:col + b.shape[1]] = b
+        col += b.shape[1]
+    keep = np.ones(width + 1, dtype=bool)
+    if t.size:
+        keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
+        keep &= ~_repeated_columns(x)
+    return np.asfortranarray(x[:, keep]), tuple(n for n, k in zip(["intercept", *names], keep, strict=True) if k)
+
+
+def _repeated_columns(x: np.ndarray) -> np.ndarray:
+    """Columns equal to an earlier column (e.g. the earlier value at the first visit after baseline is the
+    baseline covariate itself, and their missing indicators coincide): the model keeps the first. Candidates
+    by a random projection (one product; near-equal, since BLAS may sum two equal columns in different
+    orders), confirmed by exact comparison."""
+    fingerprint = np.random.default_rng(0).standard_normal(x.shape[0]) @ x
+    tolerance = 1e-9 * (np.abs(fingerprint) + 1.0)
+    repeated = np.zeros(x.shape[1], dtype=bool)
+    for j in range(1, x.shape[1]):
+        for i in np.flatnonzero(np.abs(fingerprint[:j] - fingerprint[j]) <= tolerance[j]):
+            if not repeated[i] and np.array_equal(x[:, i], x[:, j]):
+                repeated[j] = True
+                break
+    return repeated
+
+
+def stabilized_weights(fitted: ArrayLike, assessed: ArrayLike, treated: ArrayLike,
+                       percentile: float) -> np.ndarray:
+    """P̂(assessed | arm) / P̂(assessed | x) for the assessed patients (NaN for the others), truncated from above
+    at `percentile` of the assessed patients' weights (numpy's default linear interpolation; 100: none)."""
+    p = np.asarray(fitted, dtype=float)
+    a = np.asarray(assessed, dtype=bool)
+    t = np.asarray(treated, dtype=bool)
+    share = np.zeros(2)
+    for arm in (False, True):
+        members = t == arm
+        share[int(arm)] = a[members].mean() if members.any() else np.nan
+    w = np.full(p.size, np.nan)
+    w[a] = share[t[a].astype(int)] / p[a]
+    if a.any():
+        cap = float(np.percentile(w[a], percentile))
+        w[a] = np.minimum(w[a], cap)
+    return w
+
+
+def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
+    """Whether a 0/1 column has a level in which every patient was assessed, or none was (quasi-complete
+    separation: the column's coefficient is infinite). The usual cause (a rare missing indicator; patients who
+    never answer any ODI, in the satisfaction models) found in one pass, so the logistic fitter's linear
+    program, whose cost grows steeply with the number of patients, is left for the rare other kinds."""
+    if x.shape[1] < 2 or assessed.size == 0:
+        return False
+    cols = x[:, 1:]
+    binary = np.all((cols == 0) | (cols == 1), axis=0)
+    if not binary.any():
+        return False
+    b = cols[:, binary]
+    ones = b.sum(axis=0)
+    ones_assessed = b[assessed].sum(axis=0)
+    zeros, zeros_assessed = assessed.size - ones, int(assessed.sum()) - ones_assessed
+    return bool(np.any((ones_assessed == 0) | (ones_assessed == ones) | (zeros_assessed == 0)
+                       | (zeros_assessed == zeros)))
+
+
+def complete_case(assessed: np.ndarray, names: tuple[str, ...], reason: str,
+                  fit: LogisticFit | None = None) -> Attendance:
+    return Attendance(np.where(assessed, 1.0, np.nan), COMPLETE_CASE, reason, names, fit)
+
+
+def fit_attendance(x: np.ndarray, names: tuple[str, ...], assessed: ArrayLike, treated: ArrayLike,
+                   percentile: float, minimum: int, start: Mapping[str, float] | None = None) -> Attendance:
+    """The attendance model on the design `x` (attendance_design) of one instrument and visit, and its weights;
+    complete case when it cannot be fitted (see the module's docstring). `start`: term -> starting coefficient
+    (e.g. the model of another instrument at the same visit); it only saves Newton iterations."""
+    a = np.asarray(assessed, dtype=bool)
+    n_assessed = int(a.sum())
+    if n_assessed < minimum or a.size - n_assessed < minimum:
+        return complete_case(a, names, too_few(minimum))
+    if separating_indicator(x, a):
+        return complete_case(a, names, SEPARATED)
+    initial = None if not start else [start.get(name, 0.0) for name in names]
+    try:
+        fit = logistic_mle(x, a, start=initial)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return complete_case(a, names, NOT_CONVERGED)
+    if fit.separated:
+        return complete_case(a, names, SEPARATED, fit)
+    if not fit.converged or not np.all(np.isfinite(fit.fitted)) or np.any(fit.fitted[a] <= 0):
+        return complete_case(a, names, NOT_CONVERGED, fit)
+    return Attendance(stabilized_weights(fit.fitted, a, treated, percentile), IPAW, None, names, fit)

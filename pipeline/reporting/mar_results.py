@@ -1,0 +1,85 @@
+"""results.json members of SAP 3.1 (missing follow-up): `pro_change_mar`, `satisfaction_mar` and
+`tipping_point`, from outcomes.pro_change_mar, outcomes.satisfaction_mar and outcomes.tipping_points, through
+the Suppressor (SAP 8).
+
+eligible and assessed are counts: each is published unless it is 1–10, and assessed is also withheld when the
+patients not assessed (eligible − assessed, a cell a reader could compute) are 1–10. An estimate is derived
+from the assessed patients: withheld (null) when they are 1–10; a rate also when its successes or failures
+are (as the complete-case rates). A tipping point is derived from the share not assessed: withheld when
+eligible, assessed or not assessed is 1–10.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipeline.reporting.common import interval, number, read
+from pipeline.reporting.suppression import Suppressor
+
+MEMBERS = ("pro_change_mar", "satisfaction_mar", "tipping_point")
+ROWS = {
+    ("pro_change_mar",): ("arm", "instrument", "visit", "eligible", "assessed", "mean_change", "ci", "responder_rate",
+                          "responder_ci", "method"),
+    ("satisfaction_mar",): ("arm", "visit", "eligible", "assessed", "rate", "ci", "method"),
+    ("tipping_point",): ("what", "arm", "visit", "delta", "share_unassessed", "threshold"),
+}
+
+
+def _counts(s: Suppressor, eligible: int, assessed: int) -> tuple[object, object, bool]:
+    """(published eligible, published assessed, estimates from the assessed patients allowed)."""
+    n, k, _ = s.proportion(eligible, assessed)
+    return n, k, assessed > 0 and not s.small(assessed)
+
+
+def pro_change_mar(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+    out: list[dict] = []
+    if t.empty:
+        return out
+    for r in t.sort_values(["arm_role", "instrument", "visit_ordinal"], ascending=[False, True, True]).itertuples():
+        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed))
+        responders = shown and not s.proportion_hidden(int(r.assessed), int(r.responders))
+        out.append({
+            "arm": r.arm, "instrument": r.instrument, "visit": r.visit, "eligible": eligible, "assessed": assessed,
+            "mean_change": number(r.mean_change) if shown else None,
+            "ci": interval(r.ci_low, r.ci_high) if shown else None,
+            "responder_rate": number(r.responder_rate) if responders else None,
+            "responder_ci": interval(r.responder_ci_low, r.responder_ci_high) if responders else None,
+            "method": r.method,
+        })
+    return out
+
+
+def satisfaction_mar(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+    out: list[dict] = []
+    if t.empty:
+        return out
+    for r in t.sort_values(["arm_role", "visit_ordinal"], ascending=[False, True]).itertuples():
+        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed))
+        shown = shown and not s.proportion_hidden(int(r.assessed), int(r.satisfied))
+        out.append({"arm": r.arm, "visit": r.visit, "eligible": eligible, "assessed": assessed,
+                    "rate": number(r.rate) if shown else None, "ci": interval(r.ci_low, r.ci_high) if shown else None,
+                    "method": r.method})
+    return out
+
+
+def tipping_point(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+    out: list[dict] = []
+    if t.empty:
+        return out
+    for r in t.sort_values(["arm_role", "visit_ordinal"], ascending=[False, True]).itertuples():
+        shown = not s.proportion_hidden(int(r.eligible), int(r.assessed))
+        out.append({"what": r.what, "arm": r.arm, "visit": r.visit,
+                    "delta": number(r.delta) if shown else None,
+                    "share_unassessed": number(r.share_unassessed) if shown else None,
+                    "threshold": number(r.threshold)})
+    return out
+
+
+def mar_members(con: duckdb.DuckDBPyConnection, s: Suppressor) -> dict[str, list[dict]]:
+    """The three members (empty lists when the tables are absent)."""
+    return {
+        "pro_change_mar": pro_change_mar(read(con, "outcomes.pro_change_mar"), s),
+        "satisfaction_mar": satisfaction_mar(read(con, "outcomes.satisfaction_mar"), s),
+        "tipping_point": tipping_point(read(con, "outcomes.tipping_points"), s),
+    }

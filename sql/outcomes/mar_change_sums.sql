@@ -1,0 +1,42 @@
+-- Per arm, change instrument and post-baseline visit of outcomes.attendance_weights (SAP 3.1): eligible and
+-- assessed patients, the model's method, and the two-pass sums of the attendance-weighted mean change and
+-- responder rate over the eligible, assessed patients (their change and responder flag from
+-- outcomes.pro_changes, the complete-case pairs): n, Σw, the weighted mean, Σ w²(y − mean)² (two passes,
+-- so the sandwich variance has no cancellation), and the unweighted responder count (for disclosure control).
+-- Parameter: the change instruments.
+WITH counts AS (
+    SELECT arm, instrument, visit, count(*) FILTER (WHERE eligible) AS eligible,
+           count(*) FILTER (WHERE eligible AND assessed) AS assessed, any_value(method) AS method
+    FROM outcomes.attendance_weights
+    WHERE list_contains($instruments::VARCHAR[], instrument)
+    GROUP BY ALL
+),
+d AS (
+    SELECT a.arm, a.instrument, a.visit, a.weight AS w, c.change AS y, c.responder::DOUBLE AS r
+    FROM outcomes.attendance_weights a
+    JOIN outcomes.pro_changes c USING (site_id, patient_id, instrument, visit)
+    WHERE a.eligible AND a.assessed AND list_contains($instruments::VARCHAR[], a.instrument)
+),
+m AS (
+    SELECT arm, instrument, visit, count(*) AS n, sum(w) AS sw, sum(w * y) / sum(w) AS mean_y,
+           count(r) AS n_r, sum(w) FILTER (WHERE r IS NOT NULL) AS sw_r,
+           sum(w * r) / sum(w) FILTER (WHERE r IS NOT NULL) AS mean_r, sum(r) AS responders
+    FROM d
+    GROUP BY ALL
+),
+s AS (
+    -- All values of a group equal (e.g. every patient a responder): exactly 0, not the rounding noise of
+    -- y - mean, so such a group has no CI on every run.
+    SELECT d.arm, d.instrument, d.visit,
+           CASE WHEN min(d.y) = max(d.y) THEN 0 ELSE sum((d.w * (d.y - m.mean_y)) ^ 2) END AS spread_y,
+           CASE WHEN min(d.r) = max(d.r) THEN 0 ELSE sum((d.w * (d.r - m.mean_r)) ^ 2) END AS spread_r
+    FROM d
+    JOIN m USING (arm, instrument, visit)
+    GROUP BY ALL
+)
+SELECT c.arm, c.instrument, c.visit, c.eligible, c.assessed, c.method,
+       coalesce(m.n, 0) AS n, m.sw, m.mean_y, s.spread_y, coalesce(m.n_r, 0) AS n_r, m.sw_r, m.mean_r, s.spread_r,
+       coalesce(m.responders, 0)::BIGINT AS responders
+FROM counts c
+LEFT JOIN m USING (arm, instrument, visit)
+LEFT JOIN s USING (arm, instrument, visit);

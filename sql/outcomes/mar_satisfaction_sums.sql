@@ -1,0 +1,36 @@
+-- Per arm and post-baseline visit of the satisfaction rows of outcomes.attendance_weights (SAP 3.1): eligible
+-- and assessed patients, the model's method, and the two-pass sums of the attendance-weighted satisfaction
+-- rate over the eligible, assessed patients (satisfied: the primary definition's value <= satisfied_max,
+-- from staging.pro_visits), with the unweighted count satisfied (for disclosure control).
+-- Parameters: the primary definition's instrument and satisfied_max.
+WITH counts AS (
+    SELECT arm, visit, count(*) FILTER (WHERE eligible) AS eligible,
+           count(*) FILTER (WHERE eligible AND assessed) AS assessed, any_value(method) AS method
+    FROM outcomes.attendance_weights
+    WHERE instrument = $instrument::VARCHAR
+    GROUP BY ALL
+),
+d AS (
+    SELECT a.arm, a.visit, a.weight AS w, (v.value <= $satisfied_max::DOUBLE)::DOUBLE AS y
+    FROM outcomes.attendance_weights a
+    JOIN staging.pro_visits v USING (site_id, patient_id, instrument, visit)
+    WHERE a.eligible AND a.assessed AND a.instrument = $instrument::VARCHAR
+),
+m AS (
+    SELECT arm, visit, count(*) AS n, sum(w) AS sw, sum(w * y) / sum(w) AS mean_y, sum(y) AS satisfied
+    FROM d
+    GROUP BY ALL
+),
+s AS (
+    -- All equal (everybody satisfied, or nobody): exactly 0 (no CI), not the rounding noise of y - mean.
+    SELECT d.arm, d.visit,
+           CASE WHEN min(d.y) = max(d.y) THEN 0 ELSE sum((d.w * (d.y - m.mean_y)) ^ 2) END AS spread_y
+    FROM d
+    JOIN m USING (arm, visit)
+    GROUP BY ALL
+)
+SELECT c.arm, c.visit, c.eligible, c.assessed, c.method, coalesce(m.n, 0) AS n, m.sw, m.mean_y, s.spread_y,
+       coalesce(m.satisfied, 0)::BIGINT AS satisfied
+FROM counts c
+LEFT JOIN m USING (arm, visit)
+LEFT JOIN s USING (arm, visit);
