@@ -70,4 +70,5 @@ def test_a_check_is_judged_by_sql_or_by_a_function_not_both():
 
 def test_every_check_of_the_pipeline_has_a_unique_public_key():
     keys = [f"{spec.asset}_{spec.name}" for spec in CHECKS]
+    # 29 + the two of SAP 3.1 (attendance weights, MAR estimates) + the MAR adjusted differences
     assert len(keys) == len(set(keys)) == 32

@@ -66,7 +66,8 @@ def test_a_landing_without_patients_builds_every_table_and_records_each_arm_as_n
         None, None, None)
     assert gaps(world) == {
         f"{member}[{arm}]": f"no {arm} patients"
-        for member in ("pro_change", "satisfaction", "complications.rates", "discharge")
+        for member in ("pro_change", "satisfaction", "complications.rates", "discharge", "pro_change_mar",
+                       "satisfaction_mar", "tipping_point")
         for arm in ("MILD", "LAMINECTOMY")
     } | {"complications.difference.unadjusted": "no patients in either arm"}
     assert checks_hold(world)
@@ -83,7 +84,8 @@ def test_a_mild_only_clinic_gets_its_numbers_and_the_comparator_is_not_estimable
     found = gaps(world)
     assert {w: r for w, r in found.items() if "LAMINECTOMY" in w} == {
         f"{m}[LAMINECTOMY]": "no LAMINECTOMY patients"
-        for m in ("pro_change", "satisfaction", "complications.rates", "discharge")}
+        for m in ("pro_change", "satisfaction", "complications.rates", "discharge", "pro_change_mar",
+                  "satisfaction_mar", "tipping_point")}
     assert found["complications.difference.unadjusted"] == "no LAMINECTOMY patients"
     assert not any(w.startswith(("satisfaction[MILD]", "complications.rates[MILD]", "discharge[MILD]"))
                    for w in found)

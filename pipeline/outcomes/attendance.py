@@ -122,7 +122,8 @@ def attendance_design(treated: ArrayLike, covariates: np.ndarray, covariate_name
     if t.size:
         keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
         keep &= ~_repeated_columns(x)
-    return np.asfortranarray(x[:, keep]), tuple(n for n, k in zip(["intercept", *names], keep, strict=True) if k)
+    terms = tuple(n for n, k in zip(["intercept", *names], keep, strict=True) if k)
+    return (x if keep.all() else np.asfortranarray(x[:, keep])), terms
 
 
 def _repeated_columns(x: np.ndarray) -> np.ndarray:

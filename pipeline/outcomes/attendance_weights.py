@@ -74,7 +74,7 @@ class _Patients:
         # The comparison stage's imputation over the whole analysis population (medians, 0 for 0/1 columns,
         # missing indicators), so the attendance and propensity models see the same covariates.
         design = build_design(pd.DataFrame({c: _array(fetched[c]) for c in COVARIATES}))
-        self.covariates = design.x.to_numpy(dtype=float)
+        self.covariates = np.asfortranarray(design.x.to_numpy(dtype=float))
         self.covariate_names = tuple(design.names)
         index_years = _array(fetched["index_year"])
         self.latest_index_year = None if self.n == 0 else int(np.nanmax(index_years))
@@ -168,7 +168,7 @@ def _instrument_rows(patients: _Patients, study: Study, instrument: str, names: 
         eligible = due[:, k] & has_baseline
         assessed = ~np.isnan(values[:, k])
         idx = np.flatnonzero(eligible)
-        x, terms = design_of(patients.treated[idx], patients.covariates[idx], patients.covariate_names,
+        x, terms = design_of(patients.treated[idx], _rows_of(patients.covariates, idx), patients.covariate_names,
                              patients.site[idx], last[idx], study.suppression_threshold)
         # Starting values (they only save Newton iterations): this instrument's model at the visit before,
         # else another instrument's at this visit (without its earlier-value terms: another scale).
@@ -197,6 +197,15 @@ def _instrument_rows(patients: _Patients, study: Study, instrument: str, names: 
         {c: np.zeros(0, dtype=t) for c, t in (("row", np.int64), ("visit", np.int64), ("eligible", bool),
                                               ("assessed", bool), ("weight", float), ("method", np.int64))})
     return frame, described
+
+
+def _rows_of(columns: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """columns[idx] kept column-ordered: one contiguous gather per column (a fancy row index of a column-ordered
+    array would copy row by row), what the design's block copy and the fitter read fastest."""
+    out = np.empty((idx.size, columns.shape[1]), order="F")
+    for j in range(columns.shape[1]):
+        np.take(columns[:, j], idx, out=out[:, j])
+    return out
 
 
 def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, instrument: str, visits: list[str]) -> int:
