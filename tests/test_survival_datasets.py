@@ -142,48 +142,30 @@ def with_baseline(con, pid: str = "p") -> None:
     odi(con, pid, "BASELINE", -10, 50)
 
 
-def test_failure_at_a_bad_visit_lies_after_the_last_good_visit(con):
+@pytest.mark.parametrize("visits, events, expected", [
+    # good again at M36: irrelevant, the failure already happened
+    pytest.param([("M3", 90, 30), ("M12", 370, 35), ("M24", 735, 45), ("M36", 1100, 20)], [],
+                 (True, None, "visit", 370, 735), id="failure at a bad visit lies after the last good visit"),
+    pytest.param([("W6", 40, 48)], [], (True, None, "visit", 0, 40),
+                 id="a bad first visit gives an interval from day 0"),
+    pytest.param([("M6", 180, 30), ("M12", 370, 45)], [(300, "REPEAT_MILD")],
+                 (True, None, "reintervention", 300, 300), id="reintervention is an exactly timed failure"),
+    pytest.param([("M12", 365, 45)], [(365, "REINTERVENTION_SURGERY")],
+                 (True, None, "reintervention", 365, 365), id="reintervention comes first on the day of a bad visit"),
+    pytest.param([("M12", 365, 30), ("M60", 2000, 35)], [], (True, None, None, 2000, None),
+                 id="no bad signal is right-censored at the last good visit"),
+    pytest.param([("M24", 730, 30)], [(2009, "REPEAT_MILD")], (True, None, None, 730, None),
+                 id="signals after the last window are ignored"),
+])
+def test_durable_response_interval(con, visits, events, expected):
+    """The durable-response row of one patient with a baseline ODI of 50, these (visit, day, ODI) answers and
+    these (day, code) events."""
     with_baseline(con)
-    odi(con, "p", "M3", 90, 30)
-    odi(con, "p", "M12", 370, 35)
-    odi(con, "p", "M24", 735, 45)
-    odi(con, "p", "M36", 1100, 20)  # good again later: irrelevant, failure already happened
-    assert durable(con)["p"] == (True, None, "visit", 370, 735)
-
-
-def test_a_bad_first_visit_gives_an_interval_from_day_0(con):
-    with_baseline(con)
-    odi(con, "p", "W6", 40, 48)
-    assert durable(con)["p"] == (True, None, "visit", 0, 40)
-
-
-def test_reintervention_is_an_exactly_timed_failure(con):
-    with_baseline(con)
-    odi(con, "p", "M6", 180, 30)
-    event(con, "p", 300, "REPEAT_MILD")
-    odi(con, "p", "M12", 370, 45)
-    assert durable(con)["p"] == (True, None, "reintervention", 300, 300)
-
-
-def test_reintervention_comes_first_on_the_day_of_a_bad_visit(con):
-    with_baseline(con)
-    odi(con, "p", "M12", 365, 45)
-    event(con, "p", 365, "REINTERVENTION_SURGERY")
-    assert durable(con)["p"] == (True, None, "reintervention", 365, 365)
-
-
-def test_no_bad_signal_is_right_censored_at_the_last_good_visit(con):
-    with_baseline(con)
-    odi(con, "p", "M12", 365, 30)
-    odi(con, "p", "M60", 2000, 35)
-    assert durable(con)["p"] == (True, None, None, 2000, None)
-
-
-def test_signals_after_the_last_window_are_ignored(con):
-    with_baseline(con)
-    odi(con, "p", "M24", 730, 30)
-    event(con, "p", 2009, "REPEAT_MILD")
-    assert durable(con)["p"] == (True, None, None, 730, None)
+    for visit, day, value in visits:
+        odi(con, "p", visit, day, value)
+    for day, code in events:
+        event(con, "p", day, code)
+    assert durable(con)["p"] == expected
 
 
 def test_improvement_of_exactly_ten_points_is_a_response(con):
