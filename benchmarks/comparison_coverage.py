@@ -47,14 +47,11 @@ TRUTH = {("pro_change", "mean_change_difference"): -4.0, ("responder", "risk_dif
          ("complication", "risk_difference"): 0.0, ("reintervention", "hazard_ratio"): 1.0}
 
 
-def simulate(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
-    """One study with confounded treatment and known effects (see the module docstring)."""
-    rng = np.random.default_rng(seed)
-    age = rng.normal(73, 7, n)
-    asa = rng.integers(1, 5, n).astype(float)
-    diabetes = (rng.random(n) < 0.25).astype(float)
-    odi = np.clip(rng.normal(45, 12, n), 0, 100)
-    frame = pd.DataFrame({
+def _other_covariates(rng: np.random.Generator, n: int, age: np.ndarray, asa: np.ndarray, diabetes: np.ndarray,
+                      odi: np.ndarray) -> pd.DataFrame:
+    """The twelve propensity covariates: the four that drive confounding, drawn by the caller, and the other eight
+    drawn here (in this order, so that a seed gives the same study)."""
+    return pd.DataFrame({
         "age_at_index": age, "female": (rng.random(n) < 0.55).astype(float), "bmi": rng.normal(29, 5, n),
         "diabetes": diabetes, "smoker": (rng.random(n) < 0.15).astype(float),
         "prior_esi": (rng.random(n) < 0.6).astype(float), "symptom_months": rng.gamma(2, 12, n),
@@ -62,10 +59,23 @@ def simulate(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
         "baseline_nrs_back": np.clip(rng.normal(6, 2, n), 0, 10),
         "baseline_nrs_leg": np.clip(rng.normal(6, 2, n), 0, 10),
     })
+
+
+def _covariates(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The twelve covariates, the true propensity score and the log-hazard shift (scenarios `covariates` and
+    the RMST ones)."""
+    age, asa = rng.normal(73, 7, n), rng.integers(1, 5, n).astype(float)
+    diabetes, odi = (rng.random(n) < 0.25).astype(float), np.clip(rng.normal(45, 12, n), 0, 100)
+    frame = _other_covariates(rng, n, age, asa, diabetes, odi)
     lin = -0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes + 0.03 * (odi - 45)
-    treated = rng.random(n) < 1 / (1 + np.exp(-lin))
-    risk = 0.08 * (age - 73) + 0.6 * diabetes + 0.3 * (asa - 2.5)
-    change = -15 + effect * treated + 0.5 * (age - 73) + 4 * diabetes - 0.3 * (odi - 45) + rng.normal(0, 10, n)
+    return frame, 1 / (1 + np.exp(-lin)), 0.08 * (age - 73) + 0.6 * diabetes + 0.3 * (asa - 2.5)
+
+
+def _study(rng: np.random.Generator, frame: pd.DataFrame, treated: np.ndarray, change: np.ndarray,
+           risk: np.ndarray, effect: float, **columns: np.ndarray) -> ComparisonData:
+    """The outcomes other than the ODI change (no treatment effect), ~5% of BMI and baseline ODI missing, and
+    the study as the comparison stage reads it; `columns` are added to the patients (e.g. their site)."""
+    n = len(frame)
     # Responder from the change without the treatment effect: the null holds for the risk difference.
     responder = (-(change - effect * treated) >= 10).astype(float)
     complication = (rng.random(n) < 1 / (1 + np.exp(-(-2.5 + risk)))).astype(float)
@@ -73,7 +83,7 @@ def simulate(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
     censor = rng.uniform(300, 1826, n)
     frame.loc[rng.random(n) < 0.05, "bmi"] = np.nan
     frame.loc[rng.random(n) < 0.05, "baseline_odi"] = np.nan
-    patients = frame.assign(treated=treated, complication=complication,
+    patients = frame.assign(**columns, treated=treated, complication=complication,
                             reintervention_time=np.minimum(event_time, censor).round(),
                             reintervention_event=(event_time <= censor).astype(float))
     rows = np.arange(n)
@@ -81,6 +91,16 @@ def simulate(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
                             "change": change, "responder": responder})
     satisfaction = pd.DataFrame({"row": rows, "satisfied": responder})
     return ComparisonData(patients, changes, satisfaction, "M12")
+
+
+def simulate(seed: int, n: int = 1500, effect: float = -4.0) -> ComparisonData:
+    """One study with confounded treatment and known effects (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    frame, e, risk = _covariates(rng, n)
+    treated = rng.random(n) < e
+    age, diabetes, odi = (frame[c].to_numpy() for c in ("age_at_index", "diabetes", "baseline_odi"))
+    change = -15 + effect * treated + 0.5 * (age - 73) + 4 * diabetes - 0.3 * (odi - 45) + rng.normal(0, 10, n)
+    return _study(rng, frame, treated, change, risk, effect)
 
 
 # Eight sites: share of patients, age shift (years), diabetes log-odds shift, MILD preference (log-odds
@@ -106,34 +126,14 @@ def simulate_sites(seed: int, n: int = 1500, effect: float = -4.0) -> Comparison
     asa = rng.integers(1, 5, n).astype(float)
     diabetes = (rng.random(n) < 1 / (1 + np.exp(-(np.log(0.25 / 0.75) + s["diabetes"].to_numpy())))).astype(float)
     odi = np.clip(rng.normal(45, 12, n), 0, 100)
-    frame = pd.DataFrame({
-        "age_at_index": age, "female": (rng.random(n) < 0.55).astype(float), "bmi": rng.normal(29, 5, n),
-        "diabetes": diabetes, "smoker": (rng.random(n) < 0.15).astype(float),
-        "prior_esi": (rng.random(n) < 0.6).astype(float), "symptom_months": rng.gamma(2, 12, n),
-        "levels_treated": rng.integers(1, 3, n).astype(float), "asa_class": asa, "baseline_odi": odi,
-        "baseline_nrs_back": np.clip(rng.normal(6, 2, n), 0, 10),
-        "baseline_nrs_leg": np.clip(rng.normal(6, 2, n), 0, 10),
-    })
+    frame = _other_covariates(rng, n, age, asa, diabetes, odi)
     lin = (-0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes + 0.03 * (odi - 45)
            + s["preference"].to_numpy())
     treated = rng.random(n) < 1 / (1 + np.exp(-lin))
     risk = 0.08 * (age - 73) + 0.6 * diabetes + 0.3 * (asa - 2.5)
     change = (-15 + effect * treated + 0.5 * (age - 73) + 4 * diabetes - 0.3 * (odi - 45) + s["outcome"].to_numpy()
               + rng.normal(0, 10, n))
-    responder = (-(change - effect * treated) >= 10).astype(float)
-    complication = (rng.random(n) < 1 / (1 + np.exp(-(-2.5 + risk)))).astype(float)
-    event_time = rng.exponential(2500 * np.exp(-risk))
-    censor = rng.uniform(300, 1826, n)
-    frame.loc[rng.random(n) < 0.05, "bmi"] = np.nan
-    frame.loc[rng.random(n) < 0.05, "baseline_odi"] = np.nan
-    patients = frame.assign(site=site.astype(object), treated=treated, complication=complication,
-                            reintervention_time=np.minimum(event_time, censor).round(),
-                            reintervention_event=(event_time <= censor).astype(float))
-    rows = np.arange(n)
-    changes = pd.DataFrame({"row": rows, "instrument": "ODI", "visit": "M12", "visit_ordinal": 4,
-                            "change": change, "responder": responder})
-    satisfaction = pd.DataFrame({"row": rows, "satisfied": responder})
-    return ComparisonData(patients, changes, satisfaction, "M12")
+    return _study(rng, frame, treated, change, risk, effect, site=site.astype(object))
 
 
 def covered(frame: pd.DataFrame) -> dict[tuple[str, str, str], bool]:
@@ -192,27 +192,11 @@ def run(studies: int, patients: int, seed: int, scenario: str = "covariates", bo
 
 
 # --- adjusted RMST difference (SAP 6 v2) --------------------------------------------------------------------
-# Self-contained on purpose: the truth below is computed from the same formulas as the draw, so the draw must
-# not change with the other scenarios of this file (e.g. site effects).
+# The covariates are those of `simulate` (`_covariates`); the truth below is computed from the same formulas as
+# the draw, so the draw must not take the other scenarios' changes (e.g. the site effects of `simulate_sites`).
 TAU = 1826.0
 EARLY = 365.0  # "crossing": hazard × 2 before day 365, × 0.6 after, for treated patients
 RMST_SCENARIOS = {"null": (1.0, 1.0), "crossing": (2.0, 0.6)}
-
-
-def _rmst_covariates(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The twelve covariates, the true propensity score and the log-hazard shift, as in `simulate`."""
-    age, asa = rng.normal(73, 7, n), rng.integers(1, 5, n).astype(float)
-    diabetes, odi = (rng.random(n) < 0.25).astype(float), np.clip(rng.normal(45, 12, n), 0, 100)
-    frame = pd.DataFrame({
-        "age_at_index": age, "female": (rng.random(n) < 0.55).astype(float), "bmi": rng.normal(29, 5, n),
-        "diabetes": diabetes, "smoker": (rng.random(n) < 0.15).astype(float),
-        "prior_esi": (rng.random(n) < 0.6).astype(float), "symptom_months": rng.gamma(2, 12, n),
-        "levels_treated": rng.integers(1, 3, n).astype(float), "asa_class": asa, "baseline_odi": odi,
-        "baseline_nrs_back": np.clip(rng.normal(6, 2, n), 0, 10),
-        "baseline_nrs_leg": np.clip(rng.normal(6, 2, n), 0, 10),
-    })
-    lin = -0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes + 0.03 * (odi - 45)
-    return frame, 1 / (1 + np.exp(-lin)), 0.08 * (age - 73) + 0.6 * diabetes + 0.3 * (asa - 2.5)
 
 
 def _piecewise_rmst(rate: np.ndarray, early: float, late: float) -> np.ndarray:
@@ -230,7 +214,7 @@ def _piecewise_draw(rng: np.random.Generator, rate: np.ndarray, early: float, la
 
 def rmst_truth(scenario: str, draws: int = 2_000_000, seed: int = 1) -> float:
     """The overlap-weighted RMST difference treatment − comparator to TAU (Monte Carlo over the covariates)."""
-    _, e, risk = _rmst_covariates(np.random.default_rng(seed), draws)
+    _, e, risk = _covariates(np.random.default_rng(seed), draws)
     rate = np.exp(risk) / 2500
     tilt = e * (1 - e)
     gain = _piecewise_rmst(rate, *RMST_SCENARIOS[scenario]) - _piecewise_rmst(rate, 1.0, 1.0)
@@ -241,7 +225,7 @@ def simulate_rmst(seed: int, n: int, scenario: str) -> pd.DataFrame:
     """One study: confounded treatment, reintervention times of the scenario, uniform censoring in [300, TAU]
     (administrative at TAU), 5% of BMI and baseline ODI missing."""
     rng = np.random.default_rng(seed)
-    frame, e, risk = _rmst_covariates(rng, n)
+    frame, e, risk = _covariates(rng, n)
     treated = rng.random(n) < e
     rate = np.exp(risk) / 2500
     early, late = RMST_SCENARIOS[scenario]

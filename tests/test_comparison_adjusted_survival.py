@@ -20,7 +20,7 @@ from pipeline.comparison import reasons
 from pipeline.comparison.adjusted_survival import CIF, PH_TEST, RMST, RMST_DIFFERENCE, TYPES
 from tests.dagster_resources import dagster_resources
 from tests.test_comparison_assets import warehouse as comparison_warehouse  # noqa: F401  (fixture)
-from tests.test_comparison_degenerate import gaps, refresh
+from tests.test_comparison_degenerate import THREE_COMPARATORS_LEFT, gaps, refresh
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
@@ -103,11 +103,7 @@ def test_empty_population_and_one_arm_are_gaps(comparison_warehouse, tmp_path): 
 
 
 def test_too_few_in_an_arm_is_a_gap(comparison_warehouse, tmp_path):  # noqa: F811
-    keep = ("SELECT patient_id FROM staging.patients WHERE arm = 'comparator' AND in_analysis "
-            "ORDER BY patient_id LIMIT 3")
-    db, _ = refresh(comparison_warehouse, tmp_path,
-                    f"UPDATE staging.patients SET in_analysis = false WHERE arm = 'comparator' "
-                    f"AND patient_id NOT IN ({keep})")
+    db, _ = refresh(comparison_warehouse, tmp_path, THREE_COMPARATORS_LEFT)
     assert gaps(db)[RMST_DIFFERENCE] == gaps(db)[PH_TEST] == "fewer than 11 patients in an arm"
 
 

@@ -27,6 +27,10 @@ from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
 
 SEPARATION = reasons.SEPARATION
+# A handful in an arm: every comparator patient but three leaves the analysis population.
+THREE_COMPARATORS_LEFT = (
+    "UPDATE staging.patients SET in_analysis = false WHERE arm = 'comparator' AND patient_id NOT IN ("
+    "SELECT patient_id FROM staging.patients WHERE arm = 'comparator' AND in_analysis ORDER BY patient_id LIMIT 3)")
 
 
 def refresh(source: Path, tmp_path: Path, *statements: str,
@@ -87,11 +91,7 @@ def test_one_arm_only_keeps_its_own_curves(comparison_warehouse, tmp_path):  # n
 
 
 def test_handful_in_an_arm_gives_unadjusted_rows_only(comparison_warehouse, tmp_path):  # noqa: F811
-    keep = ("SELECT patient_id FROM staging.patients WHERE arm = 'comparator' AND in_analysis "
-            "ORDER BY patient_id LIMIT 3")
-    db, _ = refresh(comparison_warehouse, tmp_path,
-                    f"UPDATE staging.patients SET in_analysis = false WHERE arm = 'comparator' "
-                    f"AND patient_id NOT IN ({keep})")
+    db, _ = refresh(comparison_warehouse, tmp_path, THREE_COMPARATORS_LEFT)
     assert gaps(db)["reintervention.adjusted_cox_hr"] == "fewer than 11 patients in an arm"
     assert query(db, "SELECT DISTINCT adjustment FROM comparison.adjusted_estimates") == [("unadjusted",)]
     # The unadjusted complication risk difference is the plain difference of proportions.

@@ -47,6 +47,14 @@ def checks_hold(w: World, study=STUDY) -> bool:
     return all(o.passed for o in outcomes)
 
 
+def rebuild_in_full(w: World) -> None:
+    """Staging, PRO changes and outcomes rebuilt in full: rows added into the drop version already built are
+    not a new drop, so an incremental build would not see them."""
+    build_staging(w.con, STUDY, full=True)
+    build_pro_changes(w.con, STUDY, full=True)
+    build_outcomes(w.con, STUDY)
+
+
 def arm_patients(w: World, arm: str, n: int, satisfaction: bool = True) -> None:
     """n patients of `arm` with an ODI pair (50 -> 30 at M12), a NASS answer and follow-up to day 400."""
     for i in range(n):
@@ -94,9 +102,7 @@ def test_a_mild_only_clinic_gets_its_numbers_and_the_comparator_is_not_estimable
 
 def test_a_laminectomy_only_landing_mirrors_the_mild_only_one(world):
     arm_patients(world, "LAMINECTOMY", 3)  # into the same drop version: rebuilt in full, not incrementally
-    build_staging(world.con, STUDY, full=True)
-    build_pro_changes(world.con, STUDY, full=True)
-    build_outcomes(world.con, STUDY)
+    rebuild_in_full(world)
     found = gaps(world)
     assert found["satisfaction[MILD]"] == "no MILD patients"
     assert found["complications.difference.unadjusted"] == "no MILD patients"
@@ -107,9 +113,7 @@ def test_a_laminectomy_only_landing_mirrors_the_mild_only_one(world):
 def test_an_instrument_never_recorded_is_not_estimable_for_each_arm(world):
     arm_patients(world, "MILD", 3)
     arm_patients(world, "LAMINECTOMY", 3)  # into the same drop version: rebuilt in full, not incrementally
-    build_staging(world.con, STUDY, full=True)
-    build_pro_changes(world.con, STUDY, full=True)
-    build_outcomes(world.con, STUDY)
+    rebuild_in_full(world)
     found = gaps(world)
     for arm in ("MILD", "LAMINECTOMY"):
         assert found[f"pro_change[{arm}][WALK_DISTANCE]"] == "no patient answered WALK_DISTANCE"
@@ -138,9 +142,7 @@ def test_an_arm_without_any_complete_pair_is_one_gap(world):
 def test_no_satisfaction_answer_means_satisfaction_not_estimable(world):
     arm_patients(world, "MILD", 3, satisfaction=False)
     arm_patients(world, "LAMINECTOMY", 3)  # into the same drop version: rebuilt in full, not incrementally
-    build_staging(world.con, STUDY, full=True)
-    build_pro_changes(world.con, STUDY, full=True)
-    build_outcomes(world.con, STUDY)
+    rebuild_in_full(world)
     found = gaps(world)
     assert found["satisfaction[MILD]"] == "no patient answered SATISFACTION at a follow-up visit"
     assert "satisfaction[LAMINECTOMY]" not in found
@@ -219,9 +221,7 @@ def test_gaps_are_replaced_when_the_missing_arm_arrives(world):
     world.build()
     assert "complications.rates[LAMINECTOMY]" in gaps(world)
     arm_patients(world, "LAMINECTOMY", 3)  # into the same drop version: rebuilt in full, not incrementally
-    build_staging(world.con, STUDY, full=True)
-    build_pro_changes(world.con, STUDY, full=True)
-    build_outcomes(world.con, STUDY)
+    rebuild_in_full(world)
     found = gaps(world)
     assert not {"complications.rates[LAMINECTOMY]", "complications.difference.unadjusted", "discharge[LAMINECTOMY]",
                 "satisfaction[LAMINECTOMY]", "pro_change[LAMINECTOMY]"} & set(found)

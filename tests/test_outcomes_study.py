@@ -64,35 +64,24 @@ def test_override_lists_replace_whole_including_visits():
     assert [v.name for v in study.visits] == ["BASELINE", "M12"]
 
 
-def test_a_misspelt_override_key_is_refused():
-    with pytest.raises(ValueError, match="unknown key"):
-        load_study(overrides='responders.ODI.rules = "relative"')
+OVERLAPPING_WINDOWS = ("[[visits]]\nname='A'\nstart=0\nend=10\ntarget=5\n[[visits]]\nname='B'\nstart=10\n"
+                       "end=20\ntarget=15\n[outcomes]\nbaseline_visit='A'\nprimary_visit='B'")
 
 
-def test_an_unknown_rule_is_refused():
-    with pytest.raises(ValueError, match="rule must be one of"):
-        load_study(overrides='responders.ODI.rule = "percent"')
-
-
-def test_a_rule_without_threshold_is_refused():
-    with pytest.raises(ValueError, match="has no threshold"):
-        load_study(overrides='responders.NRS_LEG.rule = "relative"')
-
-
-def test_a_primary_visit_that_is_not_a_visit_is_refused():
-    with pytest.raises(ValueError, match="primary_visit"):
-        load_study(overrides='outcomes.primary_visit = "M18"')
-
-
-def test_overlapping_override_windows_are_refused():
-    with pytest.raises(ValueError, match="overlap"):
-        load_study(overrides="[[visits]]\nname='A'\nstart=0\nend=10\ntarget=5\n[[visits]]\nname='B'\nstart=10\n"
-                             "end=20\ntarget=15\n[outcomes]\nbaseline_visit='A'\nprimary_visit='B'")
-
-
-def test_override_that_is_not_toml_is_refused():
-    with pytest.raises(ValueError, match="not valid TOML"):
-        load_study(overrides="responders.ODI.rule = relative")
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        pytest.param('responders.ODI.rules = "relative"', "unknown key", id="misspelt key"),
+        pytest.param('responders.ODI.rule = "percent"', "rule must be one of", id="unknown rule"),
+        pytest.param('responders.NRS_LEG.rule = "relative"', "has no threshold", id="rule without threshold"),
+        pytest.param('outcomes.primary_visit = "M18"', "primary_visit", id="primary visit not a visit"),
+        pytest.param(OVERLAPPING_WINDOWS, "overlap", id="overlapping windows"),
+        pytest.param("responders.ODI.rule = relative", "not valid TOML", id="not TOML"),
+    ],
+)
+def test_an_invalid_override_is_refused(override, message):
+    with pytest.raises(ValueError, match=message):
+        load_study(overrides=override)
 
 
 def test_parameters_list_every_value_used():

@@ -32,17 +32,21 @@ def _state(settings, result) -> dict:
     }
 
 
-def _log_statuses(settings, run_id: str) -> list[str]:
+def _fetch(settings, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of one query on the warehouse, opened read-only between runs."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return [s for (s,) in con.execute("SELECT status FROM ingest.drop_log WHERE run_id = ?", [run_id]).fetchall()]
+        return con.execute(sql, params or []).fetchall()
+
+
+def _log_statuses(settings, run_id: str) -> list[str]:
+    return [s for (s,) in _fetch(settings, "SELECT status FROM ingest.drop_log WHERE run_id = ?", [run_id])]
 
 
 # --- incremental, re-delivery, correction, erasure ----------------------------------------------------------
 
 
 def _rows_by_drop(settings, table: str) -> dict[str, int]:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return dict(con.execute(f"SELECT drop_id, count(*) FROM ingest.{table} GROUP BY ALL").fetchall())
+    return dict(_fetch(settings, f"SELECT drop_id, count(*) FROM ingest.{table} GROUP BY ALL"))
 
 
 def _set_age(folder, patient_id: str, age: str) -> None:
@@ -108,31 +112,32 @@ def deliveries(tmp_path_factory):
     # 3. Correction: 2026-05-15_SITE01 delivered again with one patient's age changed.
     site = "SITE01"
     drop = f"2026-05-15_{site}"
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        corrected, old_age = con.execute(
-            "SELECT patient_id, age_at_index FROM ingest.current_patients WHERE drop_id = ? AND age_at_index < 80 "
-            "ORDER BY patient_id LIMIT 1", [drop]).fetchone()
-        erased = con.execute(
-            "SELECT p.patient_id FROM ingest.current_patients p JOIN staging.patients s USING (site_id, patient_id) "
-            "WHERE p.drop_id = ? AND p.patient_id <> ? AND EXISTS (SELECT 1 FROM ingest.events e "
-            "WHERE e.site_id = p.site_id AND e.patient_id = p.patient_id) ORDER BY p.patient_id LIMIT 1",
-            [drop, corrected]).fetchone()[0]
+    [(corrected, old_age)] = _fetch(
+        settings,
+        "SELECT patient_id, age_at_index FROM ingest.current_patients WHERE drop_id = ? AND age_at_index < 80 "
+        "ORDER BY patient_id LIMIT 1", [drop])
+    [(erased,)] = _fetch(
+        settings,
+        "SELECT p.patient_id FROM ingest.current_patients p JOIN staging.patients s USING (site_id, patient_id) "
+        "WHERE p.drop_id = ? AND p.patient_id <> ? AND EXISTS (SELECT 1 FROM ingest.events e "
+        "WHERE e.site_id = p.site_id AND e.patient_id = p.patient_id) ORDER BY p.patient_id LIMIT 1",
+        [drop, corrected])
     original = {p.name: p.read_bytes() for p in (landing / drop).iterdir()}
     _set_age(landing / drop, corrected, str(old_age + 5))
     step("correction")
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        steps["correction"]["versions"] = con.execute(
-            "SELECT version, status, superseded_by FROM ingest.drop_versions WHERE drop_id = ? ORDER BY version",
-            [drop]).fetchall()
-        steps["correction"]["history"] = con.execute(
-            "SELECT version, age_at_index FROM ingest.patients WHERE drop_id = ? AND patient_id = ? "
-            "ORDER BY version", [drop, corrected]).fetchall()
-        steps["correction"]["staged"] = con.execute(
-            "SELECT age_at_index FROM staging.patients WHERE site_id = ? AND patient_id = ?",
-            [site, corrected]).fetchone()
+    steps["correction"]["versions"] = _fetch(
+        settings, "SELECT version, status, superseded_by FROM ingest.drop_versions WHERE drop_id = ? ORDER BY version",
+        [drop])
+    steps["correction"]["history"] = _fetch(
+        settings, "SELECT version, age_at_index FROM ingest.patients WHERE drop_id = ? AND patient_id = ? "
+        "ORDER BY version", [drop, corrected])
+    [steps["correction"]["staged"]] = _fetch(
+        settings, "SELECT age_at_index FROM staging.patients WHERE site_id = ? AND patient_id = ?", [site, corrected])
     # 4. Erasure: a new drop of the site with nothing but erasures.csv rows.
     write_drop(landing, f"2026-12-01_{site}", patients=[], erasures=[{"site_id": site, "patient_id": erased}])
     step("erasure")
+    # Read now: by the time the tests run, the older drops have been delivered again (step 5).
+    steps["erasure"]["where_erased"] = _where_patient(settings, site, erased)
     # 5. Older drops delivered again: the original bytes of the corrected drop, and the same under a new id.
     for name, raw in original.items():
         (landing / drop / name).write_bytes(raw)
@@ -162,10 +167,9 @@ def test_idempotency_a_fresh_warehouse_from_the_same_landing_holds_the_same(deli
 
 def test_a_new_drop_adds_only_its_own_rows(deliveries):
     s, later = deliveries["steps"], deliveries["later"]
-    with duckdb.connect(str(deliveries["settings"].warehouse), read_only=True) as con:
-        accepted = dict(con.execute(
-            "SELECT file, sum(accepted) FROM ingest.drop_files WHERE list_contains(?, drop_id) GROUP BY ALL",
-            [later]).fetchall())
+    accepted = dict(_fetch(
+        deliveries["settings"],
+        "SELECT file, sum(accepted) FROM ingest.drop_files WHERE list_contains(?, drop_id) GROUP BY ALL", [later]))
     for table in ("patients", "pro_responses", "events"):
         before, after = s["identical"]["rows"][table], s["incremental"]["rows"][table]
         assert {d: n for d, n in after.items() if d not in later} == before  # earlier drops: untouched
@@ -190,10 +194,9 @@ def test_a_corrected_redelivery_supersedes_and_keeps_history(deliveries):
 def test_erasure_removes_the_patient_from_every_table_and_the_report(deliveries):
     d = deliveries
     s = d["steps"]
-    assert _where_patient(d["settings"], d["site"], d["erased"]) == {}
-    with duckdb.connect(str(d["settings"].warehouse), read_only=True) as con:
-        audit = con.execute("SELECT site_id, patient_id, drop_id, erased_at IS NOT NULL, rows_deleted "
-                            "FROM ingest.erasures").fetchall()
+    assert s["erasure"]["where_erased"] == {}
+    audit = _fetch(d["settings"], "SELECT site_id, patient_id, drop_id, erased_at IS NOT NULL, rows_deleted "
+                                  "FROM ingest.erasures")
     assert len(audit) == 1
     site, pid, drop_id, stamped, deleted = audit[0]
     assert (site, pid, drop_id, stamped) == (d["site"], d["erased"], f"2026-12-01_{d['site']}", True)
@@ -210,12 +213,11 @@ def test_redelivering_older_drops_does_not_bring_an_erased_patient_back(deliveri
     d = deliveries
     s = d["steps"]
     assert _where_patient(d["settings"], d["site"], d["erased"]) == {}
-    with duckdb.connect(str(d["settings"].warehouse), read_only=True) as con:
-        resend = con.execute("SELECT reason_code, count(*), count(patient_id) FROM ingest.quarantine "
-                             "WHERE drop_id = ? AND reason_code = 'erased_patient' GROUP BY ALL",
-                             [f"2026-12-02_{d['site']}_resend"]).fetchall()
-        restored = con.execute("SELECT status FROM ingest.drop_log WHERE drop_id = ? AND run_id = ?",
-                               [d["drop"], s["redelivery"]["run_id"]]).fetchall()
+    resend = _fetch(d["settings"], "SELECT reason_code, count(*), count(patient_id) FROM ingest.quarantine "
+                                   "WHERE drop_id = ? AND reason_code = 'erased_patient' GROUP BY ALL",
+                    [f"2026-12-02_{d['site']}_resend"])
+    restored = _fetch(d["settings"], "SELECT status FROM ingest.drop_log WHERE drop_id = ? AND run_id = ?",
+                      [d["drop"], s["redelivery"]["run_id"]])
     # The copy under a new id: every row of the erased patient quarantined, without the ids.
     assert resend and resend[0][1] > 1 and resend[0][2] == 0
     # The original bytes of the corrected drop: identical to version 1, skipped (docs/ingest.md).

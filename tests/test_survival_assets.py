@@ -4,6 +4,7 @@ catch bad data, and the proportional-hazards check warns rather than fails."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -111,14 +112,18 @@ def test_ph_check_is_a_warning(run):
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
 
 
-def test_ph_check_warns_when_the_test_rejects(run, warehouse, tmp_path):
+@pytest.fixture
+def tampered(run: dg.ExecuteInProcessResult, warehouse: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a copy of the refreshed warehouse, for a test to make one number wrong in."""
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(warehouse.read_bytes())
-    con = duckdb.connect(str(copy))
-    con.execute("UPDATE durability.reintervention_comparison SET p_value = 0.01 WHERE measure = 'ph_test'")
-    con.close()
     with duckdb.connect(str(copy)) as con:
-        assert not proportional_hazards(con, load_study()).passed
+        yield con
+
+
+def test_ph_check_warns_when_the_test_rejects(tampered):
+    tampered.execute("UPDATE durability.reintervention_comparison SET p_value = 0.01 WHERE measure = 'ph_test'")
+    assert not proportional_hazards(tampered, load_study()).passed
 
 
 def durability_check(con, name: str) -> CheckOutcome:
@@ -126,27 +131,15 @@ def durability_check(con, name: str) -> CheckOutcome:
     return run_check(con, next(s for s in DURABILITY_CHECKS if s.name == name), load_study())
 
 
-def test_at_risk_check_catches_a_count_that_disagrees_with_the_cohort(run, warehouse, tmp_path):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(warehouse.read_bytes())
-    con = duckdb.connect(str(copy))
-    try:
-        con.execute("UPDATE durability.reintervention_km SET at_risk = at_risk + 1 WHERE day = 730")
-        assert durability_check(con, "reintervention_at_risk").failures == 2
-    finally:
-        con.close()
+def test_at_risk_check_catches_a_count_that_disagrees_with_the_cohort(tampered):
+    tampered.execute("UPDATE durability.reintervention_km SET at_risk = at_risk + 1 WHERE day = 730")
+    assert durability_check(tampered, "reintervention_at_risk").failures == 2
 
 
-def test_km_check_catches_a_curve_that_rises(run, warehouse, tmp_path):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(warehouse.read_bytes())
-    con = duckdb.connect(str(copy))
-    try:
-        con.execute("UPDATE durability.reintervention_km_curve SET survival = 1, ci_lower = NULL, ci_upper = NULL"
-                    " WHERE arm = 'comparator' AND time = (SELECT max(time) FROM durability.reintervention_km_curve)")
-        assert not durability_check(con, "reintervention_km_valid").passed
-    finally:
-        con.close()
+def test_km_check_catches_a_curve_that_rises(tampered):
+    tampered.execute("UPDATE durability.reintervention_km_curve SET survival = 1, ci_lower = NULL, ci_upper = NULL"
+                     " WHERE arm = 'comparator' AND time = (SELECT max(time) FROM durability.reintervention_km_curve)")
+    assert not durability_check(tampered, "reintervention_km_valid").passed
 
 
 def test_rematerializing_gives_the_same_tables(run, warehouse):

@@ -10,28 +10,18 @@ import pandas as pd
 import pytest
 
 from pipeline.survival import cox_efron, cox_zph, logrank
-from tests.reference import ESTIMATE_ATOL, SE_RTOL, data, reference, values
-
-# reference file -> (csv, time column, event column, group column); x = 1 for the second group
-DATA_SETS = {
-    "rossi": ("rossi", "week", "arrest", "fin"),
-    "waltons": ("waltons", "T", "E", "group"),
-    "lung": ("lung", "time", "status", "sex"),
-    "generated": ("generated_competing", "time", "reintervention", "arm"),
-}
+from tests.reference import ESTIMATE_ATOL, SE_RTOL, SURVIVAL_DATA_SETS, data, reference, survival_data, values
 
 
 def two_groups(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    csv, time_col, event_col, group_col = DATA_SETS[name]
-    frame = data(csv)
-    if event_col == "reintervention":
-        frame[event_col] = (frame["status"] == 1).astype(int)
+    """Time, event, x (1 for R's second group) and R's reference values of a data set of SURVIVAL_DATA_SETS."""
+    frame, time_col, event_col, group_col = survival_data(name)
     ref = reference(name)
     x = (frame[group_col].astype(str) == ref["groups"][1]).astype(float).to_numpy()
     return frame[time_col].to_numpy(float), frame[event_col].to_numpy(), x, ref
 
 
-@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.parametrize("name", SURVIVAL_DATA_SETS)
 def test_logrank_matches_r_survdiff(name):
     time, event, x, ref = two_groups(name)
     result = logrank(time, event, x)
@@ -39,7 +29,7 @@ def test_logrank_matches_r_survdiff(name):
     assert result.p_value == pytest.approx(ref["logrank"]["p"], rel=1e-6)
 
 
-@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.parametrize("name", SURVIVAL_DATA_SETS)
 def test_cox_hazard_ratio_and_wald_ci_match_r(name):
     time, event, x, ref = two_groups(name)
     fit = cox_efron(time, event, x)
@@ -52,7 +42,7 @@ def test_cox_hazard_ratio_and_wald_ci_match_r(name):
     assert fit.p_value[0] == pytest.approx(ref["cox"]["p"], abs=ESTIMATE_ATOL)
 
 
-@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.parametrize("name", SURVIVAL_DATA_SETS)
 def test_cox_efron_log_likelihood_matches_r(name):
     time, event, x, ref = two_groups(name)
     np.testing.assert_allclose(cox_efron(time, event, x).loglik, values(ref["cox"]["loglik"]), rtol=1e-9)
@@ -80,7 +70,7 @@ def test_cox_refuses_data_without_events():
         cox_efron([1, 2, 3], [0, 0, 0], [0, 1, 0])
 
 
-@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.parametrize("name", SURVIVAL_DATA_SETS)
 def test_ph_test_matches_r_cox_zph(name):
     time, event, x, ref = two_groups(name)
     zph = cox_zph(time, event, x, cox_efron(time, event, x))

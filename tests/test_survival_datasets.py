@@ -50,6 +50,13 @@ def event(con, pid: str, day: int, code: str) -> None:
     con.execute("INSERT INTO staging.events VALUES ('S1', ?, ?, ?)", [pid, day, code])
 
 
+def patient_with_events(con, pid: str, events: list[tuple[int, str]]) -> None:
+    """A treatment-arm patient with these (day, code) events."""
+    patient(con, pid)
+    for day, code in events:
+        event(con, pid, day, code)
+
+
 def odi(con, pid: str, visit: str, day: int, value: float) -> None:
     ordinal = [v.name for v in STUDY.visits].index(visit)
     con.execute("INSERT INTO staging.pro_visits VALUES ('S1', ?, 'ODI', ?, ?, ?, ?)", [pid, visit, ordinal, day, value])
@@ -79,11 +86,26 @@ def durable(con) -> dict[str, tuple]:
 
 # --- freedom from reintervention (SAP 4.1) ---
 
-def test_event_is_the_first_reintervention_of_either_kind(con):
-    patient(con, "p")
-    event(con, "p", 500, "REINTERVENTION_SURGERY")
-    event(con, "p", 300, "REPEAT_MILD")
-    assert reintervention(con)["p"] == (300, 1, 0)
+@pytest.mark.parametrize("events, expected", [
+    pytest.param([(500, "REINTERVENTION_SURGERY"), (300, "REPEAT_MILD")], (300, 1, 0),
+                 id="event is the first reintervention of either kind"),
+    pytest.param([(HORIZON + 100, "REPEAT_MILD")], (HORIZON, 0, 0),
+                 id="reintervention after the horizon is censored at the horizon"),
+    pytest.param([(HORIZON, "REINTERVENTION_SURGERY")], (HORIZON, 1, 0), id="reintervention on the horizon day counts"),
+    # the reintervention is dated after the death: not counted
+    pytest.param([(400, "DEATH"), (600, "REINTERVENTION_SURGERY")], (400, 0, 1),
+                 id="death first is the competing event and censors KM"),
+    pytest.param([(HORIZON + 1, "DEATH")], (HORIZON, 0, 0), id="death after the horizon is censoring at the horizon"),
+    pytest.param([(400, "DEATH"), (400, "REPEAT_MILD")], (400, 1, 0),
+                 id="reintervention on the day of death counts as reintervention"),
+    pytest.param([(400, "DEATH"), (700, "LAST_CONTACT")], (400, 0, 1),
+                 id="a row after death does not extend follow-up"),
+    pytest.param([], (0, 0, 0), id="patient without follow-up is censored on day 0"),
+])
+def test_reintervention_time_and_status(con, events, expected):
+    """(time, event, competing_event) of one patient with these (day, code) events."""
+    patient_with_events(con, "p", events)
+    assert reintervention(con)["p"] == expected
 
 
 def test_without_reintervention_censored_at_follow_up_end(con):
@@ -91,50 +113,6 @@ def test_without_reintervention_censored_at_follow_up_end(con):
     event(con, "p", 800, "LAST_CONTACT")
     odi(con, "p", "M36", 1100, 20)
     assert reintervention(con)["p"] == (1100, 0, 0)
-
-
-def test_reintervention_after_the_horizon_is_censored_at_the_horizon(con):
-    patient(con, "p")
-    event(con, "p", HORIZON + 100, "REPEAT_MILD")
-    assert reintervention(con)["p"] == (HORIZON, 0, 0)
-
-
-def test_reintervention_on_the_horizon_day_counts(con):
-    patient(con, "p")
-    event(con, "p", HORIZON, "REINTERVENTION_SURGERY")
-    assert reintervention(con)["p"] == (HORIZON, 1, 0)
-
-
-def test_death_first_is_the_competing_event_and_censors_km(con):
-    patient(con, "p")
-    event(con, "p", 400, "DEATH")
-    event(con, "p", 600, "REINTERVENTION_SURGERY")  # dated after death: not counted
-    assert reintervention(con)["p"] == (400, 0, 1)
-
-
-def test_death_after_the_horizon_is_censoring_at_the_horizon(con):
-    patient(con, "p")
-    event(con, "p", HORIZON + 1, "DEATH")
-    assert reintervention(con)["p"] == (HORIZON, 0, 0)
-
-
-def test_reintervention_on_the_day_of_death_counts_as_reintervention(con):
-    patient(con, "p")
-    event(con, "p", 400, "DEATH")
-    event(con, "p", 400, "REPEAT_MILD")
-    assert reintervention(con)["p"] == (400, 1, 0)
-
-
-def test_a_row_after_death_does_not_extend_follow_up(con):
-    patient(con, "p")
-    event(con, "p", 400, "DEATH")
-    event(con, "p", 700, "LAST_CONTACT")
-    assert reintervention(con)["p"] == (400, 0, 1)
-
-
-def test_patient_without_follow_up_is_censored_on_day_0(con):
-    patient(con, "p")
-    assert reintervention(con)["p"] == (0, 0, 0)
 
 
 def test_only_the_analysis_population(con):
@@ -145,24 +123,16 @@ def test_only_the_analysis_population(con):
 
 # --- return to normal activity (SAP 4.3) ---
 
-def test_recovery_event_is_the_first_return_to_activity(con):
-    patient(con, "p")
-    event(con, "p", 30, "RETURN_TO_ACTIVITY")
-    event(con, "p", 12, "RETURN_TO_ACTIVITY")
-    assert recovery(con)["p"] == (12, 1)
-
-
-def test_recovery_is_censored_at_death(con):
-    patient(con, "p")
-    event(con, "p", 20, "DEATH")
-    event(con, "p", 25, "RETURN_TO_ACTIVITY")
-    assert recovery(con)["p"] == (20, 0)
-
-
-def test_recovery_is_censored_at_follow_up_end(con):
-    patient(con, "p")
-    event(con, "p", 90, "LAST_CONTACT")
-    assert recovery(con)["p"] == (90, 0)
+@pytest.mark.parametrize("events, expected", [
+    pytest.param([(30, "RETURN_TO_ACTIVITY"), (12, "RETURN_TO_ACTIVITY")], (12, 1),
+                 id="recovery event is the first return to activity"),
+    pytest.param([(20, "DEATH"), (25, "RETURN_TO_ACTIVITY")], (20, 0), id="recovery is censored at death"),
+    pytest.param([(90, "LAST_CONTACT")], (90, 0), id="recovery is censored at follow-up end"),
+])
+def test_return_to_activity_time_and_status(con, events, expected):
+    """(time, event) of one patient with these (day, code) events."""
+    patient_with_events(con, "p", events)
+    assert recovery(con)["p"] == expected
 
 
 # --- durable response, interval-censored (SAP 4.2); baseline ODI 50, responder = improvement >= 10 ---
@@ -172,48 +142,30 @@ def with_baseline(con, pid: str = "p") -> None:
     odi(con, pid, "BASELINE", -10, 50)
 
 
-def test_failure_at_a_bad_visit_lies_after_the_last_good_visit(con):
+@pytest.mark.parametrize("visits, events, expected", [
+    # good again at M36: irrelevant, the failure already happened
+    pytest.param([("M3", 90, 30), ("M12", 370, 35), ("M24", 735, 45), ("M36", 1100, 20)], [],
+                 (True, None, "visit", 370, 735), id="failure at a bad visit lies after the last good visit"),
+    pytest.param([("W6", 40, 48)], [], (True, None, "visit", 0, 40),
+                 id="a bad first visit gives an interval from day 0"),
+    pytest.param([("M6", 180, 30), ("M12", 370, 45)], [(300, "REPEAT_MILD")],
+                 (True, None, "reintervention", 300, 300), id="reintervention is an exactly timed failure"),
+    pytest.param([("M12", 365, 45)], [(365, "REINTERVENTION_SURGERY")],
+                 (True, None, "reintervention", 365, 365), id="reintervention comes first on the day of a bad visit"),
+    pytest.param([("M12", 365, 30), ("M60", 2000, 35)], [], (True, None, None, 2000, None),
+                 id="no bad signal is right-censored at the last good visit"),
+    pytest.param([("M24", 730, 30)], [(2009, "REPEAT_MILD")], (True, None, None, 730, None),
+                 id="signals after the last window are ignored"),
+])
+def test_durable_response_interval(con, visits, events, expected):
+    """The durable-response row of one patient with a baseline ODI of 50, these (visit, day, ODI) answers and
+    these (day, code) events."""
     with_baseline(con)
-    odi(con, "p", "M3", 90, 30)
-    odi(con, "p", "M12", 370, 35)
-    odi(con, "p", "M24", 735, 45)
-    odi(con, "p", "M36", 1100, 20)  # good again later: irrelevant, failure already happened
-    assert durable(con)["p"] == (True, None, "visit", 370, 735)
-
-
-def test_a_bad_first_visit_gives_an_interval_from_day_0(con):
-    with_baseline(con)
-    odi(con, "p", "W6", 40, 48)
-    assert durable(con)["p"] == (True, None, "visit", 0, 40)
-
-
-def test_reintervention_is_an_exactly_timed_failure(con):
-    with_baseline(con)
-    odi(con, "p", "M6", 180, 30)
-    event(con, "p", 300, "REPEAT_MILD")
-    odi(con, "p", "M12", 370, 45)
-    assert durable(con)["p"] == (True, None, "reintervention", 300, 300)
-
-
-def test_reintervention_comes_first_on_the_day_of_a_bad_visit(con):
-    with_baseline(con)
-    odi(con, "p", "M12", 365, 45)
-    event(con, "p", 365, "REINTERVENTION_SURGERY")
-    assert durable(con)["p"] == (True, None, "reintervention", 365, 365)
-
-
-def test_no_bad_signal_is_right_censored_at_the_last_good_visit(con):
-    with_baseline(con)
-    odi(con, "p", "M12", 365, 30)
-    odi(con, "p", "M60", 2000, 35)
-    assert durable(con)["p"] == (True, None, None, 2000, None)
-
-
-def test_signals_after_the_last_window_are_ignored(con):
-    with_baseline(con)
-    odi(con, "p", "M24", 730, 30)
-    event(con, "p", 2009, "REPEAT_MILD")
-    assert durable(con)["p"] == (True, None, None, 730, None)
+    for visit, day, value in visits:
+        odi(con, "p", visit, day, value)
+    for day, code in events:
+        event(con, "p", day, code)
+    assert durable(con)["p"] == expected
 
 
 def test_improvement_of_exactly_ten_points_is_a_response(con):

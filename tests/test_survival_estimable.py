@@ -187,13 +187,19 @@ def test_events_in_both_arms_estimate_everything(con):
     assert count(con, "reintervention_comparison") == 6
 
 
-def test_no_return_to_activity_events(con):
-    patients(con, "treatment", 30, reintervention_every=3)
-    patients(con, "comparator", 30, reintervention_every=4)
+# A share back of 0% (or a durable response of 100%) would be a wrong number: the signal is simply not recorded.
+@pytest.mark.parametrize("missing, member, reason, tables", [
+    pytest.param({"return_every": 0}, "return_to_activity", "no RETURN_TO_ACTIVITY events",
+                 ("return_to_activity_km", "return_to_activity_km_curve"), id="no return-to-activity events"),
+    pytest.param({"odi": False}, "durable_response", "no patient has a baseline ODI",
+                 ("durable_response_turnbull", "durable_response_curve"), id="no ODI ever recorded"),
+])
+def test_a_signal_never_recorded_is_one_gap_per_arm(con, missing, member, reason, tables):
+    patients(con, "treatment", 30, **{"reintervention_every": 3, "return_every": 2, **missing})
+    patients(con, "comparator", 30, **{"reintervention_every": 4, "return_every": 2, **missing})
     gaps = durability(con)
-    # A share back of 0% would be a wrong number: the event type is simply not recorded.
-    assert gaps == {f"return_to_activity[{arm}]": "no RETURN_TO_ACTIVITY events" for arm in CODE.values()}
-    assert count(con, "return_to_activity_km") == count(con, "return_to_activity_km_curve") == 0
+    assert gaps == {f"{member}[{arm}]": reason for arm in CODE.values()}
+    assert [count(con, table) for table in tables] == [0, 0]
     assert_checks_pass(con)
 
 
@@ -230,15 +236,6 @@ def test_one_arm_without_follow_up_is_not_compared(con):
     assert gaps["reintervention.km[LAMINECTOMY]"] == "every patient censored on day 0"
     assert "reintervention.km[MILD]" not in gaps
     assert measures(con) == {("rmst", "MILD")}
-    assert_checks_pass(con)
-
-
-def test_no_odi_ever_recorded(con):
-    patients(con, "treatment", 30, reintervention_every=3, return_every=2, odi=False)
-    patients(con, "comparator", 30, reintervention_every=4, return_every=2, odi=False)
-    gaps = durability(con)
-    assert gaps == {f"durable_response[{arm}]": "no patient has a baseline ODI" for arm in CODE.values()}
-    assert count(con, "durable_response_turnbull") == count(con, "durable_response_curve") == 0
     assert_checks_pass(con)
 
 

@@ -10,19 +10,13 @@ import numpy as np
 import pytest
 
 from pipeline.survival import kaplan_meier
-from tests.reference import ESTIMATE_ATOL, SE_RTOL, SURVIVAL_DATA_SETS, data, reference, survival_cases, values
+from tests.reference import ESTIMATE_ATOL, SE_RTOL, data, reference, survival_cases, survival_group, values
 
-DATA_SETS = SURVIVAL_DATA_SETS
 CASES = survival_cases()
 
 
 def fit(name: str, group: str):
-    csv, time_col, event_col, group_col = DATA_SETS[name]
-    frame = data(csv)
-    if event_col == "reintervention":  # generated data: status 1 = reintervention, 2 = death (censors KM)
-        frame[event_col] = (frame["status"] == 1).astype(int)
-    rows = frame[frame[group_col].astype(str) == group]
-    return kaplan_meier(rows[time_col], rows[event_col]), reference(name)["km"][group]
+    return kaplan_meier(*survival_group(name, group)), reference(name)["km"][group]
 
 
 def on_r_times(km, r_curve):

@@ -10,19 +10,13 @@ import pytest
 
 from pipeline.survival import kaplan_meier, rmst, rmst_difference
 from pipeline.survival.rmst import Rmst
-from tests.reference import ESTIMATE_ATOL, SE_RTOL, SURVIVAL_DATA_SETS, data, reference, survival_cases
+from tests.reference import ESTIMATE_ATOL, SE_RTOL, data, reference, survival_cases, survival_group
 
-DATA_SETS = SURVIVAL_DATA_SETS
 CASES = survival_cases()
 
 
 def curve(name: str, group: str):
-    csv, time_col, event_col, group_col = DATA_SETS[name]
-    frame = data(csv)
-    if event_col == "reintervention":
-        frame[event_col] = (frame["status"] == 1).astype(int)
-    rows = frame[frame[group_col].astype(str) == group]
-    return kaplan_meier(rows[time_col], rows[event_col])
+    return kaplan_meier(*survival_group(name, group))
 
 
 @pytest.mark.parametrize("name,group", CASES)

@@ -30,7 +30,7 @@ from pipeline.adapters.common import (
     pseudonym,
     spec,
 )
-from pipeline.adapters.drop import Conversion, Report
+from pipeline.adapters.drop import Conversion, Report, SourceCount
 from pipeline.adapters.fhir_read import Resources, as_list, codings, first_date, has_code, read_folder
 
 LOINC = "http://loinc.org"
@@ -384,6 +384,27 @@ def _in_window(m: FhirMapping, days: int) -> bool:
     return m.window is None or m.window[0] <= days <= m.window[1]
 
 
+def _patient_day(res: Resources, m: FhirMapping, patients: dict[int, _Patient], r: dict, own_date: str | None,
+                 src: SourceCount) -> tuple[_Patient, int] | None:
+    """The converted patient of a PRO resource and its day from index (its own date, else its encounter's);
+    None, with the reason counted on `src`, when the subject is not a converted patient, there is no date or
+    the day lies outside the mapping's window."""
+    pat = res.resolve(_subject(r), r, "Patient")
+    info = patients.get(id(pat)) if pat is not None else None
+    if info is None:
+        src.add("unresolved_reference")
+        return None
+    day = parse_date(own_date or _encounter_date(res, r))
+    if day is None:
+        src.add("no_date")
+        return None
+    days = (day - info.index).days
+    if not _in_window(m, days):
+        src.add("outside_window")
+        return None
+    return info, days
+
+
 def _questionnaire_rows(res: Resources, m: FhirMapping, patients: dict[int, _Patient], report: Report) -> list:
     src = report.source("resource:QuestionnaireResponse")
     rules = {_q_key(r.questionnaire): r for r in m.questionnaires}
@@ -400,19 +421,10 @@ def _questionnaire_rows(res: Resources, m: FhirMapping, patients: dict[int, _Pat
         if qr.get("status") not in DONE_QR:
             src.add("incomplete_form")
             continue
-        pat = res.resolve(_subject(qr), qr, "Patient")
-        info = patients.get(id(pat)) if pat is not None else None
-        if info is None:
-            src.add("unresolved_reference")
+        dated = _patient_day(res, m, patients, qr, qr.get("authored"), src)
+        if dated is None:
             continue
-        day = parse_date(qr.get("authored") or _encounter_date(res, qr))
-        if day is None:
-            src.add("no_date")
-            continue
-        days = (day - info.index).days
-        if not _in_window(m, days):
-            src.add("outside_window")
-            continue
+        info, days = dated
         out = []
         for link, (ins, unit) in sorted(rule.items.items()):
             if link in answers:
@@ -466,20 +478,11 @@ def _observation_rows(res: Resources, m: FhirMapping, patients: dict[int, _Patie
         if o.get("status", "final") not in DONE_OBS:
             src.add("incomplete_form")
             continue
-        pat = res.resolve(_subject(o), o, "Patient")
-        info = patients.get(id(pat)) if pat is not None else None
-        if info is None:
-            src.add("unresolved_reference")
+        dated = _patient_day(res, m, patients, o,
+                             first_date(o, "effectiveDateTime", "effectivePeriod", "effectiveInstant"), src)
+        if dated is None:
             continue
-        day = parse_date(first_date(o, "effectiveDateTime", "effectivePeriod", "effectiveInstant")
-                         or _encounter_date(res, o))
-        if day is None:
-            src.add("no_date")
-            continue
-        days = (day - info.index).days
-        if not _in_window(m, days):
-            src.add("outside_window")
-            continue
+        info, days = dated
         value, unit_code = _value(o)
         if value is None:
             src.add("no_value")

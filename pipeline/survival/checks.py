@@ -18,7 +18,7 @@ def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckO
     """Fails when the stored cox.zph test rejects proportional hazards; holds, saying why, when the comparison
     stored no test (not estimable, or not materialized): an absent number is not a wrong one."""
     row = None
-    if scalar(con, "durability/table_exists", table="reintervention_comparison"):
+    if scalar(con, "staging/table_exists", schema="durability", table="reintervention_comparison"):
         row = run(con, "durability/ph_test").fetchone()
     if row is None:
         reason = next((gap.reason for gap in read_gaps(con) if gap.what == PH_TEST), None)

@@ -20,14 +20,12 @@ from pipeline.study import SAP_EVENTS, SAP_MCID, Mcid, Study, load_study
 def build_reintervention_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
                                  events: Sequence[str] = SAP_EVENTS.reintervention) -> int:
     """(Re)builds durability.reintervention_dataset; returns its row count."""
-    run(con, "durability/schema")
     run(con, "durability/reintervention_dataset", horizon=horizon_days, reintervention_events=list(events))
     return table_rows(con, "reintervention_dataset")
 
 
 def build_return_to_activity_dataset(con: duckdb.DuckDBPyConnection, horizon_days: int,
                                      event: str = SAP_EVENTS.return_to_activity) -> int:
-    run(con, "durability/schema")
     run(con, "durability/return_to_activity_dataset", horizon=horizon_days, recovery_event=event)
     return table_rows(con, "return_to_activity_dataset")
 
@@ -39,7 +37,6 @@ def build_durable_response_dataset(con: duckdb.DuckDBPyConnection, study: Study 
     study = load_study() if study is None else study
     odi = odi_responder(study)
     events = study.events.reintervention if events is None else events
-    run(con, "durability/schema")
     run(con, "durability/durable_response_dataset", baseline_visit=study.baseline_visit, rule=odi.rule,
         absolute_threshold=odi.absolute, relative_threshold=odi.relative, reintervention_events=list(events))
     return table_rows(con, "durable_response_dataset")

@@ -10,6 +10,7 @@
 -- 0); compared after rounding to 9 decimals so that float noise does not flip a patient at the threshold.
 -- Parameters: baseline visit name, responder rule ('absolute' | 'relative'), absolute threshold,
 -- relative threshold, reintervention event codes.
+CREATE SCHEMA IF NOT EXISTS durability;  -- folded in: it always ran just before this model
 CREATE OR REPLACE TABLE durability.durable_response_dataset AS
 WITH params AS (
     SELECT $baseline_visit::VARCHAR AS baseline_visit, $rule::VARCHAR AS rule, $absolute_threshold::DOUBLE AS absolute_threshold,

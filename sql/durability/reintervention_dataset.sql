@@ -6,6 +6,7 @@
 -- Decisions where the SAP is silent: follow-up ends at death (a row dated after a death does not extend it,
 -- and a reintervention dated after the death is not counted); a reintervention on the day of death counts
 -- as the reintervention. Parameters: horizon day, reintervention event codes.
+CREATE SCHEMA IF NOT EXISTS durability;  -- folded in: it always ran just before this model
 CREATE OR REPLACE TABLE durability.reintervention_dataset AS
 WITH params AS (SELECT $horizon::INTEGER AS horizon, $reintervention_events::VARCHAR[] AS reintervention_events),
 first_reintervention AS (

@@ -2,6 +2,7 @@
 -- Event: the first RETURN_TO_ACTIVITY on or before the end of follow-up and the horizon; otherwise censored
 -- at follow-up end or death, capped at the horizon. As for reintervention, follow-up ends at death and an
 -- event dated after a death is not counted. Parameters: horizon day, recovery event code.
+CREATE SCHEMA IF NOT EXISTS durability;  -- folded in: it always ran just before this model
 CREATE OR REPLACE TABLE durability.return_to_activity_dataset AS
 WITH params AS (SELECT $horizon::INTEGER AS horizon, $recovery_event::VARCHAR AS recovery_event),
 first_return AS (

@@ -42,6 +42,23 @@ SURVIVAL_DATA_SETS = {
 }
 
 
+def survival_data(name: str) -> tuple[pd.DataFrame, str, str, str]:
+    """A data set of SURVIVAL_DATA_SETS and its time, event and group columns. In the generated one the event
+    is a reintervention (status 1); a death (status 2) censors, as in the KM and Cox analyses."""
+    csv, time_col, event_col, group_col = SURVIVAL_DATA_SETS[name]
+    frame = data(csv)
+    if event_col == "reintervention":
+        frame[event_col] = (frame["status"] == 1).astype(int)
+    return frame, time_col, event_col, group_col
+
+
+def survival_group(name: str, group: str) -> tuple[pd.Series, pd.Series]:
+    """Times and event flags of one group of a data set of SURVIVAL_DATA_SETS."""
+    frame, time_col, event_col, group_col = survival_data(name)
+    rows = frame[frame[group_col].astype(str) == group]
+    return rows[time_col], rows[event_col]
+
+
 def survival_cases() -> list[tuple[str, str]]:
     """(data set, group) pairs that R reported a curve for."""
     return [(name, group) for name in SURVIVAL_DATA_SETS for group in reference(name)["groups"]]
