@@ -47,13 +47,14 @@ BURDEN_CENTRES = {"asa_class": 2.0, "bmi": 29.0}
 
 VISITS = ("W6", "M3", "M6", "M12", "M24", "M36", "M48", "M60")
 VISIT_MISSED = dict(zip(VISITS, (0.10, 0.12, 0.14, 0.13, 0.18, 0.22, 0.25, 0.25), strict=True))
-# Not-at-random attendance (the default mechanism, docs/sample-data.md): a patient who would attend visit v
-# under VISIT_MISSED answers with probability expit(intercept[v] + per_10_points[arm] * (last ODI - ref_odi)
-# / 10), last ODI = the most recent delivered ODI (baseline or an earlier visit). Worse ODI, less likely;
-# more so after MILD. Intercepts calibrated at 100,000 patients so that about 3/4 of the patients whose
-# follow-up reached the window answer at M12 and about 1/2 at M60.
-ATTENDANCE_MNAR = {"ref_odi": 30.0, "per_10_points": {"LAMINECTOMY": -0.6, "MILD": -1.2},
-                   "intercept": dict(zip(VISITS, (5.4, 4.4, 4.0, 3.7, 3.8, 3.1, 2.85, 2.45), strict=True))}
+# Not-at-random attendance (the default mechanism, docs/sample-data.md), inside the SAP 3.1 attendance model's
+# class: among the patients eligible at visit v (SAP 3.1, as truth_pro.eligible: lost to follow-up included),
+# P(ODI assessed) = expit(intercept[v] + arm[arm] + per_10_points * (last ODI - ref_odi) / 10), one slope for
+# both arms, last ODI = the most recent delivered ODI (baseline or an earlier visit). Realized by thinning the
+# patients the at-random mechanism keeps (pros.attendance_probability). Intercepts calibrated at 100,000
+# patients: about 3/4 of the patients whose follow-up reached the window answer at M12, about 1/2 at M60.
+ATTENDANCE_MNAR = {"ref_odi": 30.0, "per_10_points": -0.5, "arm": {"LAMINECTOMY": 0.0, "MILD": -0.3},
+                   "intercept": dict(zip(VISITS, (2.15, 1.65, 1.21, 1.03, 0.37, -0.24, -0.6, -1.04), strict=True))}
 ATTENDANCE_STREAM = 0x41545444  # spawn key of the separate random stream of the MNAR attendance draws
 BASELINE_DAYS = (-60, 0)
 BASELINE_MISSED = 0.03

@@ -13,7 +13,7 @@ from pipeline.study import Study
 from sample_data import model as M
 from sample_data.cohort import Cohort, burden
 from sample_data.events import delivery_of
-from sample_data.followup import FollowUp
+from sample_data.followup import END_WITHDRAWN, FollowUp
 
 INSTRUMENTS = list(contract.INSTRUMENTS)
 UNITS: list[str | None] = [None, "m", "ft", "km", "mi", "min", "h"]  # index 0 = no unit
@@ -37,6 +37,19 @@ def latent_mean(cohort: Cohort, instrument: str, visit: str, mild: np.ndarray | 
 def satisfaction_eta(cohort: Cohort, visit: str, mild: np.ndarray | float) -> np.ndarray:
     s = M.SATISFACTION
     return s["visit"][visit] + s["arm"] * mild + s["z_load"] * cohort.z + s["diabetes"] * cohort.x["diabetes"]
+
+
+def eligible_at(cohort: Cohort, fu: FollowUp, has_baseline: np.ndarray, visit_start: int,
+                cut_year: int) -> np.ndarray:
+    """SAP 3.1 eligibility at a visit starting on day `visit_start`: analysis population, a baseline value
+    (`has_baseline`; all True for satisfaction), due, not known dead or withdrawn before the window.
+    Follow-up end = the last day observed at the last cut (what the rows and events show)."""
+    follow_up_end = fu.observed_until(len(fu.cuts) - 1)
+    due = ((cohort.index_year + 0.5 + visit_start / M.YEAR <= cut_year + 1)
+           | (follow_up_end >= visit_start))
+    stopped = ((fu.end_reason <= END_WITHDRAWN) & (fu.end_day <= fu.cut_day[-1])
+               & (fu.end_day < visit_start))
+    return (cohort.arm < 2) & has_baseline & due & ~stopped
 
 
 def _visit_days(rng: np.random.Generator, n: int, start: int, end: int, target: int) -> np.ndarray:
@@ -99,12 +112,29 @@ def _clip_round(instrument: str, x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x, _ROUND[instrument]), spec.low, spec.high)
 
 
-def attendance_probability(cohort: Cohort, visit: str, last_odi: np.ndarray) -> np.ndarray:
-    """P(a patient who would otherwise attend visit `visit` answers) under the MNAR mechanism: logistic
-    in the most recent observed ODI (worse = higher = less likely), steeper after MILD."""
+def attendance_logit(cohort: Cohort, visit: str, last_odi: np.ndarray) -> np.ndarray:
+    """Log-odds of ODI being assessed at `visit` among the eligible patients under the MNAR mechanism: one
+    logistic in the arm and the most recent observed ODI (worse = higher = less likely), common slope."""
     a = M.ATTENDANCE_MNAR
-    slope = np.where(cohort.arm == 1, a["per_10_points"]["MILD"], a["per_10_points"]["LAMINECTOMY"])
-    return expit(a["intercept"][visit] + slope * (last_odi - a["ref_odi"]) / 10.0)
+    arm = np.where(cohort.arm == 1, a["arm"]["MILD"], a["arm"]["LAMINECTOMY"])
+    return a["intercept"][visit] + arm + a["per_10_points"] * (last_odi - a["ref_odi"]) / 10.0
+
+
+def attendance_probability(cohort: Cohort, visit: str, last_odi: np.ndarray, kept: np.ndarray,
+                           eligible: np.ndarray) -> np.ndarray:
+    """P(a patient whom the at-random mechanism keeps at `visit` answers) under the MNAR mechanism:
+    expit(attendance_logit) / K[arm], K = the share of the arm's eligible patients kept at random with an ODI
+    value (visit not missed at random, follow-up reached the window, ODI item not skipped). Then among the
+    eligible patients P(ODI assessed | arm, last ODI) = expit(attendance_logit) exactly, as long as being kept
+    at random is independent of the last ODI given the arm and the ratio stays below 1 (it is capped at 1: a
+    few patients with a very good last ODI; docs/sample-data.md gives the share)."""
+    share = np.ones(2)
+    for arm in (0, 1):
+        members = eligible & (cohort.arm == arm)
+        if members.any():
+            share[arm] = max(kept[members].mean(), 1e-9)
+    k = share[np.clip(cohort.arm, 0, 1)] * (1.0 - M.ITEM_MISSED_DEFAULT)
+    return np.minimum(1.0, expit(attendance_logit(cohort, visit, last_odi)) / k)
 
 
 @dataclass
@@ -148,7 +178,9 @@ def make_pros(rng: np.random.Generator, cohort: Cohort, fu: FollowUp, study: Stu
         attended = (rng.random(n) >= M.VISIT_MISSED[visit.name]) & (day <= limit)
         answers = np.ones(n, bool)
         if missing == "mnar":
-            answers = attendance_rng.random(n) < attendance_probability(cohort, visit.name, last_odi)
+            eligible = eligible_at(cohort, fu, has_baseline["ODI"], visit.start, fu.cuts[-1].year)
+            probability = attendance_probability(cohort, visit.name, last_odi, attended, eligible)
+            answers = attendance_rng.random(n) < probability
         for instrument in INSTRUMENTS:
             p_miss = M.ITEM_MISSED.get(instrument, M.ITEM_MISSED_DEFAULT)
             keep = np.flatnonzero(attended & (rng.random(n) >= p_miss))

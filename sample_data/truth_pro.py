@@ -18,8 +18,8 @@ from pipeline import contract
 from pipeline.study import Study
 from sample_data import model as M
 from sample_data.cohort import Cohort
-from sample_data.followup import END_WITHDRAWN, FollowUp
-from sample_data.pros import INSTRUMENTS, Pros, latent_mean, satisfaction_eta
+from sample_data.followup import FollowUp
+from sample_data.pros import INSTRUMENTS, Pros, eligible_at, latent_mean, satisfaction_eta
 from sample_data.truth import expected_rounded
 
 # SAP 3 responder thresholds (improvement) on the reported scale; log instruments: a share of baseline.
@@ -31,16 +31,10 @@ DECIMALS = {"ODI": 0, "NRS_BACK": 0, "NRS_LEG": 0, "ZCQ_SYMPTOM": 1, "ZCQ_FUNCTI
 
 def eligible(cohort: Cohort, fu: FollowUp, pros: Pros, visit_start: int, cut_year: int,
              instrument: str | None) -> np.ndarray:
-    """SAP 3.1 eligibility at a visit starting on day `visit_start`: analysis population, a baseline value
-    of the instrument (None: satisfaction, no baseline needed), due, not known dead or withdrawn before
-    the window. Follow-up end = the last day observed at the last cut (what the rows and events show)."""
-    follow_up_end = fu.observed_until(len(fu.cuts) - 1)
-    due = ((cohort.index_year + 0.5 + visit_start / M.YEAR <= cut_year + 1)
-           | (follow_up_end >= visit_start))
-    stopped = ((fu.end_reason <= END_WITHDRAWN) & (fu.end_day <= fu.cut_day[-1])
-               & (fu.end_day < visit_start))
+    """SAP 3.1 eligibility at a visit starting on day `visit_start` (pros.eligible_at) for an instrument
+    (None: satisfaction, no baseline needed)."""
     base = np.ones(cohort.n, bool) if instrument is None else pros.has_baseline[instrument]
-    return (cohort.arm < 2) & base & due & ~stopped
+    return eligible_at(cohort, fu, base, visit_start, cut_year)
 
 
 def _rounded(cohort: Cohort, instrument: str, visit: str, mild: float,
