@@ -83,4 +83,7 @@ SELECT site_id, patient_id, arm, procedure, baseline_odi, n_visits, reinterventi
             WHEN failure = 'visit' THEN coalesce(last_good_visit, 0)
             ELSE last_good_visit END AS left_day,
        CASE WHEN exclusion IS NULL THEN failure_day END AS right_day
-FROM bounded;
+FROM bounded
+-- A fixed row order: the durable-response bootstrap resamples rows by position, so its CIs must not depend on
+-- the order in which the parallel plan happens to emit patients.
+ORDER BY site_id, patient_id;
