@@ -15,8 +15,16 @@ from pipeline.study import Study
 INSTRUMENT = "ODI"  # SAP 3.1: the tipping points concern the mean ODI change; lower is better
 
 
+class _Row(dict):
+    """A published row whose absent members read as None: an arm without patients, or a landing without the
+    instrument, has no row (or a row of nulls), and the template shows "–" for it instead of failing."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 def _find(rows: list[dict] | None, **match: Any) -> dict:
-    return next((r for r in rows or [] if all(r.get(k) == v for k, v in match.items())), {})
+    return _Row(next((r for r in rows or [] if all(r.get(k) == v for k, v in match.items())), {}))
 
 
 def _ci(ci: Any, digits: int = 1) -> str:
