@@ -32,9 +32,11 @@ def test_few_assessed_patients_withhold_the_count_and_every_estimate():
     assert row["mean_change"] is row["ci"] is row["responder_rate"] is row["responder_ci"] is None
 
 
-def test_few_unassessed_patients_withhold_the_assessed_count_but_not_the_mean():
-    (row,) = pro_change_mar(_change(160, 155, 90), S)  # 5 not assessed: 155 would reveal them
-    assert (row["eligible"], row["assessed"], row["mean_change"]) == (160, "<11", -15.0)
+def test_few_unassessed_patients_withhold_the_eligible_count_but_not_the_mean():
+    # 5 not assessed: the assessed patients are the complete-case n published beside the row (155), so the
+    # eligible count is the one withheld (160 − 155 would reveal the 5).
+    (row,) = pro_change_mar(_change(160, 155, 90), S)
+    assert (row["eligible"], row["assessed"], row["mean_change"]) == ("<11", 155, -15.0)
 
 
 def test_few_responders_or_non_responders_withhold_the_responder_rate():

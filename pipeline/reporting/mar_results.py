@@ -27,7 +27,12 @@ ROWS = {
 
 
 def _counts(s: Suppressor, eligible: int, assessed: int) -> tuple[object, object, bool]:
-    """(published eligible, published assessed, estimates from the assessed patients allowed)."""
+    """(published eligible, published assessed, estimates from the assessed patients allowed). The assessed
+    patients are the complete-case n published beside this row (pro_change / satisfaction `n`), so when few
+    eligible patients were not assessed it is `eligible` that is withheld (SAP 8, complementary suppression:
+    eligible − the complete-case n would reveal them)."""
+    if s.small(eligible - assessed):
+        return s.mark, s.count(assessed), assessed > 0 and not s.small(assessed)
     n, k, _ = s.proportion(eligible, assessed)
     return n, k, assessed > 0 and not s.small(assessed)
 
