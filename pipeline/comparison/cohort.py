@@ -182,7 +182,12 @@ def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False
     run(con, "comparison/weighted_changes_mar" if attendance else "comparison/weighted_changes")
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
-    for r in run(con, "comparison/change_sums").fetchall():
+    run(con, "comparison/aggregate_serially")  # the same sums on every refresh (why: in the SQL file)
+    try:
+        sums = run(con, "comparison/change_sums").fetchall()
+    finally:
+        run(con, "comparison/aggregate_in_parallel")
+    for r in sums:
         by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
     empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)  # an arm without rows
     for (instrument, visit, ordinal) in sorted(by_group):

@@ -15,8 +15,10 @@ from pipeline.settings import Settings
 # Columns that record when or by which run something happened, not what the data is (and every TIMESTAMP).
 VOLATILE_COLUMNS = {"at", "run_id", "erased_at", "ingested_at", "created_at", "generated_at", "refreshed_at"}
 # DuckDB's parallel aggregates may add floats in another order from run to run: a standard deviation can
-# differ in its last bit (1.3153691795200968 vs ...966). Doubles are compared to 12 significant digits.
-SIGNIFICANT_DIGITS = 12
+# differ in its last bit (1.3153691795200968 vs ...966), and a variance from sums (Σw²y² − 2ȳΣw²y + ȳ²Σw²)
+# carries that into the 12th digit. Doubles are compared to 10 significant digits, the precision of every
+# published number (pipeline/reporting/common.number): "the same refresh" means the same published numbers.
+SIGNIFICANT_DIGITS = 10
 
 
 @cache

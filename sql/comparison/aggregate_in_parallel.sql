@@ -1,0 +1,2 @@
+-- Back to DuckDB's default parallelism after comparison/aggregate_serially.
+RESET threads;
