@@ -87,3 +87,21 @@ class World:
 
     def one(self, sql: str, params: list | None = None) -> tuple:
         return self.con.execute(sql, params or []).fetchone()
+
+
+def odi_mar_and_complete_case(landing, database, mar_columns: str, cc_columns: str) -> tuple[dict, dict]:
+    """Ingest `landing` into a new warehouse at `database`, build staging and outcomes, and return the MAR
+    (outcomes.pro_change_mar) and complete-case (outcomes.pro_change_summary) ODI rows keyed by (arm, visit):
+    the chosen columns after arm and visit. The two SAP 3.1 truth tests (committed sample, large generated
+    sample) read their estimates this one way."""
+    from pipeline.ingest import ingest_landing
+
+    with duckdb.connect(str(database)) as con:
+        ingest_landing(con, landing)
+        build_staging(con, STUDY)
+        build_all(con, STUDY)
+        mar = con.execute(f"SELECT arm, visit, {mar_columns} FROM outcomes.pro_change_mar "
+                          "WHERE instrument = 'ODI'").fetchall()
+        cc = con.execute(f"SELECT arm, visit, {cc_columns} FROM outcomes.pro_change_summary "
+                         "WHERE instrument = 'ODI'").fetchall()
+    return {(r[0], r[1]): r[2:] for r in mar}, {(r[0], r[1]): r[2:] for r in cc}

@@ -23,13 +23,9 @@ import json
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
-from pipeline.ingest import ingest_landing
-from pipeline.outcomes import build_all as build_outcomes
-from pipeline.staging import build_all as build_staging
-from pipeline.study import load_study
+from tests.outcomes_world import odi_mar_and_complete_case
 
 pytestmark = pytest.mark.slow
 PATIENTS = 40000  # complete-case bias at M60 about 2-4 of its SEs (20,000: 1.5-4)
@@ -46,17 +42,10 @@ def estimates(tmp_path_factory):
          "--no-defects", "--landing", str(root / "landing"), "--truth", str(root / "truth.json")],
         check=True, capture_output=True,
     )
-    study = load_study()
-    with duckdb.connect(str(root / "w.duckdb")) as con:
-        ingest_landing(con, root / "landing")
-        build_staging(con, study)
-        build_outcomes(con, study)
-        mar = con.execute("SELECT arm, visit, mean_change, ci_low, ci_high, method FROM outcomes.pro_change_mar "
-                          "WHERE instrument = 'ODI'").fetchall()
-        cc = con.execute("SELECT arm, visit, mean_change, ci_lower, ci_upper FROM outcomes.pro_change_summary "
-                         "WHERE instrument = 'ODI'").fetchall()
+    mar, cc = odi_mar_and_complete_case(root / "landing", root / "w.duckdb", "mean_change, ci_low, ci_high, method",
+                                        "mean_change, ci_lower, ci_upper")
     truth = json.loads((root / "truth.json").read_text())
-    return {"mar": {(r[0], r[1]): r[2:] for r in mar}, "cc": {(r[0], r[1]): r[2:] for r in cc},
+    return {"mar": mar, "cc": cc,
             "truth": truth["truth"]["pro_eligible"]["arms"], "missing": truth["options"]["missing"]}
 
 

@@ -10,14 +10,10 @@ estimate is not closer in every cell: the attendance bias here is smaller than t
 
 import json
 
-import duckdb
 import pytest
 
-from pipeline.ingest import ingest_landing
-from pipeline.outcomes import build_all as build_outcomes
 from pipeline.settings import REPO_ROOT
-from pipeline.staging import build_all as build_staging
-from pipeline.study import load_study
+from tests.outcomes_world import odi_mar_and_complete_case
 
 pytestmark = pytest.mark.slow
 SAMPLE = REPO_ROOT / "sample_data"
@@ -26,17 +22,11 @@ VISITS = ("M12", "M60")
 
 @pytest.fixture(scope="module")
 def estimates(tmp_path_factory):
-    study = load_study()
-    with duckdb.connect(str(tmp_path_factory.mktemp("mar_truth") / "w.duckdb")) as con:
-        ingest_landing(con, SAMPLE / "landing")
-        build_staging(con, study)
-        build_outcomes(con, study)
-        mar = con.execute("SELECT arm, visit, eligible, assessed, mean_change, ci_low, ci_high, method "
-                          "FROM outcomes.pro_change_mar WHERE instrument = 'ODI'").fetchall()
-        cc = con.execute("SELECT arm, visit, n, mean_change, ci_lower, ci_upper FROM outcomes.pro_change_summary "
-                         "WHERE instrument = 'ODI'").fetchall()
+    mar, cc = odi_mar_and_complete_case(SAMPLE / "landing", tmp_path_factory.mktemp("mar_truth") / "w.duckdb",
+                                        "eligible, assessed, mean_change, ci_low, ci_high, method",
+                                        "n, mean_change, ci_lower, ci_upper")
     truth = json.loads((SAMPLE / "truth.json").read_text())
-    return {"mar": {(r[0], r[1]): r[2:] for r in mar}, "cc": {(r[0], r[1]): r[2:] for r in cc},
+    return {"mar": mar, "cc": cc,
             "truth": truth["truth"]["pro_eligible"]["arms"], "options": truth["options"]}
 
 
