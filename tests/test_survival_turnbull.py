@@ -87,3 +87,19 @@ def test_surv_at_is_never_negative_or_minus_zero():
     assert got.tolist() == [1.0, 0.0, 0.0] and not np.signbit(got).any()
     assert not np.signbit(fit.surv).any() and fit.surv[-1] == 0.0
     assert not np.signbit(Turnbull(np.array([1.0]), np.array([1.0]), 0.0, 1.0, 1, True, 0.0, 0.0).surv_at([2.0])).any()
+
+
+def test_a_point_clipped_to_zero_mass_gets_mass_back_when_the_likelihood_wants_it():
+    """SQUAREM clips an extrapolation at 0 and EM, being multiplicative, cannot leave 0: before the revival
+    step these resamples stopped with a zero-mass point whose gradient d_j was 1.012 (KKT needs d_j <= 1),
+    i.e. not at the NPMLE. Now every fit satisfies the optimality condition."""
+    from pipeline.survival.turnbull_bootstrap import arm_rng, patterns, resample_counts, resample_rows
+    from tests.test_survival_turnbull_bootstrap import durable_like
+
+    pat = patterns(*durable_like(3000, 11))
+    rng = arm_rng(1, 0)
+    for _ in range(5):  # the fifth resample of this stream was trapped
+        counts = resample_counts(pat, resample_rows(rng, pat.n))
+        keep = counts > 0
+        fit = turnbull(pat.left[keep], pat.right[keep], weights=counts[keep])
+        assert fit.gap / fit.n < 1e-6  # gap / W = max_j d_j - 1
