@@ -64,3 +64,23 @@ def test_a_tipping_point_is_withheld_when_few_patients_were_not_assessed():
     assert all(set(r) == set(ROWS[("tipping_point",)]) for r in rows)
     assert (rows[0]["delta"], rows[0]["share_unassessed"], rows[0]["threshold"]) == (30.0, 0.25, 0.0)
     assert rows[1]["delta"] is None and rows[1]["share_unassessed"] is None
+
+
+def test_few_patients_not_eligible_withhold_the_eligible_count_and_the_tipping_point():
+    # The population is published: 300 MILD patients, 295 eligible at W6 would reveal the 5 who died, withdrew or
+    # were not yet due. The tipping point's share not assessed would give eligible back from assessed.
+    population = {"MILD": 300}
+    (row,) = pro_change_mar(_change(295, 200, 120), S, population)
+    assert (row["eligible"], row["assessed"], row["mean_change"]) == ("<11", 200, -15.0)
+    (far,) = pro_change_mar(_change(250, 200, 120), S, population)
+    assert far["eligible"] == 250
+    tipping = pd.DataFrame([{"what": "pro_change_mar.mean_change", "arm": "MILD", "arm_role": "treatment",
+                             "visit": "W6", "visit_ordinal": 1, "eligible": 295, "assessed": 200,
+                             "share_unassessed": 95 / 295, "delta": 30.0, "threshold": 0.0}])
+    (tip,) = tipping_point(tipping, S, population)
+    assert tip["delta"] is None and tip["share_unassessed"] is None
+    satisfaction = pd.DataFrame([{"arm": "MILD", "arm_role": "treatment", "visit": "M12", "visit_ordinal": 4,
+                                  "eligible": 292, "assessed": 200, "satisfied": 140, "rate": 0.7, "ci_low": 0.6,
+                                  "ci_high": 0.8, "method": "ipaw"}])
+    (sat,) = satisfaction_mar(satisfaction, S, population)
+    assert (sat["eligible"], sat["assessed"], sat["rate"]) == ("<11", 200, 0.7)

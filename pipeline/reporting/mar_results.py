@@ -2,14 +2,18 @@
 `tipping_point`, from outcomes.pro_change_mar, outcomes.satisfaction_mar and outcomes.tipping_points, through
 the Suppressor (SAP 8).
 
-eligible and assessed are counts: each is published unless it is 1–10, and assessed is also withheld when the
-patients not assessed (eligible − assessed, a cell a reader could compute) are 1–10. An estimate is derived
+eligible and assessed are counts: each is published unless it is 1–10, and eligible is also withheld when a
+reader could compute a count of 1–10 from it: the patients not assessed (eligible − assessed, the assessed
+being the complete-case n published beside the row) or the arm's patients not eligible (population −
+eligible: dead, withdrawn or not yet due at the visit; the population is published). An estimate is derived
 from the assessed patients: withheld (null) when they are 1–10; a rate also when its successes or failures
-are (as the complete-case rates). A tipping point is derived from the share not assessed: withheld when
-eligible, assessed or not assessed is 1–10.
+are (as the complete-case rates). A tipping point is derived from the share not assessed, which with the
+assessed count gives eligible: withheld when eligible, assessed, not assessed or not eligible is 1–10.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import duckdb
 import pandas as pd
@@ -26,23 +30,31 @@ ROWS = {
 }
 
 
-def _counts(s: Suppressor, eligible: int, assessed: int) -> tuple[object, object, bool]:
+def not_eligible_small(s: Suppressor, population: Mapping[str, int] | None, arm: str, eligible: int) -> bool:
+    """Whether the arm's patients not eligible at the visit (population − eligible) are 1–10."""
+    return population is not None and arm in population and s.small(int(population[arm]) - eligible)
+
+
+def _counts(s: Suppressor, eligible: int, assessed: int,
+            few_not_eligible: bool = False) -> tuple[object, object, bool]:
     """(published eligible, published assessed, estimates from the assessed patients allowed). The assessed
     patients are the complete-case n published beside this row (pro_change / satisfaction `n`), so when few
     eligible patients were not assessed it is `eligible` that is withheld (SAP 8, complementary suppression:
-    eligible − the complete-case n would reveal them)."""
-    if s.small(eligible - assessed):
+    eligible − the complete-case n would reveal them); likewise when few of the arm's patients were not
+    eligible (the published population − eligible would reveal them)."""
+    if s.small(eligible - assessed) or few_not_eligible:
         return s.mark, s.count(assessed), assessed > 0 and not s.small(assessed)
     n, k, _ = s.proportion(eligible, assessed)
     return n, k, assessed > 0 and not s.small(assessed)
 
 
-def pro_change_mar(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+def pro_change_mar(t: pd.DataFrame, s: Suppressor, population: Mapping[str, int] | None = None) -> list[dict]:
     out: list[dict] = []
     if t.empty:
         return out
     for r in t.sort_values(["arm_role", "instrument", "visit_ordinal"], ascending=[False, True, True]).itertuples():
-        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed))
+        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed),
+                                            not_eligible_small(s, population, r.arm, int(r.eligible)))
         responders = shown and not s.proportion_hidden(int(r.assessed), int(r.responders))
         out.append({
             "arm": r.arm, "instrument": r.instrument, "visit": r.visit, "eligible": eligible, "assessed": assessed,
@@ -55,12 +67,13 @@ def pro_change_mar(t: pd.DataFrame, s: Suppressor) -> list[dict]:
     return out
 
 
-def satisfaction_mar(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+def satisfaction_mar(t: pd.DataFrame, s: Suppressor, population: Mapping[str, int] | None = None) -> list[dict]:
     out: list[dict] = []
     if t.empty:
         return out
     for r in t.sort_values(["arm_role", "visit_ordinal"], ascending=[False, True]).itertuples():
-        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed))
+        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed),
+                                            not_eligible_small(s, population, r.arm, int(r.eligible)))
         shown = shown and not s.proportion_hidden(int(r.assessed), int(r.satisfied))
         out.append({"arm": r.arm, "visit": r.visit, "eligible": eligible, "assessed": assessed,
                     "rate": number(r.rate) if shown else None, "ci": interval(r.ci_low, r.ci_high) if shown else None,
@@ -68,12 +81,13 @@ def satisfaction_mar(t: pd.DataFrame, s: Suppressor) -> list[dict]:
     return out
 
 
-def tipping_point(t: pd.DataFrame, s: Suppressor) -> list[dict]:
+def tipping_point(t: pd.DataFrame, s: Suppressor, population: Mapping[str, int] | None = None) -> list[dict]:
     out: list[dict] = []
     if t.empty:
         return out
     for r in t.sort_values(["arm_role", "visit_ordinal"], ascending=[False, True]).itertuples():
-        shown = not s.proportion_hidden(int(r.eligible), int(r.assessed))
+        shown = not (s.proportion_hidden(int(r.eligible), int(r.assessed))
+                     or not_eligible_small(s, population, r.arm, int(r.eligible)))
         out.append({"what": r.what, "arm": r.arm, "visit": r.visit,
                     "delta": number(r.delta) if shown else None,
                     "share_unassessed": number(r.share_unassessed) if shown else None,
@@ -81,10 +95,11 @@ def tipping_point(t: pd.DataFrame, s: Suppressor) -> list[dict]:
     return out
 
 
-def mar_members(con: duckdb.DuckDBPyConnection, s: Suppressor) -> dict[str, list[dict]]:
-    """The three members (empty lists when the tables are absent)."""
+def mar_members(con: duckdb.DuckDBPyConnection, s: Suppressor,
+                population: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
+    """The three members (empty lists when the tables are absent); population: patients per arm as published."""
     return {
-        "pro_change_mar": pro_change_mar(read(con, "outcomes.pro_change_mar"), s),
-        "satisfaction_mar": satisfaction_mar(read(con, "outcomes.satisfaction_mar"), s),
-        "tipping_point": tipping_point(read(con, "outcomes.tipping_points"), s),
+        "pro_change_mar": pro_change_mar(read(con, "outcomes.pro_change_mar"), s, population),
+        "satisfaction_mar": satisfaction_mar(read(con, "outcomes.satisfaction_mar"), s, population),
+        "tipping_point": tipping_point(read(con, "outcomes.tipping_points"), s, population),
     }

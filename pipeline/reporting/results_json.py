@@ -17,7 +17,7 @@ from pipeline.estimable import read_gaps
 from pipeline.reporting.common import clean, count, interval, number, read, table_exists
 from pipeline.reporting.mar_results import MEMBERS as MAR_MEMBERS
 from pipeline.reporting.mar_results import ROWS as MAR_ROWS
-from pipeline.reporting.mar_results import mar_members
+from pipeline.reporting.mar_results import mar_members, not_eligible_small
 from pipeline.reporting.site_heterogeneity import site_heterogeneity, validate_member
 from pipeline.reporting.subgroup_rows import subgroups_member
 from pipeline.reporting.suppression import Suppressor
@@ -352,16 +352,18 @@ def _difference_mar(con, s: Suppressor) -> list[dict]:
     return rows
 
 
-def difference_tipping_points(con: duckdb.DuckDBPyConnection, s: Suppressor) -> list[dict]:
+def difference_tipping_points(con: duckdb.DuckDBPyConnection, s: Suppressor,
+                              population: dict[str, int] | None = None) -> list[dict]:
     """tipping_point rows of the adjusted difference (SAP 3.1; the per-arm rows come from the outcomes stage):
-    withheld when the treatment arm's eligible or unassessed count is small (the share is derived from them) or
-    when the difference itself is."""
+    withheld when the treatment arm's eligible, unassessed or not-eligible count is small (the share is derived
+    from them) or when the difference itself is."""
     t = read(con, "comparison.tipping_point_difference")
     d = read(con, "comparison.pro_change_difference_mar")
     out = []
     for r in t.itertuples() if not t.empty else []:
         diff = d[(d["outcome"] == "pro_change") & (d["instrument"] == r.instrument) & (d["visit"] == r.visit)]
-        ok = not s.proportion_hidden(r.eligible, r.assessed) and len(diff) > 0 and not (
+        ok = not (s.proportion_hidden(r.eligible, r.assessed)
+                  or not_eligible_small(s, population, r.arm, int(r.eligible))) and len(diff) > 0 and not (
             s.small(diff["n_treatment"].iloc[0]) or s.small(diff["n_comparator"].iloc[0]))
         out.append({"what": r.what, "arm": r.arm, "visit": r.visit, "delta": number(r.delta) if ok else None,
                     "share_unassessed": number(r.share_unassessed) if ok else None,
@@ -395,10 +397,10 @@ def assemble_results(con: duckdb.DuckDBPyConnection, study: Study, provenance: d
         "claims": claims or [],
         "site_heterogeneity": site_heterogeneity(con, study, s),
         "subgroups": subgroups_member(con, s),
-        **mar_members(con, s),  # SAP 3.1: pro_change_mar, satisfaction_mar, tipping_point
+        **mar_members(con, s, population),  # SAP 3.1: pro_change_mar, satisfaction_mar, tipping_point
     }
     # The adjusted difference's tipping point joins the per-arm ones (results-contract tipping_point, SAP 3.1).
-    doc.setdefault("tipping_point", []).extend(difference_tipping_points(con, s))
+    doc.setdefault("tipping_point", []).extend(difference_tipping_points(con, s, population))
     doc["not_estimable"] = not_estimable(con, study, population)
     return doc
 
