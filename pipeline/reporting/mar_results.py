@@ -13,7 +13,8 @@ assessed count gives eligible: withheld when eligible, assessed, not assessed or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -35,26 +36,28 @@ def not_eligible_small(s: Suppressor, population: Mapping[str, int] | None, arm:
     return population is not None and arm in population and s.small(int(population[arm]) - eligible)
 
 
-def _counts(s: Suppressor, eligible: int, assessed: int,
-            few_not_eligible: bool = False) -> tuple[object, object, bool]:
-    """(published eligible, published assessed, estimates from the assessed patients allowed). The assessed
-    patients are the complete-case n published beside this row (pro_change / satisfaction `n`), so when few
-    eligible patients were not assessed it is `eligible` that is withheld (SAP 8, complementary suppression:
-    eligible − the complete-case n would reveal them); likewise when few of the arm's patients were not
-    eligible (the published population − eligible would reveal them)."""
-    if s.small(eligible - assessed) or few_not_eligible:
-        return s.mark, s.count(assessed), assessed > 0 and not s.small(assessed)
-    n, k, _ = s.proportion(eligible, assessed)
-    return n, k, assessed > 0 and not s.small(assessed)
+def _published_rows(t: pd.DataFrame, order: list[str], s: Suppressor, population: Mapping[str, int] | None
+                    ) -> Iterator[tuple[Any, object, object, bool]]:
+    """Per row of t (arms treatment first, then `order` ascending): (row, published eligible, published assessed,
+    whether estimates from the assessed patients may be shown). The assessed patients are the complete-case n
+    published beside the row (pro_change / satisfaction `n`), so when few eligible patients were not assessed it
+    is `eligible` that is withheld (SAP 8, complementary suppression: eligible − the complete-case n would reveal
+    them); likewise when few of the arm's patients were not eligible (the published population − eligible)."""
+    if t.empty:
+        return
+    for r in t.sort_values(["arm_role", *order], ascending=[False] + [True] * len(order)).itertuples():
+        eligible, assessed = int(r.eligible), int(r.assessed)
+        shown = assessed > 0 and not s.small(assessed)
+        if s.small(eligible - assessed) or not_eligible_small(s, population, r.arm, eligible):
+            yield r, s.mark, s.count(assessed), shown
+        else:
+            n, k, _ = s.proportion(eligible, assessed)
+            yield r, n, k, shown
 
 
 def pro_change_mar(t: pd.DataFrame, s: Suppressor, population: Mapping[str, int] | None = None) -> list[dict]:
     out: list[dict] = []
-    if t.empty:
-        return out
-    for r in t.sort_values(["arm_role", "instrument", "visit_ordinal"], ascending=[False, True, True]).itertuples():
-        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed),
-                                            not_eligible_small(s, population, r.arm, int(r.eligible)))
+    for r, eligible, assessed, shown in _published_rows(t, ["instrument", "visit_ordinal"], s, population):
         responders = shown and not s.proportion_hidden(int(r.assessed), int(r.responders))
         out.append({
             "arm": r.arm, "instrument": r.instrument, "visit": r.visit, "eligible": eligible, "assessed": assessed,
@@ -69,11 +72,7 @@ def pro_change_mar(t: pd.DataFrame, s: Suppressor, population: Mapping[str, int]
 
 def satisfaction_mar(t: pd.DataFrame, s: Suppressor, population: Mapping[str, int] | None = None) -> list[dict]:
     out: list[dict] = []
-    if t.empty:
-        return out
-    for r in t.sort_values(["arm_role", "visit_ordinal"], ascending=[False, True]).itertuples():
-        eligible, assessed, shown = _counts(s, int(r.eligible), int(r.assessed),
-                                            not_eligible_small(s, population, r.arm, int(r.eligible)))
+    for r, eligible, assessed, shown in _published_rows(t, ["visit_ordinal"], s, population):
         shown = shown and not s.proportion_hidden(int(r.assessed), int(r.satisfied))
         out.append({"arm": r.arm, "visit": r.visit, "eligible": eligible, "assessed": assessed,
                     "rate": number(r.rate) if shown else None, "ci": interval(r.ci_low, r.ci_high) if shown else None,
