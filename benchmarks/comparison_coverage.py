@@ -37,6 +37,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from benchmarks.simulated_covariates import blank_bmi_and_odi, draw_covariates, other_covariates
 from pipeline.comparison.bootstrap import bootstrap_intervals
 from pipeline.comparison.estimates import ComparisonData, estimates_table
 from pipeline.comparison.model import refit_weights, weigh
@@ -47,26 +48,10 @@ TRUTH = {("pro_change", "mean_change_difference"): -4.0, ("responder", "risk_dif
          ("complication", "risk_difference"): 0.0, ("reintervention", "hazard_ratio"): 1.0}
 
 
-def _other_covariates(rng: np.random.Generator, n: int, age: np.ndarray, asa: np.ndarray, diabetes: np.ndarray,
-                      odi: np.ndarray) -> pd.DataFrame:
-    """The twelve propensity covariates: the four that drive confounding, drawn by the caller, and the other eight
-    drawn here (in this order, so that a seed gives the same study)."""
-    return pd.DataFrame({
-        "age_at_index": age, "female": (rng.random(n) < 0.55).astype(float), "bmi": rng.normal(29, 5, n),
-        "diabetes": diabetes, "smoker": (rng.random(n) < 0.15).astype(float),
-        "prior_esi": (rng.random(n) < 0.6).astype(float), "symptom_months": rng.gamma(2, 12, n),
-        "levels_treated": rng.integers(1, 3, n).astype(float), "asa_class": asa, "baseline_odi": odi,
-        "baseline_nrs_back": np.clip(rng.normal(6, 2, n), 0, 10),
-        "baseline_nrs_leg": np.clip(rng.normal(6, 2, n), 0, 10),
-    })
-
-
 def _covariates(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The twelve covariates, the true propensity score and the log-hazard shift (scenarios `covariates` and
     the RMST ones)."""
-    age, asa = rng.normal(73, 7, n), rng.integers(1, 5, n).astype(float)
-    diabetes, odi = (rng.random(n) < 0.25).astype(float), np.clip(rng.normal(45, 12, n), 0, 100)
-    frame = _other_covariates(rng, n, age, asa, diabetes, odi)
+    frame, age, asa, diabetes, odi = draw_covariates(rng, n)
     lin = -0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes + 0.03 * (odi - 45)
     return frame, 1 / (1 + np.exp(-lin)), 0.08 * (age - 73) + 0.6 * diabetes + 0.3 * (asa - 2.5)
 
@@ -81,8 +66,7 @@ def _study(rng: np.random.Generator, frame: pd.DataFrame, treated: np.ndarray, c
     complication = (rng.random(n) < 1 / (1 + np.exp(-(-2.5 + risk)))).astype(float)
     event_time = rng.exponential(2500 * np.exp(-risk))
     censor = rng.uniform(300, 1826, n)
-    frame.loc[rng.random(n) < 0.05, "bmi"] = np.nan
-    frame.loc[rng.random(n) < 0.05, "baseline_odi"] = np.nan
+    blank_bmi_and_odi(rng, frame)
     patients = frame.assign(**columns, treated=treated, complication=complication,
                             reintervention_time=np.minimum(event_time, censor).round(),
                             reintervention_event=(event_time <= censor).astype(float))
@@ -126,7 +110,7 @@ def simulate_sites(seed: int, n: int = 1500, effect: float = -4.0) -> Comparison
     asa = rng.integers(1, 5, n).astype(float)
     diabetes = (rng.random(n) < 1 / (1 + np.exp(-(np.log(0.25 / 0.75) + s["diabetes"].to_numpy())))).astype(float)
     odi = np.clip(rng.normal(45, 12, n), 0, 100)
-    frame = _other_covariates(rng, n, age, asa, diabetes, odi)
+    frame = other_covariates(rng, n, age, asa, diabetes, odi)
     lin = (-0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes + 0.03 * (odi - 45)
            + s["preference"].to_numpy())
     treated = rng.random(n) < 1 / (1 + np.exp(-lin))
@@ -231,8 +215,7 @@ def simulate_rmst(seed: int, n: int, scenario: str) -> pd.DataFrame:
     early, late = RMST_SCENARIOS[scenario]
     event_time = np.where(treated, _piecewise_draw(rng, rate, early, late), rng.exponential(1 / rate))
     censor = rng.uniform(300, TAU, n)
-    frame.loc[rng.random(n) < 0.05, "bmi"] = np.nan
-    frame.loc[rng.random(n) < 0.05, "baseline_odi"] = np.nan
+    blank_bmi_and_odi(rng, frame)
     return frame.assign(treated=treated, time=np.minimum(event_time, censor).round(),
                         event=(event_time <= censor).astype(int))
 

@@ -5,15 +5,15 @@ at M12 (SAP 3.1), over many simulated studies with known truth.
                                                 [--scenario additive|interaction]
 
 Each study draws the twelve propensity covariates (about 5% of BMI and baseline ODI missing), three sites and a
-confounded arm (as benchmarks/comparison_coverage.py), then an ODI at M3 (the earlier outcome), the ODI change
-at M12 (depends on the M3 change, age and diabetes) and NASS satisfaction at M12 (more likely the larger the
-improvement). Attendance at M12 falls as the M3 ODI rises (patients who fare worse stop answering), is lower
-after MILD and varies by site: missing at random given the attendance model's terms ("additive"), or with an
-arm × M3 interaction the model does not have ("interaction": more so after MILD; the model is then
-misspecified). The truths are the per-arm expectations, from one draw of 2,000,000 patients of the same model
-without missingness. Estimators: complete case (unit weights) and IPAW exactly as the pipeline computes them
-(build_design, attendance_design, fit_attendance, weighted_mean: stabilized weights truncated at the 99th
-percentile, HC1 sandwich, attendance model fixed); both CIs use the normal quantile.
+confounded arm (benchmarks/simulated_covariates.py, as benchmarks/comparison_coverage.py), then an ODI at M3
+(the earlier outcome), the ODI change at M12 (depends on the M3 change, age and diabetes) and NASS satisfaction
+at M12 (more likely the larger the improvement). Attendance at M12 falls as the M3 ODI rises (patients who fare
+worse stop answering), is lower after MILD and varies by site: missing at random given the attendance model's
+terms ("additive"), or with an arm × M3 interaction the model does not have ("interaction": more so after MILD;
+the model is then misspecified). The truths are the per-arm expectations, from one draw of 2,000,000 patients
+of the same model without missingness. Estimators: complete case (unit weights) and IPAW exactly as the
+pipeline computes them (build_design, attendance_design, fit_attendance, weighted_mean: stabilized weights
+truncated at the 99th percentile, HC1 sandwich, attendance model fixed); both CIs use the normal quantile.
 Reported per arm, estimand and method: mean bias, empirical SD, mean SE, coverage, studies.
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from benchmarks.simulated_covariates import blank_bmi_and_odi, draw_covariates
 from pipeline.comparison.propensity import COVARIATES, build_design
 from pipeline.outcomes.attendance import IPAW, attendance_design, fit_attendance
 from pipeline.outcomes.mar import weighted_mean
@@ -39,18 +40,7 @@ TRUTH_SEED = 1
 
 def simulate(seed: int, n: int, scenario: str = "additive", missing: bool = True) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    age = rng.normal(73, 7, n)
-    asa = rng.integers(1, 5, n).astype(float)
-    diabetes = (rng.random(n) < 0.25).astype(float)
-    odi = np.clip(rng.normal(45, 12, n), 0, 100)
-    frame = pd.DataFrame({
-        "age_at_index": age, "female": (rng.random(n) < 0.55).astype(float), "bmi": rng.normal(29, 5, n),
-        "diabetes": diabetes, "smoker": (rng.random(n) < 0.15).astype(float),
-        "prior_esi": (rng.random(n) < 0.6).astype(float), "symptom_months": rng.gamma(2, 12, n),
-        "levels_treated": rng.integers(1, 3, n).astype(float), "asa_class": asa, "baseline_odi": odi,
-        "baseline_nrs_back": np.clip(rng.normal(6, 2, n), 0, 10),
-        "baseline_nrs_leg": np.clip(rng.normal(6, 2, n), 0, 10),
-    })
+    frame, age, asa, diabetes, odi = draw_covariates(rng, n)
     site = rng.choice(3, n, p=[0.5, 0.3, 0.2])
     treated = rng.random(n) < expit(-0.4 + 0.10 * (age - 73) + 0.5 * (asa - 2.5) + 0.6 * diabetes)
     m3 = np.clip(odi - 18 + 4 * treated + 0.2 * (age - 73) + 3 * diabetes + rng.normal(0, 9, n), 0, 100)
@@ -61,8 +51,7 @@ def simulate(seed: int, n: int, scenario: str = "additive", missing: bool = True
         eta = eta - 0.04 * treated * (m3 - 28)
     assessed = rng.random(n) < expit(eta) if missing else np.ones(n, dtype=bool)
     if missing:  # the covariates as a registry delivers them
-        frame.loc[rng.random(n) < 0.05, "bmi"] = np.nan
-        frame.loc[rng.random(n) < 0.05, "baseline_odi"] = np.nan
+        blank_bmi_and_odi(rng, frame)
     return {"covariates": frame, "site": site, "treated": treated, "m3": m3, "change": change,
             "satisfied": satisfied, "assessed": assessed}
 

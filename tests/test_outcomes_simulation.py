@@ -64,37 +64,27 @@ def interval(con, sql: str, params: list) -> tuple[float, float]:
     return row
 
 
-def test_satisfaction_rates_cover_the_true_probabilities(world):
-    con, truth = world["con"], world["truth"]
-    intervals = [
-        (f"{arm} {v}", truth[arm]["satisfaction_probability"][v], *interval(
-            con, "SELECT ci_lower, ci_upper FROM outcomes.satisfaction_rates"
-                 " WHERE arm = ? AND visit = ? AND primary_definition", [arm, v]))
-        for arm in ARMS for v in VISITS
-    ]
+def assert_covered(intervals: list[tuple[str, float, float, float]]) -> None:
+    """No more misses than correct 95% intervals allow (the module docstring)."""
     assert len(misses(intervals)) <= allowed(len(intervals)), misses(intervals)
 
 
-def test_odi_responder_rates_cover_the_true_probabilities(world):
-    con, truth = world["con"], world["truth"]
-    intervals = [
-        (f"{arm} {v}", truth[arm]["odi_responder_probability"][v], *interval(
-            con, "SELECT ci_lower, ci_upper FROM outcomes.responder_rates"
-                 " WHERE arm = ? AND visit = ? AND instrument = 'ODI' AND rule = 'absolute'", [arm, v]))
-        for arm in ARMS for v in VISITS
-    ]
-    assert len(misses(intervals)) <= allowed(len(intervals)), misses(intervals)
+# The per-visit families: (truth key, SQL of the interval for one arm and visit).
+PER_VISIT = {
+    "satisfaction_rates": ("satisfaction_probability", "SELECT ci_lower, ci_upper FROM outcomes.satisfaction_rates"
+                                                       " WHERE arm = ? AND visit = ? AND primary_definition"),
+    "odi_responder_rates": ("odi_responder_probability",
+                            "SELECT ci_lower, ci_upper FROM outcomes.responder_rates"
+                            " WHERE arm = ? AND visit = ? AND instrument = 'ODI' AND rule = 'absolute'"),
+    "odi_mean_changes": ("odi_mean_change", "SELECT ci_lower, ci_upper FROM outcomes.pro_change_summary"
+                                            " WHERE arm = ? AND visit = ? AND instrument = 'ODI'"),
+}
 
 
-def test_odi_mean_changes_cover_the_true_means(world):
+@pytest.mark.parametrize(("key", "sql"), PER_VISIT.values(), ids=PER_VISIT.keys())
+def test_per_visit_intervals_cover_the_truth(world, key, sql):
     con, truth = world["con"], world["truth"]
-    intervals = [
-        (f"{arm} {v}", truth[arm]["odi_mean_change"][v], *interval(
-            con, "SELECT ci_lower, ci_upper FROM outcomes.pro_change_summary"
-                 " WHERE arm = ? AND visit = ? AND instrument = 'ODI'", [arm, v]))
-        for arm in ARMS for v in VISITS
-    ]
-    assert len(misses(intervals)) <= allowed(len(intervals)), misses(intervals)
+    assert_covered([(f"{arm} {v}", truth[arm][key][v], *interval(con, sql, [arm, v])) for arm in ARMS for v in VISITS])
 
 
 def test_complication_and_same_day_discharge_cover_the_true_probabilities(world):
@@ -105,7 +95,7 @@ def test_complication_and_same_day_discharge_cover_the_true_probabilities(world)
             con, "SELECT ci_lower, ci_upper FROM outcomes.complication_rates WHERE arm = ?", [arm])))
         intervals.append((f"{arm} same day", truth[arm]["same_day_discharge_probability"], *interval(
             con, "SELECT ci_lower, ci_upper FROM outcomes.discharge_summary WHERE arm = ?", [arm])))
-    assert len(misses(intervals)) <= allowed(len(intervals)), misses(intervals)
+    assert_covered(intervals)
 
 
 def test_primary_estimates_are_close_to_the_truth(world):
