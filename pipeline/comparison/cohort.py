@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison.estimates import ComparisonData, Key
+from pipeline.comparison.ps_variance import PropensityTerms, variance_corrections, with_estimated_weights
 from pipeline.comparison.robust import Difference, difference_from_sums
 from pipeline.sql import run
 from pipeline.study import Study
@@ -172,13 +173,15 @@ def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFra
     return ComparisonData(patients, changes, load_satisfaction(con, study), study.primary_visit, _groups=groups)
 
 
-def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False
-                       ) -> dict[str, list[tuple[Key, int, Difference]]]:
+def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False,
+                       terms: PropensityTerms | None = None) -> dict[str, list[tuple[Key, int, Difference]]]:
     """The change and responder differences of every instrument and visit, unadjusted and adjusted by the
     stored weights, from the sums of sql/comparison/change_sums.sql (what _differences computes from rows).
     attendance (SAP 3.1, the MAR twin): only the rows of eligible, assessed patients, and "adjusted" weighted by
     the attendance weight × the stored confounding weight ("unadjusted" is then the plain difference of those
-    rows). The one estimator either way: only the rows and their weight change."""
+    rows). The one estimator either way: only the rows and their weight change. `terms`: the propensity model
+    of the stored weights (cohort row order); given, the adjusted SEs account for its estimation
+    (ps_variance.py; the attendance weights stay fixed), from the view's rows fetched once as arrays."""
     run(con, "comparison/weighted_changes_mar" if attendance else "comparison/weighted_changes")
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
@@ -207,6 +210,34 @@ def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False
                                     difference_from_sums(*change, positive=n_change)))
             out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
                                     difference_from_sums(*responder, positive=n_responder)))
+    if terms is not None and out["adjusted"]:
+        out["adjusted"] = _with_estimated_weights(con, terms, out["adjusted"])
+    return out
+
+
+def _with_estimated_weights(con: duckdb.DuckDBPyConnection, terms: PropensityTerms,
+                            adjusted: list[tuple[Key, int, Difference]]) -> list[tuple[Key, int, Difference]]:
+    """The adjusted change and responder differences (from the SQL sums) with the variance correction for the
+    estimated propensity model: its sums over the rows of comparison_weighted_changes, fetched once as arrays
+    (row, group, change, responder, row factor) and put in (group, row) order, so that the sums, and the SEs to
+    the last bit, are the same on every refresh of the same data."""
+    groups = run(con, "comparison/weighted_change_groups").fetchall()  # instrument, visit, ordinal, grp
+    fetched = run(con, "comparison/weighted_change_rows").fetchnumpy()
+    group16 = np.asarray(fetched["grp"], dtype=np.int16)  # 16-bit keys: the linear radix sort of _row_order
+    row = np.asarray(fetched["row"], dtype=np.int64)
+    order = _row_order(group16, row, len(groups), terms.n)
+    group, row = group16[order].astype(np.int64), row[order]
+    factor = _array(fetched["factor"])[order]
+    number = {(g[0], g[1], int(g[2])): int(g[3]) for g in groups}
+    corrections = {}
+    for name in ("change", "responder"):
+        delta, positive = variance_corrections(terms, row, group, _array(fetched[name])[order], len(groups), factor)
+        corrections[name] = (delta, positive)
+    out = []
+    for key, ordinal, d in adjusted:
+        delta, positive = corrections["change" if key[0] == "pro_change" else "responder"]
+        k = number[(key[1], key[2], ordinal)]
+        out.append((key, ordinal, with_estimated_weights(d, float(delta[k]), int(positive[k]))))
     return out
 
 

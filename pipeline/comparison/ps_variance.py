@@ -98,11 +98,21 @@ def propensity_terms(x: pd.DataFrame | np.ndarray, treated: ArrayLike, score: Ar
     residual = t - e
     information = _cross(xv, e * (1.0 - e))
     meat = _cross(xv, residual * residual)
-    if np.any((e <= 0.0) | (e >= 1.0)):  # separated patients: I singular in the separating direction
-        inverse = np.linalg.pinv(information, hermitian=True)
-    else:
+    try:
+        if np.any((e <= 0.0) | (e >= 1.0)):  # separated patients: I singular in the separating direction
+            raise np.linalg.LinAlgError
         inverse = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        # Singular (separation, or columns aliased among the patients of positive weight): the pseudo-inverse;
+        # U and H lie in the span of the patients' x, where every generalised inverse gives the same variance.
+        inverse = np.linalg.pinv(information, rcond=1e-12, hermitian=True)
     return PropensityTerms(xv, t, w, w * residual, weight_derivative(e, t, w, scheme), inverse, meat)
+
+
+def weighting_terms(weighting: object, treated: ArrayLike) -> PropensityTerms:
+    """propensity_terms of a model.Weighting (design as entered, fitted or stored scores, weights, scheme)."""
+    return propensity_terms(weighting.design.x, treated, weighting.score, weighting.weights,  # type: ignore[attr-defined]
+                            weighting.scheme)  # type: ignore[attr-defined]
 
 
 def _cross(x: np.ndarray, v: np.ndarray) -> np.ndarray:
