@@ -219,25 +219,29 @@ def _with_estimated_weights(con: duckdb.DuckDBPyConnection, terms: PropensityTer
                             adjusted: list[tuple[Key, int, Difference]]) -> list[tuple[Key, int, Difference]]:
     """The adjusted change and responder differences (from the SQL sums) with the variance correction for the
     estimated propensity model: its sums over the rows of comparison_weighted_changes, fetched once as arrays
-    (row, group, change, responder, row factor) and put in (group, row) order, so that the sums, and the SEs to
-    the last bit, are the same on every refresh of the same data."""
-    groups = run(con, "comparison/weighted_change_groups").fetchall()  # instrument, visit, ordinal, grp
-    fetched = run(con, "comparison/weighted_change_rows").fetchnumpy()
-    group16 = np.asarray(fetched["grp"], dtype=np.int16)  # 16-bit keys: the linear radix sort of _row_order
-    row = np.asarray(fetched["row"], dtype=np.int64)
-    order = _row_order(group16, row, len(groups), terms.n)
-    group, row = group16[order].astype(np.int64), row[order]
-    factor = _array(fetched["factor"])[order]
-    number = {(g[0], g[1], int(g[2])): int(g[3]) for g in groups}
-    corrections = {}
-    for name in ("change", "responder"):
-        delta, positive = variance_corrections(terms, row, group, _array(fetched[name])[order], len(groups), factor)
-        corrections[name] = (delta, positive)
+    (row, group, change, responder, row factor). variance_corrections sums in patient order whatever the order
+    of the rows, so the SEs are the same to the last bit on every refresh of the same data."""
+    keys = sorted({(key[1], key[2], int(ordinal)) for key, ordinal, _ in adjusted})  # every group of the view
+    instruments, visits = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    fetched = run(con, "comparison/weighted_change_rows", instruments=instruments, visits=visits).fetchnumpy()
+    # The SQL's group number (see the SQL file), then the position of each row's group in `keys`.
+    code = np.array([(instruments.index(i) + 1) * 4096 + visits.index(v) + 1 for i, v, _ in keys], dtype=np.int64)
+    key_of = code * 4294967296 + np.array([o for _, _, o in keys], dtype=np.int64) + 2147483648
+    sorted_keys = np.sort(key_of)
+    fetched_key = np.asarray(fetched.pop("grp_key"), dtype=np.int64)
+    position = np.searchsorted(sorted_keys, fetched_key)
+    if not np.array_equal(sorted_keys[np.minimum(position, len(keys) - 1)], fetched_key):
+        raise ValueError("a change row of a group without sums")  # the view changed between the two queries
+    group = np.argsort(key_of)[position]
+    number = {k: j for j, k in enumerate(keys)}
+    row = np.asarray(fetched.pop("row"), dtype=np.int64)
+    factor = _array(fetched.pop("factor"))
+    outcomes = np.vstack([_array(fetched.pop("change")), _array(fetched.pop("responder"))])
+    delta, positive = variance_corrections(terms, row, group, outcomes, len(keys), factor)
     out = []
     for key, ordinal, d in adjusted:
-        delta, positive = corrections["change" if key[0] == "pro_change" else "responder"]
-        k = number[(key[1], key[2], ordinal)]
-        out.append((key, ordinal, with_estimated_weights(d, float(delta[k]), int(positive[k]))))
+        j, k = (0 if key[0] == "pro_change" else 1), number[(key[1], key[2], ordinal)]
+        out.append((key, ordinal, with_estimated_weights(d, float(delta[j, k]), int(positive[j, k]))))
     return out
 
 

@@ -103,10 +103,11 @@ def _change_differences(data: ComparisonData, w: np.ndarray, terms: PropensityTe
                                      len(groups))
     del t_rows, w_rows
     if terms is not None:
-        for name, found in (("change", changes), ("responder", responders)):
-            delta, positive = variance_corrections(terms, rows, group, data.changes[name].to_numpy(dtype=float),
-                                                   len(groups))
-            found[:] = [with_estimated_weights(d, float(delta[k]), int(positive[k])) for k, d in enumerate(found)]
+        outcomes = data.changes[["change", "responder"]].to_numpy(dtype=float).T
+        delta, positive = variance_corrections(terms, rows, group, outcomes, len(groups))
+        for j, found in enumerate((changes, responders)):
+            found[:] = [with_estimated_weights(d, float(delta[j, k]), int(positive[j, k]))
+                        for k, d in enumerate(found)]
     for ((instrument, visit, ordinal), _), change, responder in zip(groups.items(), changes, responders,
                                                                     strict=True):
         out.append((("pro_change", instrument, visit, "mean_change_difference"), int(ordinal), change))

@@ -16,9 +16,9 @@ MAR twin). Linearising, patient i's influence on τ is IF_i = a_i + cᵀ U_i wit
 
 and Var τ = Σ_i IF_i² = HC0 + 2 cᵀ Σ_i a_i U_i + cᵀ (Σ_i U_i U_iᵀ) c: the weights-fixed HC0 sandwich of robust.py
 plus a correction (`delta`) that needs, per outcome group, the p-vectors Σ a_i U_i and H1/W1 − H0/W0 — sums over
-the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. The p-vector
-sums of every group at once are one sparse (groups × patients, one entry per outcome row) times dense
-(patients × p) product: no loop over patients, no dense patients × groups matrix.
+the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. Per group,
+the rows' scalars are scattered onto a patient-length vector and the p-vector sums are one product with the
+design (variance_corrections): no loop over patients, no patients × groups matrix.
 
 ∂w/∂η per scheme (η the linear predictor, ∂e/∂η = e(1 − e)):
   overlap  treated 1 − e: −e(1 − e);     comparator e: e(1 − e)
@@ -43,7 +43,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import sparse
 
 from pipeline.comparison.robust import Z95, Difference
 
@@ -128,38 +127,72 @@ def _cross(x: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLike, y: ArrayLike, n_groups: int,
                          factor: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: (delta, positive). delta = 2 cᵀ Σ a U + cᵀ (Σ U Uᵀ) c, the variance to add to the weights-fixed
-    HC0 of the group's difference; positive = outcome rows of positive weight (the n of HC1). row: patient of
-    each outcome row (index into the terms' patients), group: 0..n_groups − 1, y: outcome (NaN rows left out, as
-    in the difference), factor: a fixed per-row multiplier of the weight (None: 1)."""
-    r = np.asarray(row, dtype=np.int64)
-    g = np.asarray(group, dtype=np.int64)
-    v = np.asarray(y, dtype=float)
-    f = np.ones(v.size) if factor is None else np.asarray(factor, dtype=float)
-    ok = ~np.isnan(v)
-    if not ok.all():
-        r, g, v, f = r[ok], g[ok], v[ok], f[ok]
-    t = terms.treated[r]
-    w = f * terms.weights[r]
-    cell = 2 * g + (~t)
-    size = 2 * n_groups
-    total = np.bincount(cell, weights=w, minlength=size)
-    positive = np.bincount(g, weights=(w > 0).astype(float), minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(cell, weights=w * v, minlength=size) / total
-        # ± f (y − μ_arm) / W_arm: + treated, − comparator, so the group's sums are treated minus comparator.
-        scaled = np.where(t, 1.0, -1.0) * f * (v - mean[cell]) / total[cell]
-    scaled = np.nan_to_num(scaled, nan=0.0, posinf=0.0, neginf=0.0)
-    values = np.concatenate([scaled * terms.s_fixed[r], scaled * terms.s_derivative[r]])
-    rows = np.concatenate([g, g + n_groups])
-    stacked = sparse.csr_matrix((values, (rows, np.concatenate([r, r]))), shape=(2 * n_groups, terms.n))
-    sums = np.empty((2 * n_groups, terms.x.shape[1] + 1))
-    sums[:, 0] = np.bincount(rows, weights=values, minlength=2 * n_groups)  # the intercept column
-    sums[:, 1:] = stacked @ terms.x
-    a_u, h = sums[:n_groups], sums[n_groups:]
-    c = h @ terms.info_inverse  # I⁻¹ symmetric: row g is (I⁻¹ h_g)ᵀ
-    delta = 2.0 * np.einsum("gj,gj->g", c, a_u) + np.einsum("gj,jk,gk->g", c, terms.meat, c)
-    return delta, positive.astype(np.int64)
+    """Per group (and per outcome column of a 2-D `y`, outcomes × rows): (delta, positive). delta = 2 cᵀ Σ a U
+    + cᵀ (Σ U Uᵀ) c, the variance to add to the weights-fixed HC0 of the group's difference; positive = outcome
+    rows of positive weight (the n of HC1). row: the patient of each outcome row (index into the terms'
+    patients; at most one row per patient and group), group: 0..n_groups − 1, y: the outcome (NaN rows left out,
+    as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
+
+    The rows may come in any order: every sum runs over patient-length vectors onto which the group's rows are
+    scattered (the arm totals and means by dot products, the p-vectors by one product with the design), so the
+    result is the same to the last bit whatever order the database returned the rows in. Memory: a few
+    patient-length vectors, never a patients × groups matrix. Returns arrays of shape (n_groups,) for a 1-D y,
+    (outcomes, n_groups) for a 2-D one."""
+    r_all = np.asarray(row, dtype=np.int64)
+    y_all = np.asarray(y, dtype=float)
+    single = y_all.ndim == 1
+    y_all = y_all.reshape(1, -1) if single else y_all
+    q = y_all.shape[0]
+    f_all = None if factor is None else np.asarray(factor, dtype=float)
+    n, k = terms.n, terms.x.shape[1]
+    # Stable radix sort on 16-bit keys (linear); a group number always fits (a few dozen groups).
+    g16 = np.asarray(group, dtype=np.int16)
+    by_group = np.argsort(g16, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(g16, minlength=n_groups))])
+    in_t, in_c = terms.treated.astype(float), (~terms.treated).astype(float)
+    delta = np.zeros((q, n_groups))
+    positive = np.zeros((q, n_groups), dtype=np.int64)
+    spread = np.zeros(n)  # one patient-length buffer for the arm sums
+    scattered = np.zeros((2 * q, n))  # per outcome: the rows' scalars times w(T − e), times ∂w/∂η
+    for g in range(n_groups):
+        members = by_group[bounds[g]:bounds[g + 1]]
+        if members.size == 0:
+            continue
+        r = r_all[members]
+        f = 1.0 if f_all is None else f_all[members]
+        w_rows = f * terms.weights[r]
+        treated = terms.treated[r]
+        fixed, derivative = terms.s_fixed[r], terms.s_derivative[r]
+        for j in range(q):
+            v = y_all[j, members]
+            missing = np.isnan(v)
+            w = np.where(missing, 0.0, w_rows)
+            v = np.where(missing, 0.0, v)
+            positive[j, g] = int(np.count_nonzero(w > 0))
+            # Arm sums over the patient-length buffer in patient order (numpy's pairwise sums: a BLAS dot of
+            # 1e5 elements cost ~10 ms on the shared machine, thread hand-offs; these cost ~0.2 ms).
+            spread[r] = w
+            w_t, w_c = float((spread * in_t).sum()), float((spread * in_c).sum())
+            spread[r] = w * v
+            sum_t, sum_c = float((spread * in_t).sum()), float((spread * in_c).sum())
+            spread[r] = 0.0
+            if not (w_t > 0 and w_c > 0):
+                continue
+            mean_t, mean_c = sum_t / w_t, sum_c / w_c
+            # ± f (y − μ_arm) / W_arm: + treated, − comparator, so the sums are treated minus comparator.
+            centred = np.where(treated, (v - mean_t) / w_t, (mean_c - v) / w_c) * f
+            centred[missing] = 0.0
+            scattered[2 * j, r] = centred * fixed
+            scattered[2 * j + 1, r] = centred * derivative
+        sums = np.empty((2 * q, k + 1))
+        sums[:, 0] = scattered.sum(axis=1)  # the intercept column
+        sums[:, 1:] = scattered @ terms.x
+        scattered[:, r] = 0.0  # cleared for the next group
+        for j in range(q):
+            a_u, h = sums[2 * j], sums[2 * j + 1]
+            c = terms.info_inverse @ h
+            delta[j, g] = 2.0 * float(c @ a_u) + float(c @ terms.meat @ c)
+    return (delta[0], positive[0]) if single else (delta, positive)
 
 
 def with_estimated_weights(d: Difference, delta: float, positive: int, hc: str = "HC1") -> Difference:
