@@ -3,7 +3,8 @@ patient. Every adjusted estimate has an unadjusted twin computed by the same est
 
 - mean change difference per instrument and visit (outcomes.pro_changes), responder risk difference per
   instrument and visit, satisfaction risk difference at the primary visit, complication risk difference:
-  weighted difference with a sandwich SE (robust.py);
+  weighted difference with a sandwich SE (robust.py; adjusted: plus the part that accounts for the estimated
+  propensity model, ps_variance.py);
 - reintervention hazard ratio: Cox (Efron ties) with the weights, Lin–Wei robust SE (adjusted); the
   unadjusted twin is the ordinary Cox fit with its model-based SE (as durability.reintervention_comparison).
 - return-to-activity hazard ratio (the "faster recovery" claim, SAP 7): the same estimator on the time to
