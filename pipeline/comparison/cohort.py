@@ -232,11 +232,12 @@ def _with_estimated_weights(con: duckdb.DuckDBPyConnection, terms: PropensityTer
     position = np.searchsorted(sorted_keys, fetched_key)
     if not np.array_equal(sorted_keys[np.minimum(position, len(keys) - 1)], fetched_key):
         raise ValueError("a change row of a group without sums")  # the view changed between the two queries
-    group = np.argsort(key_of)[position]
+    group = np.argsort(key_of).astype(np.int16)[position]
+    del fetched_key, position
     number = {k: j for j, k in enumerate(keys)}
     row = np.asarray(fetched.pop("row"), dtype=np.int64)
     factor = _array(fetched.pop("factor"))
-    outcomes = np.vstack([_array(fetched.pop("change")), _array(fetched.pop("responder"))])
+    outcomes = [_array(fetched.pop("change")), _array(fetched.pop("responder"))]
     delta, positive = variance_corrections(terms, row, group, outcomes, len(keys), factor)
     out = []
     for key, ordinal, d in adjusted:

@@ -127,22 +127,22 @@ def _cross(x: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLike, y: ArrayLike, n_groups: int,
                          factor: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per group (and per outcome column of a 2-D `y`, outcomes × rows): (delta, positive). delta = 2 cᵀ Σ a U
-    + cᵀ (Σ U Uᵀ) c, the variance to add to the weights-fixed HC0 of the group's difference; positive = outcome
-    rows of positive weight (the n of HC1). row: the patient of each outcome row (index into the terms'
-    patients; at most one row per patient and group), group: 0..n_groups − 1, y: the outcome (NaN rows left out,
-    as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
+    """Per group (and per outcome of `y`: 1-D, 2-D outcomes × rows, or a list of 1-D): (delta, positive).
+    delta = 2 cᵀ Σ a U + cᵀ (Σ U Uᵀ) c, the variance to add to the weights-fixed HC0 of the group's difference;
+    positive = outcome rows of positive weight (the n of HC1). row: the patient of each outcome row (index into
+    the terms' patients; at most one row per patient and group), group: 0..n_groups − 1, y: the outcome (NaN rows
+    left out, as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
 
     The rows may come in any order: every sum runs over patient-length vectors onto which the group's rows are
-    scattered (the arm totals and means by dot products, the p-vectors by one product with the design), so the
+    scattered (the arm totals and means by numpy sums, the p-vectors by one product with the design), so the
     result is the same to the last bit whatever order the database returned the rows in. Memory: a few
-    patient-length vectors, never a patients × groups matrix. Returns arrays of shape (n_groups,) for a 1-D y,
-    (outcomes, n_groups) for a 2-D one."""
+    patient-length vectors, never a patients × groups matrix. Returns arrays of shape (n_groups,) for a 1-D array
+    y, (outcomes, n_groups) for a 2-D array or a list of 1-D arrays (one per outcome)."""
     r_all = np.asarray(row, dtype=np.int64)
-    y_all = np.asarray(y, dtype=float)
-    single = y_all.ndim == 1
-    y_all = y_all.reshape(1, -1) if single else y_all
-    q = y_all.shape[0]
+    single = not isinstance(y, (list, tuple)) and np.ndim(y) == 1
+    # Outcome columns as separate 1-D arrays (a list avoids stacking 25 million rows into a copy at 1M patients).
+    y_all = [np.asarray(y, dtype=float)] if single else [np.asarray(v, dtype=float) for v in y]
+    q = len(y_all)
     f_all = None if factor is None else np.asarray(factor, dtype=float)
     n, k = terms.n, terms.x.shape[1]
     # Stable radix sort on 16-bit keys (linear); a group number always fits (a few dozen groups).
@@ -164,7 +164,7 @@ def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLik
         treated = terms.treated[r]
         fixed, derivative = terms.s_fixed[r], terms.s_derivative[r]
         for j in range(q):
-            v = y_all[j, members]
+            v = y_all[j][members]
             missing = np.isnan(v)
             w = np.where(missing, 0.0, w_rows)
             v = np.where(missing, 0.0, v)
