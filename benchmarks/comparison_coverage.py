@@ -9,8 +9,9 @@ and draws outcomes that depend on the same covariates: ODI change with a CONSTAN
 points (so every weighted estimand, overlap included, equals −4), a responder flag, a 90-day complication
 and a time to reintervention with NO treatment effect (risk difference 0, HR 1; the HR is non-collapsible,
 so only the null has the same value under every weighting). The naive estimates are confounded.
-Reported: share of studies whose adjusted (overlap weights, robust sandwich / Lin–Wei) 95% CI covers the
-truth, and the same for the unadjusted CI.
+Reported: share of studies whose adjusted (overlap weights; differences: the sandwich that accounts for the
+estimated propensity model, pipeline/comparison/ps_variance.py; HR: Lin–Wei) 95% CI covers the truth, the same
+for the weights-fixed HC1 sandwich of the differences ("adjusted, weights fixed (HC1)") and for the unadjusted CI.
 
     .venv/bin/python -m benchmarks.comparison_coverage --rmst [--studies 200] [--patients 1500]
 
@@ -41,6 +42,7 @@ from benchmarks.simulated_covariates import blank_bmi_and_odi, draw_covariates, 
 from pipeline.comparison.bootstrap import bootstrap_intervals
 from pipeline.comparison.estimates import ComparisonData, estimates_table
 from pipeline.comparison.model import refit_weights, weigh
+from pipeline.comparison.ps_variance import weighting_terms
 from pipeline.comparison.robust import weighted_difference
 from pipeline.survival import kaplan_meier, rmst_difference, rmst_ij
 
@@ -157,9 +159,15 @@ def run(studies: int, patients: int, seed: int, scenario: str = "covariates", bo
             data = simulate(seed + i, patients)
             fits = {"adjusted": weigh(data.patients)}
         for label, wt in fits.items():
-            frame = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed)
+            terms = weighting_terms(wt, data.treated)  # the pipeline's SE: the model's estimation accounted for
+            frame = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed,
+                                    terms=terms)
             if label != "adjusted":  # only the adjusted rows are of this fit; the unadjusted ones are shared
                 frame = frame[frame["adjustment"] == "adjusted"].assign(adjustment=label)
+            else:  # beside it, the weights-fixed HC1 sandwich (the pipeline's SE before issue 15's correction)
+                fixed = estimates_table(data, wt.weights, scheme=wt.scheme, balance_achieved=wt.balance.passed)
+                fixed = fixed[(fixed["adjustment"] == "adjusted") & (fixed["measure"] != "hazard_ratio")]
+                frame = pd.concat([frame, fixed.assign(adjustment="adjusted, weights fixed (HC1)")])
             for key, ok in covered(frame).items():
                 hits.setdefault(key, []).append(ok)
             if bootstrap and label == "adjusted":

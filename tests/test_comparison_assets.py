@@ -18,6 +18,7 @@ from pipeline.comparison import adjusted_tables
 from pipeline.comparison.cohort import StaleWeightsError, load_cohort, load_data
 from pipeline.comparison.estimates import estimates_table
 from pipeline.comparison.model import weigh
+from pipeline.comparison.ps_variance import CI_METHOD, weighting_terms
 from pipeline.study import DEFAULT_STUDY_FILE, load_study
 from tests.dagster_resources import dagster_resources
 from tests.test_survival_assets import query
@@ -168,11 +169,22 @@ def test_stored_weights_and_sql_sums_equal_refitting_and_the_row_path(run, wareh
     in_analysis = query(warehouse, "SELECT count(*) FROM outcomes.pro_changes c JOIN staging.patients p "
                                    "USING (site_id, patient_id) WHERE p.in_analysis")[0][0]
     assert len(data.changes) == in_analysis
-    rows = estimates_table(data, refit.weights, scheme=refit.scheme, balance_achieved=refit.balance.passed)
+    # The row path, its SEs accounting for the re-fitted model (ps_variance.py), as the stored SQL-sums path does.
+    terms = weighting_terms(refit, patients["treated"].to_numpy(dtype=bool))
+    rows = estimates_table(data, refit.weights, scheme=refit.scheme, balance_achieved=refit.balance.passed,
+                           terms=terms)
     pd.testing.assert_frame_equal(rows[["outcome", "instrument", "visit", "measure", "adjustment", "n_treatment",
-                                        "n_comparator"]],
+                                        "n_comparator", "ci_method"]],
                                   stored[["outcome", "instrument", "visit", "measure", "adjustment", "n_treatment",
-                                          "n_comparator"]], check_dtype=False)
+                                          "n_comparator", "ci_method"]], check_dtype=False)
+    assert (stored.loc[stored["adjustment"] == "adjusted", "ci_method"].isin([CI_METHOD, "robust_lin_wei"])).all()
+    # The weights-fixed HC1 sandwich is still the component: without the terms, only the adjusted SEs differ.
+    fixed = estimates_table(data, refit.weights, scheme=refit.scheme, balance_achieved=refit.balance.passed)
+    differences = (fixed["measure"] != "hazard_ratio").to_numpy()
+    assert np.allclose(fixed["estimate"], rows["estimate"], rtol=1e-12, equal_nan=True)
+    changed = ~np.isclose(fixed["se"], rows["se"], rtol=1e-6, equal_nan=True)
+    assert changed[differences & (fixed["adjustment"] == "adjusted").to_numpy()].mean() > 0.5
+    assert not changed[(fixed["adjustment"] == "unadjusted").to_numpy() | ~differences].any()
     for column in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "value_treatment", "value_comparator"):
         assert np.allclose(rows[column], stored[column], rtol=1e-9, atol=1e-12, equal_nan=True), column
 

@@ -29,9 +29,10 @@ def world():
     weight = rng.uniform(0.2, 0.8, N)
     con = duckdb.connect()
     con.execute("CREATE SCHEMA outcomes; CREATE SCHEMA comparison")
+    # `row`: the patient's position in (site_id, patient_id) order, as comparison.cohort numbers it.
     con.execute("CREATE TABLE comparison.cohort AS SELECT * FROM (SELECT unnest($1) AS site_id, "
-                "unnest($2) AS patient_id, unnest($3) AS treated, unnest($4) AS weight)",
-                [site.tolist(), pid.tolist(), treated.tolist(), weight.tolist()])
+                "unnest($2) AS patient_id, unnest($3) AS treated, unnest($4) AS weight, unnest($5) AS row)",
+                [site.tolist(), pid.tolist(), treated.tolist(), weight.tolist(), list(range(N))])
     changes, attendance = [], []
     for visit, ordinal in (("M12", 5), ("M60", 9)):
         eligible = rng.random(N) < 0.9

@@ -3,6 +3,8 @@ the suppression threshold pooled into one level, no term for a single level; the
 GLM on a design built independently (pandas dummies), balance per indicator by hand, separation by a site
 that treats one arm only, and the subgroup and bootstrap refits that must carry the same term."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from pipeline.comparison.propensity import POOLED_SITE, build_design, fit_propen
 from pipeline.comparison.robust import weighted_difference
 from pipeline.comparison.subgroups import subgroup_estimates
 from pipeline.estimable import NotEstimable
+from tests.stacked_sandwich import stacked_variance
 
 MINIMUM = 11
 
@@ -111,8 +114,9 @@ def full_cohort(seed: int = 5, n: int = 1200, **kwargs) -> pd.DataFrame:
     return frame
 
 
-def sm_overlap_weights(frame: pd.DataFrame, columns: list[str], pooled: list[str],
-                       freq: np.ndarray | None = None) -> np.ndarray:
+def sm_overlap_fit(frame: pd.DataFrame, columns: list[str], pooled: list[str],
+                   freq: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(design without intercept, statsmodels coefficients, overlap weights)."""
     largest = frame["site"].value_counts()
     largest = largest[~largest.index.isin(pooled)]
     reference = sorted(largest[largest == largest.max()].index)[0]
@@ -122,7 +126,12 @@ def sm_overlap_weights(frame: pd.DataFrame, columns: list[str], pooled: list[str
     y = frame["treated"].to_numpy(dtype=float)
     glm = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial(), freq_weights=freq).fit(tol=1e-12)
     e = glm.predict(sm.add_constant(x))
-    return np.where(y == 1, 1 - e, e)
+    return x, np.asarray(glm.params), np.where(y == 1, 1 - e, e)
+
+
+def sm_overlap_weights(frame: pd.DataFrame, columns: list[str], pooled: list[str],
+                       freq: np.ndarray | None = None) -> np.ndarray:
+    return sm_overlap_fit(frame, columns, pooled, freq)[2]
 
 
 COVS = ["age_at_index", "female", "bmi", "diabetes", "smoker", "prior_esi", "symptom_months", "levels_treated",
@@ -180,11 +189,17 @@ def test_subgroup_refit_recounts_the_sites_within_the_level():
     part = frame[level].reset_index(drop=True)
     counts = part["site"].value_counts()
     pooled = list(counts[counts < MINIMUM].index)
-    w = sm_overlap_weights(part, COVS, pooled)
-    d = weighted_difference(change[level.to_numpy()], part["treated"].to_numpy(), w)
+    x, beta, w = sm_overlap_fit(part, COVS, pooled)
+    y, t = change[level.to_numpy()], part["treated"].to_numpy(dtype=bool)
+    d = weighted_difference(y, t, w)
+    # The SE accounts for the estimated model: the stacked equations by numerical derivatives, HC1 factor.
+    _, variance, hc0 = stacked_variance(x.to_numpy(dtype=float), t, beta, np.arange(t.size), y)
+    n = t.size
+    assert d.se**2 == pytest.approx(hc0 * n / (n - 2), rel=1e-9)  # the weights-fixed component
     row = rows[(rows["subgroup"] == "age") & (rows["level"] == "< 75") & (rows["measure"] == "mean_change_difference")]
     assert row["estimate"].iloc[0] == pytest.approx(d.estimate, rel=1e-7)
-    assert row["ci_lower"].iloc[0] == pytest.approx(d.lower, rel=1e-7)
+    assert row["se"].iloc[0] == pytest.approx(math.sqrt(variance * n / (n - 2)), rel=1e-6)
+    assert row["ci_lower"].iloc[0] == pytest.approx(d.estimate - 1.959963984540054 * row["se"].iloc[0], rel=1e-9)
 
 
 def test_categorical_sites_as_loaded_give_the_same_columns_and_skip_absent_categories():

@@ -1,9 +1,11 @@
 """Per-site adjusted ODI change differences and their random-effects pooling on the comparison warehouse of
 test_comparison_assets (300 patients, seed 7), checked against an independent route: statsmodels' logistic
 GLM fitted on the site's patients (design rebuilt by hand: median / 0 imputation, missing indicators, constants
-dropped) and statsmodels' WLS with HC1 on the site's complete pairs. The pooling itself is checked against
-metafor in test_comparison_heterogeneity.py."""
+dropped) and statsmodels' WLS with HC1 on the site's complete pairs (the weights-fixed component), and the SE
+accounting for the estimated model by the stacked estimating equations with numerical derivatives
+(tests/stacked_sandwich.py). The pooling itself is checked against metafor in test_comparison_heterogeneity.py."""
 
+import math
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +21,7 @@ from pipeline.comparison.heterogeneity import FEWER_THAN_TWO, random_effects
 from pipeline.comparison.propensity import BINARY, COVARIATES
 from pipeline.comparison.sites import NOT_ESTIMABLE, POOLED, UNDER_THRESHOLD, site_estimates, too_few_pairs
 from tests.dagster_resources import dagster_resources
+from tests.stacked_sandwich import stacked_variance
 from tests.test_comparison_assets import warehouse as comparison_warehouse  # noqa: F401  (fixture)
 from tests.test_survival_assets import query
 from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F401  (fixture)
@@ -59,7 +62,9 @@ def _frame(database: Path, sql: str) -> pd.DataFrame:
 
 
 def _by_hand(cohort: pd.DataFrame, changes: pd.DataFrame) -> tuple[float, float]:
-    """The site's overlap-weighted difference and HC1 SE, from statsmodels only."""
+    """The site's overlap-weighted difference and its SE accounting for the estimated propensity model (HC1
+    factor), from statsmodels (model, weights-fixed HC1 component) and the stacked estimating equations by
+    numerical derivatives (tests/stacked_sandwich.py), not from the pipeline's code."""
     columns = {}
     for name in COVARIATES:
         v = cohort[name].astype(float)
@@ -82,7 +87,27 @@ def _by_hand(cohort: pd.DataFrame, changes: pd.DataFrame) -> tuple[float, float]
     # separation rule), statsmodels a weight of order 1e-12.
     keep = w > 1e-9
     wls = sm.WLS(merged["change"].to_numpy()[keep], sm.add_constant(t[keep]), weights=w[keep]).fit(cov_type="HC1")
-    return float(wls.params[1]), float(wls.bse[1])
+    # Quasi-complete separation within a site: the separated patients (score 0 or 1) add nothing to any
+    # equation, so the stacked equations are those of the other patients, with the model re-fitted on them
+    # (columns constant among them dropped): the limit fit.
+    inside = (glm.fittedvalues > 1e-9) & (glm.fittedvalues < 1 - 1e-9)
+    xs = x.loc[inside]
+    xs = xs.loc[:, xs.max() > xs.min()]
+    full_rank = []  # columns aliased among these patients (e.g. a missing indicator = a site's) carry nothing
+    for column in xs.columns:
+        candidate = np.column_stack([np.ones(len(xs)), xs[[*full_rank, column]].to_numpy()])
+        if np.linalg.matrix_rank(candidate) == candidate.shape[1]:
+            full_rank.append(column)
+    xs = xs[full_rank]
+    fit = sm.GLM(treated[inside], sm.add_constant(xs.to_numpy()), family=sm.families.Binomial()).fit(tol=1e-12)
+    position = pd.Series(np.arange(int(inside.sum())), index=cohort.loc[inside, "patient_id"])
+    rows = position.loc[merged["patient_id"][keep]].to_numpy()
+    estimate, variance, hc0 = stacked_variance(xs.to_numpy(), treated[inside] == 1, fit.params, rows,
+                                               merged["change"].to_numpy()[keep])
+    n = int(keep.sum())
+    assert estimate == pytest.approx(float(wls.params[1]), abs=1e-9)
+    assert float(wls.bse[1]) ** 2 == pytest.approx(hc0 * n / (n - 2), rel=1e-9)  # the weights-fixed component
+    return float(wls.params[1]), math.sqrt(variance * n / (n - 2))
 
 
 def test_site_estimates_equal_statsmodels_refitted_within_the_site(built):

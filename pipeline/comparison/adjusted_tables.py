@@ -48,6 +48,7 @@ from pipeline.comparison.estimates import ESTIMATE_COLUMNS, estimates_table, is_
 from pipeline.comparison.evalue import COMMON_OUTCOME, evalue_hr
 from pipeline.comparison.model import Weighting, refit_weights, weigh, weighed
 from pipeline.comparison.propensity import build_design
+from pipeline.comparison.ps_variance import weighting_terms
 from pipeline.comparison.sites import COLUMNS as SITE_COLUMNS
 from pipeline.comparison.subgroups import COLUMNS as SUBGROUP_COLUMNS
 from pipeline.comparison.subgroups import subgroup_estimates
@@ -277,6 +278,8 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
         return Built("adjusted_estimates", {"comparison.adjusted_estimates": rows_written},
                      gaps=tuple(Gap(m, reason) for m in (*ADJUSTED_MEMBERS, RETURN_HR_MEMBER)))
     wt = _weighting(patients, study)
+    # The adjusted differences' SEs account for the estimation of the propensity model (ps_variance.py).
+    terms = weighting_terms(wt, patients["treated"].to_numpy(dtype=bool))
     bootstrap, sums = None, None
     if study.comparison_ci == "bootstrap":
         data = load_data(con, study, patients)  # the bootstrap re-weights every change row: fetch them
@@ -289,10 +292,10 @@ def build_adjusted_estimates(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
                 point=point_estimates(data, wt.weights), log_scale=is_ratio)
     else:
         data = load_data(con, study, patients, with_changes=False)
-        sums = change_differences(con)
+        sums = change_differences(con, terms=terms)
     frame = typed("adjusted_estimates", estimates_table(data, wt.weights, scheme=wt.scheme,
                                                         balance_achieved=wt.balance.passed, bootstrap=bootstrap,
-                                                        change_differences=sums))
+                                                        change_differences=sums, terms=terms))
     rows = write_table(con, "comparison.adjusted_estimates", frame)
     numbers: dict[str, float] = {"balance_achieved": float(wt.balance.passed)}
     for r in frame.itertuples():

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison.estimates import ComparisonData, Key
+from pipeline.comparison.ps_variance import PropensityTerms, variance_corrections, with_estimated_weights
 from pipeline.comparison.robust import Difference, difference_from_sums
 from pipeline.sql import run
 from pipeline.study import Study
@@ -172,13 +173,15 @@ def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFra
     return ComparisonData(patients, changes, load_satisfaction(con, study), study.primary_visit, _groups=groups)
 
 
-def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False
-                       ) -> dict[str, list[tuple[Key, int, Difference]]]:
+def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False,
+                       terms: PropensityTerms | None = None) -> dict[str, list[tuple[Key, int, Difference]]]:
     """The change and responder differences of every instrument and visit, unadjusted and adjusted by the
     stored weights, from the sums of sql/comparison/change_sums.sql (what _differences computes from rows).
     attendance (SAP 3.1, the MAR twin): only the rows of eligible, assessed patients, and "adjusted" weighted by
     the attendance weight × the stored confounding weight ("unadjusted" is then the plain difference of those
-    rows). The one estimator either way: only the rows and their weight change."""
+    rows). The one estimator either way: only the rows and their weight change. `terms`: the propensity model
+    of the stored weights (cohort row order); given, the adjusted SEs account for its estimation
+    (ps_variance.py; the attendance weights stay fixed), from the view's rows fetched once as arrays."""
     run(con, "comparison/weighted_changes_mar" if attendance else "comparison/weighted_changes")
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
@@ -207,6 +210,39 @@ def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False
                                     difference_from_sums(*change, positive=n_change)))
             out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
                                     difference_from_sums(*responder, positive=n_responder)))
+    if terms is not None and out["adjusted"]:
+        out["adjusted"] = _with_estimated_weights(con, terms, out["adjusted"])
+    return out
+
+
+def _with_estimated_weights(con: duckdb.DuckDBPyConnection, terms: PropensityTerms,
+                            adjusted: list[tuple[Key, int, Difference]]) -> list[tuple[Key, int, Difference]]:
+    """The adjusted change and responder differences (from the SQL sums) with the variance correction for the
+    estimated propensity model: its sums over the rows of comparison_weighted_changes, fetched once as arrays
+    (row, group, change, responder, row factor). variance_corrections sums in patient order whatever the order
+    of the rows, so the SEs are the same to the last bit on every refresh of the same data."""
+    keys = sorted({(key[1], key[2], int(ordinal)) for key, ordinal, _ in adjusted})  # every group of the view
+    instruments, visits = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    fetched = run(con, "comparison/weighted_change_rows", instruments=instruments, visits=visits).fetchnumpy()
+    # The SQL's group number (see the SQL file), then the position of each row's group in `keys`.
+    code = np.array([(instruments.index(i) + 1) * 4096 + visits.index(v) + 1 for i, v, _ in keys], dtype=np.int64)
+    key_of = code * 4294967296 + np.array([o for _, _, o in keys], dtype=np.int64) + 2147483648
+    sorted_keys = np.sort(key_of)
+    fetched_key = np.asarray(fetched.pop("grp_key"), dtype=np.int64)
+    position = np.searchsorted(sorted_keys, fetched_key)
+    if not np.array_equal(sorted_keys[np.minimum(position, len(keys) - 1)], fetched_key):
+        raise ValueError("a change row of a group without sums")  # the view changed between the two queries
+    group = np.argsort(key_of).astype(np.int16)[position]
+    del fetched_key, position
+    number = {k: j for j, k in enumerate(keys)}
+    row = np.asarray(fetched.pop("row"), dtype=np.int64)
+    factor = _array(fetched.pop("factor"))
+    outcomes = [_array(fetched.pop("change")), _array(fetched.pop("responder"))]
+    delta, positive = variance_corrections(terms, row, group, outcomes, len(keys), factor)
+    out = []
+    for key, ordinal, d in adjusted:
+        j, k = (0 if key[0] == "pro_change" else 1), number[(key[1], key[2], ordinal)]
+        out.append((key, ordinal, with_estimated_weights(d, float(delta[j, k]), int(positive[j, k]))))
     return out
 
 

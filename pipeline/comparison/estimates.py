@@ -3,7 +3,8 @@ patient. Every adjusted estimate has an unadjusted twin computed by the same est
 
 - mean change difference per instrument and visit (outcomes.pro_changes), responder risk difference per
   instrument and visit, satisfaction risk difference at the primary visit, complication risk difference:
-  weighted difference with a sandwich SE (robust.py);
+  weighted difference with a sandwich SE (robust.py; adjusted: plus the part that accounts for the estimated
+  propensity model, ps_variance.py);
 - reintervention hazard ratio: Cox (Efron ties) with the weights, Lin–Wei robust SE (adjusted); the
   unadjusted twin is the ordinary Cox fit with its model-based SE (as durability.reintervention_comparison).
 - return-to-activity hazard ratio (the "faster recovery" claim, SAP 7): the same estimator on the time to
@@ -21,6 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from pipeline.comparison.ps_variance import (
+    CI_METHOD,
+    PropensityTerms,
+    corrected_difference,
+    variance_corrections,
+    with_estimated_weights,
+)
 from pipeline.comparison.robust import Z95, grouped_differences, weighted_difference
 from pipeline.survival import cox_efron
 from pipeline.survival.cox_robust import robust_variance
@@ -58,24 +66,31 @@ class ComparisonData:
         return self._groups
 
 
-def _differences(data: ComparisonData, w: np.ndarray, changes: list | None = None
-                 ) -> list[tuple[Key, int | None, object]]:
+def _differences(data: ComparisonData, w: np.ndarray, changes: list | None = None,
+                 terms: PropensityTerms | None = None) -> list[tuple[Key, int | None, object]]:
     """Every difference estimate as (key, visit ordinal, Difference). `changes`: the change and responder
     differences already computed (from sums in SQL, pipeline/comparison/cohort.py) instead of from
-    data.changes."""
+    data.changes. `terms`: the fitted propensity model of the weights `w`; given, every SE accounts for the
+    model's estimation (ps_variance.py), else the weights are treated as fixed."""
     treated = data.treated
     out: list[tuple[Key, int | None, object]] = list(changes or [])
     if changes is None:
-        out += _change_differences(data, w)
+        out += _change_differences(data, w, terms)
     s = data.satisfaction["row"].to_numpy()
-    out.append((("satisfaction", "", data.primary_visit, "risk_difference"), None,
-                weighted_difference(data.satisfaction["satisfied"].to_numpy(dtype=float), treated[s], w[s])))
-    out.append((("complication", "", "", "risk_difference"), None,
-                weighted_difference(data.patients["complication"].to_numpy(dtype=float), treated, w)))
+    satisfied = data.satisfaction["satisfied"].to_numpy(dtype=float)
+    complication = data.patients["complication"].to_numpy(dtype=float)
+    satisfaction = weighted_difference(satisfied, treated[s], w[s])
+    complications = weighted_difference(complication, treated, w)
+    if terms is not None:
+        satisfaction = corrected_difference(terms, satisfaction, s, satisfied)
+        complications = corrected_difference(terms, complications, np.arange(treated.size), complication)
+    out.append((("satisfaction", "", data.primary_visit, "risk_difference"), None, satisfaction))
+    out.append((("complication", "", "", "risk_difference"), None, complications))
     return out
 
 
-def _change_differences(data: ComparisonData, w: np.ndarray) -> list[tuple[Key, int | None, object]]:
+def _change_differences(data: ComparisonData, w: np.ndarray, terms: PropensityTerms | None = None
+                        ) -> list[tuple[Key, int | None, object]]:
     treated = data.treated
     out: list[tuple[Key, int | None, object]] = []
     groups = data.change_groups()
@@ -88,6 +103,12 @@ def _change_differences(data: ComparisonData, w: np.ndarray) -> list[tuple[Key, 
     responders = grouped_differences(data.changes["responder"].to_numpy(dtype=float), t_rows, w_rows, group,
                                      len(groups))
     del t_rows, w_rows
+    if terms is not None:
+        outcomes = data.changes[["change", "responder"]].to_numpy(dtype=float).T
+        delta, positive = variance_corrections(terms, rows, group, outcomes, len(groups))
+        for j, found in enumerate((changes, responders)):
+            found[:] = [with_estimated_weights(d, float(delta[j, k]), int(positive[j, k]))
+                        for k, d in enumerate(found)]
     for ((instrument, visit, ordinal), _), change, responder in zip(groups.items(), changes, responders,
                                                                     strict=True):
         out.append((("pro_change", instrument, visit, "mean_change_difference"), int(ordinal), change))
@@ -171,24 +192,27 @@ def point_estimates(data: ComparisonData, w: np.ndarray) -> dict[Key, float]:
 
 def estimates_table(data: ComparisonData, w: np.ndarray, *, scheme: str, balance_achieved: bool,
                     bootstrap: Callable[[], dict[Key, tuple[float, float]]] | None = None,
-                    change_differences: dict[str, list] | None = None) -> pd.DataFrame:
+                    change_differences: dict[str, list] | None = None,
+                    terms: PropensityTerms | None = None) -> pd.DataFrame:
     """Adjusted and unadjusted rows for every estimate. `bootstrap` (if given) returns normal bootstrap CIs of
     the adjusted estimates (bootstrap.py), which then replace the sandwich CIs. `change_differences`
     ("unadjusted"/"adjusted" -> change and responder differences), if given, replaces their computation from
-    data.changes."""
+    data.changes (their adjusted SEs then already include the correction, cohort.change_differences). `terms`:
+    the propensity model behind `w`; given, the adjusted differences' SEs account for its estimation
+    (ps_variance.py, ci_method CI_METHOD), else they treat the weights as fixed (robust_sandwich_hc1)."""
     given = change_differences or {}
     intervals = bootstrap() if bootstrap is not None else {}
-    ci_method = "bootstrap_normal" if bootstrap is not None else "robust_sandwich_hc1"
+    sandwich = CI_METHOD if terms is not None else "robust_sandwich_hc1"
     rows: list[dict] = []
     ones = np.ones(len(data.patients))
-    adjusted = {key: (ordinal, d) for key, ordinal, d in _differences(data, w, given.get("adjusted"))}
+    adjusted = {key: (ordinal, d) for key, ordinal, d in _differences(data, w, given.get("adjusted"), terms)}
     for key, ordinal, d in _differences(data, ones, given.get("unadjusted")):
         for adjustment, est in (("unadjusted", d), ("adjusted", adjusted[key][1])):
             lower, upper = est.lower, est.upper
-            method = "robust_sandwich_hc1"
+            method = sandwich if adjustment == "adjusted" else "robust_sandwich_hc1"
             if adjustment == "adjusted" and bootstrap is not None:
                 lower, upper = intervals.get(key, (math.nan, math.nan))
-                method = ci_method
+                method = "bootstrap_normal"
             rows.append(_row(key, ordinal, adjustment, est.estimate, est.se, lower, upper, est.p_value,
                              est.n_treatment, est.n_comparator, est.mean_treatment, est.mean_comparator,
                              method, scheme, balance_achieved))
@@ -199,7 +223,7 @@ def estimates_table(data: ComparisonData, w: np.ndarray, *, scheme: str, balance
         method = "model_based_wald" if adjustment == "unadjusted" else "robust_lin_wei"
         if adjustment == "adjusted" and bootstrap is not None:
             lower, upper = intervals.get(key, (math.nan, math.nan))
-            method = ci_method
+            method = "bootstrap_normal"
         rows.append(_row(key, None, adjustment, hr.estimate, hr.se_log, lower, upper, hr.p_value, hr.n_treatment,
                          hr.n_comparator, hr.events_treatment, hr.events_comparator, method, scheme,
                          balance_achieved))

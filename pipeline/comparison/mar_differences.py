@@ -4,8 +4,10 @@ primary-visit ODI change difference.
 The twin is the estimator of the complete-case adjusted differences (pipeline/comparison/robust.py, from the sums
 of sql/comparison/change_sums.sql) on other rows and another weight: the complete pairs of patients eligible and
 assessed at the visit (outcomes.attendance_weights), weighted by the attendance weight × the stored confounding
-weight (overlap by default). Its CI is the robust sandwich (HC1) with both weights treated as fixed, whatever
-the study's comparison CI (a bootstrap would have to re-fit the attendance models too). `method` is "ipaw", or
+weight (overlap by default). Its CI is the sandwich of the complete-case twin: it accounts for the estimation of
+the propensity model (ps_variance.py; the attendance weight is a fixed factor of each row's weight) and treats
+the attendance weights as fixed (their models' estimation is not propagated), HC1 factor, whatever the study's
+comparison CI (a bootstrap would have to re-fit the attendance models too). `method` is "ipaw", or
 "complete_case" where the attendance model of that instrument and visit fell back (its weight is then 1, so the
 row equals the complete-case adjusted difference).
 
@@ -28,7 +30,9 @@ import pandas as pd
 
 from pipeline import contract
 from pipeline.comparison import reasons
-from pipeline.comparison.cohort import change_differences, check_inputs
+from pipeline.comparison.cohort import change_differences, check_inputs, load_cohort
+from pipeline.comparison.propensity import build_design
+from pipeline.comparison.ps_variance import CI_METHOD, PropensityTerms, propensity_terms
 from pipeline.estimable import Gap, member
 from pipeline.outcomes.mar import tipping_point, why_no_tipping_point
 from pipeline.sql import query
@@ -56,12 +60,25 @@ def _frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
 
 
-def mar_difference_rows(con: duckdb.DuckDBPyConnection, scheme: str) -> pd.DataFrame:
+def stored_terms(con: duckdb.DuckDBPyConnection, study: Study) -> PropensityTerms:
+    """The propensity model behind the stored confounding weights (comparison.cohort), for the SEs."""
+    patients = load_cohort(con)
+    treated = patients["treated"].to_numpy(dtype=bool)
+    design = build_design(patients, site_minimum=study.suppression_threshold)
+    return propensity_terms(design.x, treated, patients["propensity_score"].to_numpy(dtype=float),
+                            patients["weight"].to_numpy(dtype=float), study.comparison_weights)
+
+
+def mar_difference_rows(con: duckdb.DuckDBPyConnection, scheme: str, terms: PropensityTerms | None = None
+                        ) -> pd.DataFrame:
     """comparison.pro_change_difference_mar: the mean change and responder differences of every instrument and
-    visit, weighted by attendance × confounding weights, with the method of the attendance model behind them."""
+    visit, weighted by attendance × confounding weights, with the method of the attendance model behind them.
+    `terms` (stored_terms): the SEs account for the propensity model's estimation, the attendance weights
+    treated as fixed; without, both weights are treated as fixed."""
     methods = {(r.instrument, r.visit): r.method for r in query(con, "comparison/attendance_methods").itertuples()}
+    ci_method = "robust_sandwich_hc1" if terms is None else CI_METHOD
     rows = []
-    for key, ordinal, d in change_differences(con, attendance=True)["adjusted"]:
+    for key, ordinal, d in change_differences(con, attendance=True, terms=terms)["adjusted"]:
         outcome, instrument, visit, measure = key
         rows.append({"outcome": outcome, "instrument": instrument, "visit": visit, "visit_ordinal": ordinal,
                      "measure": measure, "estimate": d.estimate, "se": d.se, "ci_lower": d.lower,
@@ -69,7 +86,7 @@ def mar_difference_rows(con: duckdb.DuckDBPyConnection, scheme: str) -> pd.DataF
                      "n_comparator": d.n_comparator, "value_treatment": d.mean_treatment,
                      "value_comparator": d.mean_comparator,
                      "method": methods.get((instrument, visit), "complete_case"), "weights": scheme,
-                     "ci_method": "robust_sandwich_hc1"})
+                     "ci_method": ci_method})
     return _frame(rows, COLUMNS)
 
 
@@ -119,7 +136,7 @@ def build_adjusted_mar(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
                                                 "comparison.tipping_point_difference": 0},
                      gaps=(Gap(MEMBER, reason), Gap(member("tipping_point", TIPPING_WHAT, study.primary_visit),
                                                     reason)))
-    frame = mar_difference_rows(con, study.comparison_weights)
+    frame = mar_difference_rows(con, study.comparison_weights, stored_terms(con, study))
     tipping, gaps = tipping_rows(con, study, frame)
     rows = write_table(con, "comparison.pro_change_difference_mar", frame, COLUMNS)
     tipping_written = write_table(con, "comparison.tipping_point_difference", tipping, TIPPING_COLUMNS)

@@ -11,9 +11,10 @@ that keeps them mixes n with and without them). The published n per arm stays th
 With unit weights this is the unpooled (Welch-type) variance, so
 the unadjusted twin is the same estimator with w = 1.
 
-The weights are treated as fixed (the propensity model's estimation is ignored). For overlap and ATE weights
-that is known to be conservative or close for the average effect (Lunceford & Davidian 2004; Li, Morgan &
-Zaslavsky 2018); the seeded bootstrap that re-fits the propensity model is the alternative (bootstrap.py).
+Here the weights are treated as fixed (the propensity model's estimation is ignored): the unadjusted twins'
+SE, and the HC0 component of the adjusted differences' SE, to which pipeline/comparison/ps_variance.py adds the
+part that accounts for the estimated propensity model (Lunceford & Davidian 2004; Li, Morgan & Zaslavsky 2018).
+The seeded bootstrap that re-fits the propensity model is the alternative (bootstrap.py).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@ random-effects pooling (heterogeneity.py).
 
 Within each site the propensity model is RE-FITTED on the site's analysis patients with the SAP covariates
 and no site terms (one site: nothing to adjust for), covariates constant within the site dropped by the usual
-rule (`weigh`, as for subgroups), and the site's difference is the weighted difference with the HC1 sandwich
-SE of the whole analysis (robust.py): the same estimator, on the site's patients only.
+rule (`weigh`, as for subgroups), and the site's difference is the weighted difference with the SE of the
+whole analysis (robust.py with the correction for the estimated propensity model, ps_variance.py, HC1 factor):
+the same estimator, on the site's patients only.
 
 Which sites qualify: a site needs at least `minimum` (the suppression threshold) patients in EACH arm among its
 complete pairs at the primary visit, i.e. analysis patients of the site with an ODI change from baseline at the
@@ -22,6 +23,7 @@ import pandas as pd
 from pipeline.comparison.balance import SAP_GATE, BalanceGate
 from pipeline.comparison.model import weigh
 from pipeline.comparison.propensity import COVARIATES
+from pipeline.comparison.ps_variance import corrected_difference, weighting_terms
 from pipeline.comparison.robust import weighted_difference
 from pipeline.estimable import NotEstimable
 
@@ -71,6 +73,9 @@ def site_estimates(patients: pd.DataFrame, site: np.ndarray, change_row: np.ndar
         r = position[change_row[in_site]]
         w = weighting.weights[r]
         d = weighted_difference(change[in_site], pair_treated, w)
+        # The SE accounts for the estimation of the site's propensity model (ps_variance.py).
+        site_treated = treated_all[mask]
+        d = corrected_difference(weighting_terms(weighting, site_treated), d, r, change[in_site])
         base |= {"max_abs_smd_after": weighting.balance.max_abs_smd_after,
                  "balance_achieved": weighting.balance.passed}
         if not (np.isfinite(d.estimate) and np.isfinite(d.se) and d.se > 0):

@@ -31,6 +31,7 @@ from pipeline.comparison.balance import SAP_GATE, BalanceGate
 from pipeline.comparison.estimates import hazard_ratio
 from pipeline.comparison.model import weigh
 from pipeline.comparison.propensity import COVARIATES, SITE
+from pipeline.comparison.ps_variance import corrected_difference, weighting_terms
 from pipeline.comparison.robust import weighted_difference
 from pipeline.estimable import NotEstimable
 
@@ -90,6 +91,8 @@ def subgroup_estimates(patients: pd.DataFrame, change_row: np.ndarray, change: n
         inside = mask[change_row]
         r = position[change_row[inside]]
         d = weighted_difference(change[inside], treated[r], w[r])
+        # The SE accounts for the estimation of the level's propensity model (ps_variance.py).
+        d = corrected_difference(weighting_terms(weighting, treated), d, r, change[inside])
         rows.append(base | {"outcome": outcome_name, "measure": "mean_change_difference", "estimate": d.estimate,
                             "se": d.se, "ci_lower": d.lower, "ci_upper": d.upper, "n_treatment": d.n_treatment,
                             "n_comparator": d.n_comparator,

@@ -1,0 +1,218 @@
+"""Sandwich variance of an adjusted difference that accounts for the estimation of the propensity model.
+
+The adjusted difference τ = μ1 − μ0 (robust.py) solves, with the logistic model's coefficients β, the stacked
+estimating equations (Lunceford & Davidian 2004 for IPW; Li, Morgan & Zaslavsky 2018 for overlap weights; what
+R's PSweight computes):
+
+    Σ_i (T_i − e_i) x_i = 0                       (propensity score equations, all n patients; x_i with intercept)
+    Σ_r T_r w_r (y_r − μ1) = 0,  Σ_r (1 − T_r) w_r (y_r − μ0) = 0     (outcome rows r of patient i(r))
+
+with w_r = f_r · w_i(β), w_i the confounding weight and f_r a fixed row factor (1; the attendance weight of the
+MAR twin). Linearising, patient i's influence on τ is IF_i = a_i + cᵀ U_i with
+
+    a_i = T w f (y − μ1) / W1 − (1 − T) w f (y − μ0) / W0     (the weights-fixed part; 0 without an outcome row)
+    U_i = (T_i − e_i) x_i,   c = I⁻¹ (H1 / W1 − H0 / W0),   H_a = Σ_{r in arm a} f_r ∂w_i/∂η_i (y_r − μ_a) x_i,
+    I = Σ e(1 − e) x xᵀ (the information; the derivative of the score equations), W_a = Σ_{arm a} w_r,
+
+and Var τ = Σ_i IF_i² = HC0 + 2 cᵀ Σ_i a_i U_i + cᵀ (Σ_i U_i U_iᵀ) c: the weights-fixed HC0 sandwich of robust.py
+plus a correction (`delta`) that needs, per outcome group, the p-vectors Σ a_i U_i and H1/W1 − H0/W0 — sums over
+the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. Per group,
+the rows' scalars are scattered onto a patient-length vector and the p-vector sums are one product with the
+design (variance_corrections): no loop over patients, no patients × groups matrix.
+
+∂w/∂η per scheme (η the linear predictor, ∂e/∂η = e(1 − e)):
+  overlap  treated 1 − e: −e(1 − e);     comparator e: e(1 − e)
+  ate      treated P/e: −w(1 − e);        comparator (1 − P)/(1 − e): w e   (P, the share treated, cancels in each
+           arm's weighted mean, so its estimation adds nothing). Truncation: the percentile bounds are treated as
+           FIXED constants; a patient whose weight is at a bound has ∂w/∂η = 0 (the derivative of the clip).
+  att      treated 1: 0;                  comparator e/(1 − e): w
+Patients of score exactly 0 or 1 (quasi-complete separation, overlap weights 0) add nothing; I is then singular
+in the separating direction, so its pseudo-inverse is used (that direction carries no weight).
+
+Small-sample factor: the HC1 factor n / (n − 2) of robust.py (n the outcome rows of positive weight) multiplies
+the whole corrected variance, so with a propensity model that explains nothing the CI is the HC1 one. The
+reference (tests/reference/ps_variance.R: the stacked equations by hand, numDeriv's Jacobian) is the plain
+M-estimation sandwich (no factor, = HC0 + delta), and so is PSweight's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from pipeline.comparison.robust import Z95, Difference
+
+
+def weight_derivative(score: ArrayLike, treated: ArrayLike, weights: ArrayLike, scheme: str) -> np.ndarray:
+    """∂w_i/∂η_i of each patient's weight (the table in the module docstring); 0 at an ATE truncation bound."""
+    e = np.asarray(score, dtype=float)
+    t = np.asarray(treated, dtype=bool)
+    w = np.asarray(weights, dtype=float)
+    if scheme == "overlap":
+        return np.where(t, -1.0, 1.0) * e * (1.0 - e)
+    if scheme == "ate":
+        share = t.mean()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            raw = np.where(t, share / e, (1.0 - share) / (1.0 - e))
+            derivative = np.where(t, -w * (1.0 - e), w * e)
+        # Winsorised patients carry the bound, not their own weight: fixed bounds, derivative 0.
+        free = np.abs(w - raw) <= 1e-12 * np.abs(raw)
+        return np.where(free, derivative, 0.0)
+    if scheme == "att":
+        return np.where(t, 0.0, w)
+    raise ValueError(f"unknown weighting scheme {scheme!r}")
+
+
+@dataclass(frozen=True)
+class PropensityTerms:
+    """What the correction needs from a fitted propensity model of n patients (row order of the weights)."""
+
+    x: np.ndarray  # n × k design as entered, no intercept column
+    treated: np.ndarray
+    weights: np.ndarray
+    s_fixed: np.ndarray  # w_i (T_i − e_i): a_i U_i = (± f (y − μ) / W) s_fixed x_i
+    s_derivative: np.ndarray  # ∂w_i/∂η_i
+    info_inverse: np.ndarray  # I⁻¹, (k + 1) × (k + 1), intercept first
+    meat: np.ndarray  # Σ U Uᵀ
+
+    @property
+    def n(self) -> int:
+        return int(self.treated.size)
+
+
+def propensity_terms(x: pd.DataFrame | np.ndarray, treated: ArrayLike, score: ArrayLike, weights: ArrayLike,
+                     scheme: str) -> PropensityTerms:
+    """The score residuals' pieces and the p × p matrices of the fitted model (x: the design as entered, without
+    the intercept; score: the fitted e; weights: the scheme's weights of the same patients)."""
+    xv = np.asarray(x, dtype=float)
+    if xv.ndim == 1:
+        xv = xv.reshape(-1, 1)
+    t = np.asarray(treated, dtype=bool)
+    e = np.asarray(score, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    residual = t - e
+    information = _cross(xv, e * (1.0 - e))
+    meat = _cross(xv, residual * residual)
+    try:
+        if np.any((e <= 0.0) | (e >= 1.0)):  # separated patients: I singular in the separating direction
+            raise np.linalg.LinAlgError
+        inverse = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        # Singular (separation, or columns aliased among the patients of positive weight): the pseudo-inverse;
+        # U and H lie in the span of the patients' x, where every generalised inverse gives the same variance.
+        inverse = np.linalg.pinv(information, rcond=1e-12, hermitian=True)
+    return PropensityTerms(xv, t, w, w * residual, weight_derivative(e, t, w, scheme), inverse, meat)
+
+
+def weighting_terms(weighting: object, treated: ArrayLike) -> PropensityTerms:
+    """propensity_terms of a model.Weighting (design as entered, fitted or stored scores, weights, scheme)."""
+    return propensity_terms(weighting.design.x, treated, weighting.score, weighting.weights,  # type: ignore[attr-defined]
+                            weighting.scheme)  # type: ignore[attr-defined]
+
+
+def _cross(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Σ v_i x1_i x1_iᵀ with x1 = (1, x): intercept first."""
+    k = x.shape[1]
+    out = np.empty((k + 1, k + 1))
+    vx = x.T @ v
+    out[0, 0] = v.sum()
+    out[0, 1:] = out[1:, 0] = vx
+    out[1:, 1:] = (x * v[:, None]).T @ x
+    return out
+
+
+def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLike, y: ArrayLike, n_groups: int,
+                         factor: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per group (and per outcome of `y`: 1-D, 2-D outcomes × rows, or a list of 1-D): (delta, positive).
+    delta = 2 cᵀ Σ a U + cᵀ (Σ U Uᵀ) c, the variance to add to the weights-fixed HC0 of the group's difference;
+    positive = outcome rows of positive weight (the n of HC1). row: the patient of each outcome row (index into
+    the terms' patients; at most one row per patient and group), group: 0..n_groups − 1, y: the outcome (NaN rows
+    left out, as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
+
+    The rows may come in any order: every sum runs over patient-length vectors onto which the group's rows are
+    scattered (the arm totals and means by numpy sums, the p-vectors by one product with the design), so the
+    result is the same to the last bit whatever order the database returned the rows in. Memory: a few
+    patient-length vectors, never a patients × groups matrix. Returns arrays of shape (n_groups,) for a 1-D array
+    y, (outcomes, n_groups) for a 2-D array or a list of 1-D arrays (one per outcome)."""
+    r_all = np.asarray(row, dtype=np.int64)
+    single = not isinstance(y, (list, tuple)) and np.ndim(y) == 1
+    # Outcome columns as separate 1-D arrays (a list avoids stacking 25 million rows into a copy at 1M patients).
+    y_all = [np.asarray(y, dtype=float)] if single else [np.asarray(v, dtype=float) for v in y]
+    q = len(y_all)
+    f_all = None if factor is None else np.asarray(factor, dtype=float)
+    n, k = terms.n, terms.x.shape[1]
+    # Stable radix sort on 16-bit keys (linear); a group number always fits (a few dozen groups).
+    g16 = np.asarray(group, dtype=np.int16)
+    by_group = np.argsort(g16, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(g16, minlength=n_groups))])
+    in_t, in_c = terms.treated.astype(float), (~terms.treated).astype(float)
+    delta = np.zeros((q, n_groups))
+    positive = np.zeros((q, n_groups), dtype=np.int64)
+    spread = np.zeros(n)  # one patient-length buffer for the arm sums
+    scattered = np.zeros((2 * q, n))  # per outcome: the rows' scalars times w(T − e), times ∂w/∂η
+    for g in range(n_groups):
+        members = by_group[bounds[g]:bounds[g + 1]]
+        if members.size == 0:
+            continue
+        r = r_all[members]
+        f = 1.0 if f_all is None else f_all[members]
+        w_rows = f * terms.weights[r]
+        treated = terms.treated[r]
+        fixed, derivative = terms.s_fixed[r], terms.s_derivative[r]
+        for j in range(q):
+            v = y_all[j][members]
+            missing = np.isnan(v)
+            w = np.where(missing, 0.0, w_rows)
+            v = np.where(missing, 0.0, v)
+            positive[j, g] = int(np.count_nonzero(w > 0))
+            # Arm sums over the patient-length buffer in patient order (numpy's pairwise sums: a BLAS dot of
+            # 1e5 elements cost ~10 ms on the shared machine, thread hand-offs; these cost ~0.2 ms).
+            spread[r] = w
+            w_t, w_c = float((spread * in_t).sum()), float((spread * in_c).sum())
+            spread[r] = w * v
+            sum_t, sum_c = float((spread * in_t).sum()), float((spread * in_c).sum())
+            spread[r] = 0.0
+            if not (w_t > 0 and w_c > 0):
+                continue
+            mean_t, mean_c = sum_t / w_t, sum_c / w_c
+            # ± f (y − μ_arm) / W_arm: + treated, − comparator, so the sums are treated minus comparator.
+            centred = np.where(treated, (v - mean_t) / w_t, (mean_c - v) / w_c) * f
+            centred[missing] = 0.0
+            scattered[2 * j, r] = centred * fixed
+            scattered[2 * j + 1, r] = centred * derivative
+        sums = np.empty((2 * q, k + 1))
+        sums[:, 0] = scattered.sum(axis=1)  # the intercept column
+        sums[:, 1:] = scattered @ terms.x
+        scattered[:, r] = 0.0  # cleared for the next group
+        for j in range(q):
+            a_u, h = sums[2 * j], sums[2 * j + 1]
+            c = terms.info_inverse @ h
+            delta[j, g] = 2.0 * float(c @ a_u) + float(c @ terms.meat @ c)
+    return (delta[0], positive[0]) if single else (delta, positive)
+
+
+def with_estimated_weights(d: Difference, delta: float, positive: int, hc: str = "HC1") -> Difference:
+    """The Difference `d` (its SE the weights-fixed sandwich, robust.py) with the propensity model's estimation
+    accounted for: variance (HC0 + delta) × the small-sample factor of `hc` (HC1: n / (n − 2), n = `positive`)."""
+    if not (math.isfinite(d.estimate) and math.isfinite(d.se)):
+        return d  # not estimable, or a degenerate variance (no CI): the correction is 0 there too
+    scale = positive / (positive - 2) if hc == "HC1" and positive > 2 else (1.0 if hc == "HC0" else math.nan)
+    var = d.se**2 + delta * scale
+    se = math.sqrt(var) if var > 0 else math.nan
+    return replace(d, se=se, lower=d.estimate - Z95 * se, upper=d.estimate + Z95 * se)
+
+
+def corrected_difference(terms: PropensityTerms, d: Difference, row: ArrayLike, y: ArrayLike,
+                         factor: ArrayLike | None = None, hc: str = "HC1") -> Difference:
+    """One difference (`d` from robust.weighted_difference on the same rows) with the estimated weights
+    accounted for. row: the patient (index into the terms' patients) of each outcome value y."""
+    r = np.asarray(row, dtype=np.int64)
+    delta, positive = variance_corrections(terms, r, np.zeros(r.size, dtype=np.int64), y, 1, factor)
+    return with_estimated_weights(d, float(delta[0]), int(positive[0]), hc)
+
+
+CI_METHOD = "sandwich_estimated_weights_hc1"  # ci_method of a difference whose variance includes the correction
