@@ -1,33 +1,42 @@
 """The one factory of asset checks: every `CheckSpec` of the pipeline (pipeline/check_registry.py) becomes an
-`@dg.asset_check` named `<asset>_<name>` in the run, blocking where the spec says (a blocking check that fails
-stops everything downstream, the published report included), with the spec's severity."""
+`AssetCheckSpec` of its asset (`check_specs_of`, given to `@dg.asset` / `@dg.multi_asset`) and is judged inside
+the asset's own step, on the connection and the data the asset has just written (`check_results_of`, whose
+results go out with the asset's `MaterializeResult`). Blocking where the spec says: a blocking ERROR check that
+fails fails the asset's step after its materialization is recorded, so everything downstream, the published
+report included, is skipped. With the spec's severity; the check key stays `<asset>` + `<name>`.
 
-from collections.abc import Iterable
+Why inside the asset rather than one `@dg.asset_check` step each: every step costs Dagster bookkeeping (step
+events, resource set-up and a warehouse connection, the failure hook's skip event), 32 of the refresh's 68 steps
+were checks, and a check that runs in its own step needs a second connection to read what the asset wrote.
+"""
+
+from __future__ import annotations
 
 import dagster as dg
+import duckdb
 
-from assets.resources import RefreshPaths, Warehouse
 from pipeline.check_registry import CHECKS
 from pipeline.checks import CheckSpec, run_check
+from pipeline.study import Study
 
 
-def asset_check(spec: CheckSpec) -> dg.AssetChecksDefinition:
-    severity = dg.AssetCheckSeverity[spec.severity]
-
-    @dg.asset_check(asset=spec.asset, name=spec.name, description=spec.description, blocking=spec.blocking)
-    def _check(warehouse: Warehouse, paths: RefreshPaths) -> dg.AssetCheckResult:
-        with warehouse.get_connection() as con:
-            outcome = run_check(con, spec, paths.study())
-        return dg.AssetCheckResult(passed=outcome.passed, severity=severity, description=outcome.description,
-                                   metadata=outcome.metadata)
-
-    return _check
+def _specs(assets: tuple[str, ...]) -> list[CheckSpec]:
+    return [spec for spec in CHECKS if spec.asset in assets]
 
 
-ASSET_CHECKS = [asset_check(spec) for spec in CHECKS]
+def check_specs_of(*assets: str) -> list[dg.AssetCheckSpec]:
+    """The Dagster check specs of the given assets' checks (for `check_specs=` of the asset that makes them)."""
+    return [dg.AssetCheckSpec(spec.name, asset=spec.asset, description=spec.description, blocking=spec.blocking)
+            for spec in _specs(assets)]
 
 
-def checks_on(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
-    """The asset checks of the given assets (for a stage's own list, and for tests that run one stage)."""
-    keys = {key for a in assets for key in a.keys}
-    return [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key in keys]
+def check_results_of(con: duckdb.DuckDBPyConnection, study: Study, *assets: str) -> list[dg.AssetCheckResult]:
+    """Every check of the given assets judged on `con`: call it after the assets' tables are written."""
+    return [check_result(con, spec, study) for spec in _specs(assets)]
+
+
+def check_result(con: duckdb.DuckDBPyConnection, spec: CheckSpec, study: Study) -> dg.AssetCheckResult:
+    outcome = run_check(con, spec, study)
+    return dg.AssetCheckResult(asset_key=spec.asset, check_name=spec.name, passed=outcome.passed,
+                               severity=dg.AssetCheckSeverity[spec.severity], description=outcome.description,
+                               metadata=outcome.metadata)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.automation import landing_sensor, nightly_refresh, nightly_schedule
-from assets.checks import ASSET_CHECKS
 from assets.graph import REFRESH_ASSETS
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.settings import Settings
@@ -15,7 +14,6 @@ from pipeline.study import DEFAULT_STUDY_FILE
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=REFRESH_ASSETS,
-        asset_checks=ASSET_CHECKS,
         jobs=[nightly_refresh],
         schedules=[nightly_schedule(settings.timezone)],
         sensors=[landing_sensor(settings.landing)],

@@ -8,7 +8,6 @@ plain words; it never carries the exception's message, which may quote delivered
 
 import dagster as dg
 
-from assets.checks import ASSET_CHECKS
 from assets.graph import REFRESH_ASSETS
 from assets.reporting import refresh_id_of
 from pipeline.reporting.provenance import build_provenance
@@ -16,25 +15,19 @@ from pipeline.reporting.render import StageFailure, publish_after_failure
 
 
 def _stages() -> dict[str, str]:
-    """Op name -> stage (the asset group) for every asset and asset check of the refresh."""
-    group_of: dict[dg.AssetKey, str] = {}
-    out: dict[str, str] = {}
-    for a in REFRESH_ASSETS:
-        group_of |= dict(a.group_names_by_key)
-        out[a.op.name] = next(iter(a.group_names_by_key.values()))
-    for c in ASSET_CHECKS:
-        key = next(iter(c.check_keys)).asset_key
-        out[c.op.name] = group_of.get(key, "checks")
-    return out
+    """Op name -> stage (the asset group) for every asset of the refresh (its checks run in its step)."""
+    return {a.op.name: next(iter(a.group_names_by_key.values())) for a in REFRESH_ASSETS}
 
 
 STAGE_OF = _stages()
 
 
-def describe(step: str, error_type: str | None) -> str:
-    """What a failed step means, in plain words: the error's type name at most, never its text."""
+def describe(step: str, error_type: str | None, checks: list[str] | None = None) -> str:
+    """What a failed step means, in plain words: the error's type name at most, never its text; for a blocking
+    check, the checks that failed (`<asset>_<name>`, the names of the registry)."""
     if error_type and "AssetCheckFailed" in error_type:
-        return f"a blocking data check ({step}) found wrong numbers, so nothing downstream of it was computed"
+        which = ", ".join(checks or ()) or step
+        return f"a blocking data check ({which}) found wrong numbers, so nothing downstream of it was computed"
     kind = f" ({error_type})" if error_type else ""
     return f"step {step} stopped with an unexpected error{kind}, so nothing downstream of it was computed"
 
@@ -48,6 +41,19 @@ def _error_type(event: dg.DagsterEvent | None) -> str | None:
     return getattr(error, "cls_name", None)
 
 
+def _failed_blocking_checks(context: dg.HookContext) -> dict[str, list[str]]:
+    """Step -> the blocking ERROR checks that failed in it (checks run inside their asset's step)."""
+    out: dict[str, list[str]] = {}
+    for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        event = record.dagster_event
+        if event is None or not event.step_key:
+            continue
+        check = event.asset_check_evaluation_data
+        if not check.passed and check.blocking and check.severity == dg.AssetCheckSeverity.ERROR:
+            out.setdefault(event.step_key, []).append(f"{check.asset_key.to_user_string()}_{check.check_name}")
+    return out
+
+
 def _failures(context: dg.HookContext) -> list[StageFailure]:
     """Every step of the run that failed so far (the current one included), in order."""
     steps: dict[str, str | None] = {}
@@ -57,7 +63,9 @@ def _failures(context: dg.HookContext) -> list[StageFailure]:
             steps.setdefault(event.step_key, _error_type(event))
     if context.step_key not in steps:
         steps[context.step_key] = type(context.op_exception).__name__ if context.op_exception else None
-    return [StageFailure(STAGE_OF.get(step, "refresh"), step, describe(step, kind)) for step, kind in steps.items()]
+    checks = _failed_blocking_checks(context)
+    return [StageFailure(STAGE_OF.get(step, "refresh"), step, describe(step, kind, checks.get(step)))
+            for step, kind in steps.items()]
 
 
 @dg.failure_hook(name="publish_data_quality_after_failure", required_resource_keys={"warehouse", "paths"})

@@ -7,6 +7,7 @@ already held byte for byte makes re-running it cheap. See docs/dagster.md.
 
 import dagster as dg
 
+from assets.checks import check_results_of, check_specs_of
 from assets.resources import RefreshPaths, Warehouse
 from assets.table_assets import column_schema
 from pipeline.contract import public_drop_id
@@ -36,13 +37,15 @@ TABLE_OF = {"drop_reconciliation": "ingest.drop_files", "quarantined_rows": "ing
             "event_history": "ingest.events"}
 
 
-@dg.multi_asset(specs=INGEST_SPECS, can_subset=False)
+@dg.multi_asset(specs=INGEST_SPECS, can_subset=False, check_specs=check_specs_of(*TABLE_OF))
 def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths: RefreshPaths):
     """Discover, validate and apply new drops from the landing folder."""
     with warehouse.get_connection() as con:
         summary = ingest_landing(con, paths.landing_dir, run_id=context.run.run_id)
         counts = dict(run(con, "ingest/table_counts").fetchall())
         schemas = {key: column_schema(con, table) for key, table in TABLE_OF.items()}
+        # Judged here, on the connection that applied the drops, once every drop is applied.
+        checks = check_results_of(con, paths.study(), *TABLE_OF)
     totals = summary_totals(summary)
     context.log.info(
         "ingest: %d drops ingested, %d rejected, %d skipped, %d still being copied; %d rows read, %d quarantined",
@@ -73,6 +76,7 @@ def ingest_drops(context: dg.AssetExecutionContext, warehouse: Warehouse, paths:
             metadata={"dagster/row_count": counts[table], "dagster/column_schema": schemas[key],
                       "current_rows": counts[f"current_{table}"]},
         )
+    yield from checks
 
 
 def summary_totals(summary: IngestSummary) -> dict[str, int]:

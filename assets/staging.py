@@ -35,7 +35,8 @@ STAGING_SPECS = (
     _model("pro_visits", "The assessment used per patient, instrument and visit (closest to target, "
            "ties to the earlier day): a view on the selected rows of pro_assessments.",
            ("pro_assessments",)),
-    _model("events", "Current clinical events, without free text.", ("event_history",)),
+    # After patients: its check (events_name_known_patients) runs in this step and reads staging.patients.
+    _model("events", "Current clinical events, without free text.", ("event_history", "patients")),
     _model("follow_up", "Each patient's follow-up end (SAP section 1) and death, withdrawal and last "
            "contact days.", ("patients", "pro_assessments", "events")),
 )

@@ -2,10 +2,11 @@
 pipeline function that builds it) turned into a Dagster asset by `table_asset`, and the one metadata helper
 that turns what a build returned (`pipeline.warehouse.Built`) into the asset's materialization metadata.
 
-Every table asset reads the study of the run from `paths.study()` and returns: the row count and name of its
-table, the table's column schema as written (information_schema), the study hash and overrides, its headline
-numbers (finite floats only: NaN and infinity cannot be plotted over time), how it was built (full or
-incremental) and `not_estimable`: how many numbers the data could not give (SAP 9), with their reasons.
+Every table asset reads the study of the run from `paths.study()`, runs its checks (assets/checks.py) on the
+connection it wrote with, once its table is written, and returns them with: the row count and name of its table,
+the table's column schema as written (information_schema), the study hash and overrides, its headline numbers
+(finite floats only: NaN and infinity cannot be plotted over time), how it was built (full or incremental) and
+`not_estimable`: how many numbers the data could not give (SAP 9), with their reasons.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 
+from assets.checks import check_results_of, check_specs_of
 from assets.resources import RefreshPaths, Warehouse
 from pipeline.estimable import Gap
 from pipeline.sql import run
@@ -43,7 +45,7 @@ class TableAsset:
 def table_asset(spec: TableAsset) -> dg.AssetsDefinition:
     # A description may be written as an indented docstring: cleaned as Dagster cleans an asset's docstring.
     @dg.asset(name=spec.name, description=inspect.cleandoc(spec.description), group_name=spec.group,
-              kinds=set(spec.kinds), deps=list(spec.deps))
+              kinds=set(spec.kinds), deps=list(spec.deps), check_specs=check_specs_of(spec.name))
     def _asset(warehouse: Warehouse, paths: RefreshPaths) -> dg.MaterializeResult:
         study = paths.study()
         with warehouse.get_connection() as con:
@@ -51,7 +53,8 @@ def table_asset(spec: TableAsset) -> dg.AssetsDefinition:
             metadata = built_metadata(con, built, study)
             if spec.extra is not None:
                 metadata |= spec.extra(con, study)
-        return dg.MaterializeResult(metadata=metadata)
+            checks = check_results_of(con, study, spec.name)
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _asset
 

@@ -14,7 +14,6 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 
-from assets.checks import checks_on
 from assets.comparison import COMPARISON_ASSETS
 from pipeline.comparison import reasons
 from pipeline.comparison.adjusted_survival import CIF, PH_TEST, RMST, RMST_DIFFERENCE, TYPES
@@ -29,7 +28,7 @@ DAYS = (365, 730, 1095, 1461, 1826)
 
 @pytest.fixture(scope="module")
 def built(comparison_warehouse: Path) -> Path:  # noqa: F811
-    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)],
+    result = dg.materialize(COMPARISON_ASSETS,
                             resources=dagster_resources(comparison_warehouse))
     assert result.success
     return comparison_warehouse

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from assets.checks import checks_on
 from assets.comparison import COMPARISON_ASSETS
 from pipeline.comparison.heterogeneity import FEWER_THAN_TWO, random_effects
 from pipeline.comparison.propensity import BINARY, COVARIATES
@@ -31,7 +30,7 @@ from tests.test_survival_assets import warehouse as staged_warehouse  # noqa: F4
 def materialized(comparison_warehouse: Path, tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:  # noqa: F811
     copy = tmp_path_factory.mktemp("sites") / "sites.duckdb"
     copy.write_bytes(comparison_warehouse.read_bytes())
-    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=dagster_resources(copy),
+    result = dg.materialize(COMPARISON_ASSETS, resources=dagster_resources(copy),
                             selection=dg.AssetSelection.groups("comparison"))
     assert result.success
     return copy, result
@@ -183,7 +182,7 @@ def test_one_site_only_is_not_estimable_and_records_the_gap(comparison_warehouse
     with duckdb.connect(str(copy)) as con:
         first = con.execute("SELECT min(site_id) FROM staging.patients").fetchone()[0]
         con.execute("UPDATE staging.patients SET in_analysis = false WHERE site_id <> $1", [first])
-    result = dg.materialize([*COMPARISON_ASSETS, *checks_on(COMPARISON_ASSETS)], resources=dagster_resources(copy),
+    result = dg.materialize(COMPARISON_ASSETS, resources=dagster_resources(copy),
                             selection=dg.AssetSelection.groups("comparison"))
     assert result.success
     row = query(copy, "SELECT sites_pooled, estimate, not_estimable FROM comparison.site_heterogeneity")[0]

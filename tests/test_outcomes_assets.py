@@ -7,10 +7,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.checks import checks_on
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS
 from assets.staging import STAGING
+from pipeline.check_registry import CHECKS
 from pipeline.settings import REPO_ROOT
 from pipeline.study import load_study
 from tests.dagster_resources import dagster_resources
@@ -23,7 +23,6 @@ OUTCOME_NAMES = {"pro_changes", "pro_change_summary", "responder_rates", "satisf
 def definitions(database: str) -> dg.Definitions:
     return dg.Definitions(
         assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS],
-        asset_checks=checks_on([ingest_drops, *STAGING, *OUTCOME_ASSETS]),
         jobs=[dg.define_asset_job("refresh", selection="*"),
               dg.define_asset_job("outcomes", selection=dg.AssetSelection.groups("outcomes"))],
         # at_launch: the launchpad may set study_overrides alone, the other fields keep these values.
@@ -79,7 +78,7 @@ def test_satisfaction_headline_is_mild_at_m12_with_its_interval(world):
 def test_outcome_checks_pass_except_the_completeness_warning_of_the_sample(world):
     evaluations = {(e.asset_key.path[0], e.check_name): e for e in world["result"].get_asset_check_evaluations()
                    if e.asset_key.path[0] in OUTCOME_NAMES}
-    assert len(evaluations) == len(checks_on(OUTCOME_ASSETS))
+    assert len(evaluations) == len([c for c in CHECKS if c.asset in OUTCOME_NAMES])
     failed = {key for key, e in evaluations.items() if not e.passed}
     # The committed sample's laminectomy arm has 79.6% completeness at M12: a warning, as designed.
     assert failed == {("follow_up_completeness", "completeness_at_primary_visit")}

@@ -9,7 +9,6 @@ import math
 import dagster as dg
 import pytest
 
-from assets.checks import checks_on
 from assets.ingest import ingest_drops
 from assets.outcomes import OUTCOME_ASSETS
 from assets.staging import STAGING
@@ -236,7 +235,6 @@ def test_a_refresh_where_every_row_is_quarantined_materializes_every_outcome_and
                manifest=True)
     defs = dg.Definitions(
         assets=[ingest_drops, *STAGING, *OUTCOME_ASSETS],
-        asset_checks=checks_on([ingest_drops, *STAGING, *OUTCOME_ASSETS]),
         jobs=[dg.define_asset_job("refresh", selection="*")],
         resources=dagster_resources(tmp_path / "w.duckdb", landing, tmp_path / "site"),
         executor=dg.in_process_executor,

@@ -100,7 +100,10 @@ def completeness_by_cut(con: duckdb.DuckDBPyConnection, study: Study, s: Suppres
 
     Only rates and CIs are published: the patient counts of consecutive cuts would give, by subtraction, the
     small number of patients one drop added. A rate is withheld under the proportion rule of its own cut."""
-    if not (table_exists(con, "ingest.drop_versions") and table_exists(con, "staging.patients")):
+    # Every table the query reads: after a failed step (a blocking check of staging.patients, say) the report is
+    # published from a warehouse where later staging tables were never built.
+    needed = ("ingest.drop_versions", "staging.patients", "staging.pro_visits", "staging.visit_windows")
+    if not all(table_exists(con, table) for table in needed):
         return []
     t = query(con, "reporting/completeness_by_cut", instrument=study.completeness_instrument)
     if t.empty:
