@@ -185,8 +185,9 @@ def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
     separation: the column's coefficient is infinite). The usual cause (a rare missing indicator; patients who
     never answer any ODI, in the satisfaction models) found in one pass, so the logistic fitter's linear
     program, whose cost grows steeply with the number of patients, is left for the rare other kinds.
-    Only columns within [0, 1] are tested for being 0/1, and the counts are sums of 0/1 values (exact in
-    floating point): no boolean copy of the matrix."""
+    Only columns within [0, 1] are tested for being 0/1, and the counts are sums of products of 0/1 values
+    (exact in floating point; elementwise, since a BLAS dot product of one column costs more in thread
+    start-up than in arithmetic): no boolean copy of the matrix."""
     if x.shape[1] < 2 or assessed.size == 0:
         return False
     cols = x[:, 1:]
@@ -196,7 +197,7 @@ def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
         return False
     a = assessed.astype(float)
     ones = np.array([cols[:, j].sum() for j in binary])
-    ones_assessed = np.array([a @ cols[:, j] for j in binary])
+    ones_assessed = np.array([(cols[:, j] * a).sum() for j in binary])
     zeros, zeros_assessed = assessed.size - ones, float(a.sum()) - ones_assessed
     return bool(np.any((ones_assessed == 0) | (ones_assessed == ones) | (zeros_assessed == 0)
                        | (zeros_assessed == zeros)))

@@ -6,7 +6,8 @@
 -- Read from the stored form of the view outcomes.attendance_weights (attendance_rows, keyed by model and patient
 -- number; the view's text keys are not built for millions of rows): pro_changes reaches the patient numbers
 -- through attendance_patients (100,000 rows at 100,000 patients) and the model numbers through
--- attendance_models. The rows summed are materialized once and read by both passes.
+-- attendance_models, then meets the attendance rows on integers. The rows summed are materialized once and
+-- read by both passes.
 -- Parameter: the change instruments.
 WITH models AS (
     SELECT model, instrument, visit, method
@@ -21,12 +22,18 @@ counts AS (
     JOIN outcomes.attendance_patients p USING (patient)
     GROUP BY ALL
 ),
-d AS MATERIALIZED (
-    SELECT p.arm, m.instrument, m.visit, r.weight AS w, c.change AS y, c.responder::DOUBLE AS r
+changes AS MATERIALIZED (
+    -- pro_changes with patient and model numbers: the identifiers are matched against the patients, not the
+    -- attendance rows (a plan left free probed millions of text keys)
+    SELECT p.patient, m.model, p.arm, m.instrument, m.visit, c.change, c.responder
     FROM outcomes.pro_changes c
     JOIN outcomes.attendance_patients p USING (site_id, patient_id)
     JOIN models m USING (instrument, visit)
-    JOIN outcomes.attendance_rows r ON r.model = m.model AND r.patient = p.patient
+),
+d AS MATERIALIZED (
+    SELECT c.arm, c.instrument, c.visit, r.weight AS w, c.change AS y, c.responder::DOUBLE AS r
+    FROM changes c
+    JOIN outcomes.attendance_rows r USING (model, patient)
     WHERE r.eligible AND r.assessed
 ),
 m AS (

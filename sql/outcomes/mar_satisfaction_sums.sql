@@ -18,13 +18,19 @@ counts AS (
     JOIN outcomes.attendance_patients p USING (patient)
     GROUP BY ALL
 ),
-d AS MATERIALIZED (
-    SELECT p.arm, m.visit, r.weight AS w, (v.value <= $satisfied_max::DOUBLE)::DOUBLE AS y
+answers AS MATERIALIZED (
+    -- The instrument's answers with patient and model numbers (the identifiers matched against the patients)
+    SELECT p.patient, m.model, p.arm, m.visit, v.value
     FROM staging.pro_visits v
     JOIN outcomes.attendance_patients p USING (site_id, patient_id)
     JOIN models m USING (instrument, visit)
-    JOIN outcomes.attendance_rows r ON r.model = m.model AND r.patient = p.patient
-    WHERE r.eligible AND r.assessed AND v.instrument = $instrument::VARCHAR
+    WHERE v.instrument = $instrument::VARCHAR
+),
+d AS MATERIALIZED (
+    SELECT a.arm, a.visit, r.weight AS w, (a.value <= $satisfied_max::DOUBLE)::DOUBLE AS y
+    FROM answers a
+    JOIN outcomes.attendance_rows r USING (model, patient)
+    WHERE r.eligible AND r.assessed
 ),
 m AS (
     SELECT arm, visit, count(*) AS n, sum(w) AS sw, sum(w * y) / sum(w) AS mean_y, sum(y) AS satisfied
