@@ -18,7 +18,7 @@ view outcomes.attendance_weights, which joins them back: only numbers travel bet
 Cost (docs/outcomes.md, "Speed"): one fetch of the patients, one of their due visits and one of every value
 of the instruments; the models visit by visit, each started from the coefficients of the model fitted just
 before it at the same visit (the instruments' attendance is nearly the same, so Newton needs few iterations);
-every row written by one statement.
+the rows written by one statement per visit.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class _Instrument:
 class _Model:
     instrument: str
     visit: int
-    rows: np.ndarray  # patient rows that are eligible or assessed
+    rows: np.ndarray  # patient rows that are eligible or assessed (int32: 1,000,000 patients hold 50 million)
     eligible: np.ndarray
     assessed: np.ndarray
     weight: np.ndarray
@@ -156,26 +156,30 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         has_baseline = (np.ones(patients.n, dtype=bool) if instrument == satisfaction
                         else ~np.isnan(values[instrument][:, base]))
         state[instrument] = _Instrument(values[instrument], earlier, has_baseline, earlier[:, base].copy())
-    fitted: dict[tuple[str, int], _Model] = {}
-    for k in post:
-        shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
-        for instrument in instruments:
-            model = _fit(patients, study, state[instrument], instrument, names, k, due[:, k], shared, cut)
-            fitted[instrument, k] = model
-            seen = ~np.isnan(state[instrument].earlier[:, k])
-            state[instrument].last[seen] = state[instrument].earlier[seen, k]
-    ordered = [fitted[instrument, k] for instrument in instruments for k in post]  # model numbers: this order
+    descriptions: dict[int, dict] = {}
+    rows = 0
     with transaction(con):
         run(con, "outcomes/attendance_patients_write")
-        rows = _write_rows(con, ordered)
-        model_table = pd.DataFrame([{**m.description, "model": i} for i, m in enumerate(ordered)],
-                                   columns=[*MODEL_COLUMNS])
+        run(con, "outcomes/attendance_rows_table")
+        for k in post:
+            shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
+            fitted = []
+            for i, instrument in enumerate(instruments):
+                model = _fit(patients, study, state[instrument], instrument, names, k, due[:, k], shared, cut)
+                # Model numbers in (instrument, visit) order, the order of outcomes.attendance_models.
+                number = i * len(post) + (k - post.start)
+                descriptions[number] = {**model.description, "model": number}
+                fitted.append((number, model))
+                seen = ~np.isnan(state[instrument].earlier[:, k])
+                state[instrument].last[seen] = state[instrument].earlier[seen, k]
+            rows += _write_rows(con, fitted)  # one visit at a time: the rows of 8 models held, not of 64
+        model_table = pd.DataFrame([descriptions[m] for m in sorted(descriptions)], columns=[*MODEL_COLUMNS])
         write_table(con, "outcomes.attendance_models", model_table, column_types=MODEL_COLUMNS)
         if scalar(con, "staging/table_exists", schema="outcomes", table="attendance_weights"):
             run(con, "outcomes/attendance_weights_drop_table")
         run(con, "outcomes/attendance_weights_view")
         record_parameters(con, ASSET, study)
-    models = [m.description for m in ordered]
+    models = [descriptions[m] for m in sorted(descriptions)]
     headline = {
         "data_cut_year": float(cut) if cut is not None else float("nan"),
         "models ipaw": float(sum(m["method"] == "ipaw" for m in models)),
@@ -211,7 +215,7 @@ def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str,
     if att.coef:
         shared.clear()
         shared.update({t: c for t, c in att.coef.items() if not t.startswith("last_value")})
-    out = np.flatnonzero(eligible | assessed)
+    out = np.flatnonzero(eligible | assessed).astype(np.int32)
     weight = np.full(patients.n, np.nan)
     weight[idx] = att.weights
     w = att.weights[~np.isnan(att.weights)]
@@ -222,15 +226,15 @@ def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str,
     return _Model(instrument, k, out, eligible[out], assessed[out], weight[out], att.method, description)
 
 
-def _write_rows(con: duckdb.DuckDBPyConnection, models: list[_Model]) -> int:
-    """outcomes.attendance_rows from every model's rows, by one statement (model numbers: list order)."""
-    sizes = [m.rows.size for m in models]
+def _write_rows(con: duckdb.DuckDBPyConnection, models: list[tuple[int, _Model]]) -> int:
+    """Append the rows of some models (number, model) to outcomes.attendance_rows by one statement."""
+    sizes = [m.rows.size for _, m in models]
     frame = pd.DataFrame({
-        "model": np.repeat(np.arange(len(models), dtype=np.int32), sizes),
-        "patient": np.concatenate([m.rows for m in models]).astype(np.int32) if models else np.zeros(0, np.int32),
-        "eligible": np.concatenate([m.eligible for m in models]) if models else np.zeros(0, bool),
-        "assessed": np.concatenate([m.assessed for m in models]) if models else np.zeros(0, bool),
-        "weight": np.concatenate([m.weight for m in models]) if models else np.zeros(0)})
+        "model": np.repeat(np.array([number for number, _ in models], dtype=np.int32), sizes),
+        "patient": np.concatenate([m.rows for _, m in models]).astype(np.int32),
+        "eligible": np.concatenate([m.eligible for _, m in models]),
+        "assessed": np.concatenate([m.assessed for _, m in models]),
+        "weight": np.concatenate([m.weight for _, m in models])})
     con.register("_attendance_rows", frame)
     try:
         run(con, "outcomes/attendance_rows_write")
