@@ -146,10 +146,11 @@ class Built:
 WRITABLE_TABLES: dict[str, frozenset[str]] = {
     "outcomes": frozenset({"pro_change_summary", "responder_rates", "satisfaction_rates", "complication_rates",
                            "complication_difference", "discharge_summary", "follow_up_completeness",
-                           # SAP 3.1 (missing follow-up); attendance_weights is written by SQL (its rows
-                           # are joined to the identifiers there), listed so the schema's tables are in one place.
+                           # SAP 3.1 (missing follow-up); attendance_weights is a view over attendance_rows and
+                           # attendance_patients, written by SQL (sql/outcomes/attendance_*_write.sql), listed so
+                           # the schema's tables are in one place.
                            "attendance_weights", "attendance_models", "pro_change_mar", "satisfaction_mar",
-                           "tipping_points"}),
+                           "tipping_points", "attendance_rows", "attendance_patients"}),
     "durability": frozenset({"reintervention_km", "reintervention_km_curve", "reintervention_comparison",
                              "reintervention_cif", "reintervention_cif_curve", "durable_response_turnbull",
                              "durable_response_curve", "durable_response_difference", "return_to_activity_km",

@@ -12,6 +12,7 @@ from pipeline.check_registry import check_named
 from pipeline.checks import run_check
 from pipeline.comparison.cohort import change_differences
 from pipeline.comparison.mar_differences import COLUMNS, TIPPING_COLUMNS, mar_difference_rows, tipping_rows
+from pipeline.sql import run
 from pipeline.study import load_study
 from pipeline.warehouse import write_table
 
@@ -53,11 +54,30 @@ def world():
     con.execute("CREATE TABLE outcomes.pro_changes (site_id VARCHAR, patient_id VARCHAR, instrument VARCHAR, "
                 "visit VARCHAR, visit_ordinal INTEGER, change DOUBLE, responder BOOLEAN)")
     con.executemany("INSERT INTO outcomes.pro_changes VALUES (?, ?, ?, ?, ?, ?, ?)", changes)
-    con.execute("CREATE TABLE outcomes.attendance_weights (site_id VARCHAR, patient_id VARCHAR, instrument VARCHAR, "
-                "visit VARCHAR, arm VARCHAR, eligible BOOLEAN, assessed BOOLEAN, weight DOUBLE, method VARCHAR)")
-    con.executemany("INSERT INTO outcomes.attendance_weights VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", attendance)
+    _store_attendance(con, attendance)
     yield con
     con.close()
+
+
+def _store_attendance(con, attendance: list[tuple]) -> None:
+    """outcomes.attendance_weights as the outcomes stage stores it: rows keyed by model and patient number, the
+    identifiers and arm, the models' instrument, visit and method, and the view that joins them back."""
+    patients = {key: i for i, key in enumerate(sorted({(r[0], r[1], r[4]) for r in attendance}))}
+    models = {key: i for i, key in enumerate(sorted({(r[2], r[3], r[8]) for r in attendance}))}
+    con.execute("CREATE TABLE outcomes.attendance_patients (patient INTEGER, site_id VARCHAR, patient_id VARCHAR, "
+                "arm VARCHAR)")
+    con.executemany("INSERT INTO outcomes.attendance_patients VALUES (?, ?, ?, ?)",
+                    [(i, *key) for key, i in patients.items()])
+    con.execute("CREATE TABLE outcomes.attendance_models (model INTEGER, instrument VARCHAR, visit VARCHAR, "
+                "method VARCHAR)")
+    con.executemany("INSERT INTO outcomes.attendance_models VALUES (?, ?, ?, ?)",
+                    [(i, *key) for key, i in models.items()])
+    con.execute("CREATE TABLE outcomes.attendance_rows (model INTEGER, patient INTEGER, eligible BOOLEAN, "
+                "assessed BOOLEAN, weight DOUBLE)")
+    con.executemany("INSERT INTO outcomes.attendance_rows VALUES (?, ?, ?, ?, ?)",
+                    [(models[(r[2], r[3], r[8])], patients[(r[0], r[1], r[4])], r[5], r[6], r[7])
+                     for r in attendance])
+    run(con, "outcomes/attendance_weights_view")
 
 
 def _wls(con, visit: str, column: str, attendance: bool):

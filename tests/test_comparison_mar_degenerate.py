@@ -28,7 +28,7 @@ def test_without_patients_the_twin_is_empty_and_says_why(comparison_warehouse, t
 
 
 def test_without_attendance_weights_the_twin_says_so(comparison_warehouse, tmp_path):  # noqa: F811
-    db, _ = refresh(comparison_warehouse, tmp_path, "DROP TABLE outcomes.attendance_weights")
+    db, _ = refresh(comparison_warehouse, tmp_path, "DROP VIEW outcomes.attendance_weights")
     assert gaps(db)[MEMBER] == "no attendance weights in this refresh"
     assert query(db, "SELECT count(*) FROM comparison.adjusted_estimates WHERE adjustment = 'adjusted'")[0][0] > 0
 

@@ -107,31 +107,61 @@ def attendance_design(treated: ArrayLike, covariates: np.ndarray, covariate_name
     covariates, site indicators and the last value; columns constant among these patients are left out
     (a covariate can be constant in a subset even when it is not in the whole population)."""
     t = np.asarray(treated, dtype=float)
+    base = np.empty((t.size, 1 + np.shape(covariates)[1]), order="F")
+    base[:, 0] = t
+    base[:, 1:] = covariates
+    return design_of_rows(base, ("treatment", *covariate_names), np.arange(t.size), site,
+                          np.asarray(last_value, dtype=float), site_minimum)
+
+
+def design_of_rows(base: np.ndarray, base_names: Sequence[str], rows: np.ndarray, site: ArrayLike,
+                   last_value: ArrayLike, site_minimum: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """attendance_design of the patients `rows` of a population whose arm and covariates are the columns of
+    `base` (column-ordered, the arm first; `site` and `last_value` of the same patients as `rows`, in its
+    order): the columns are gathered straight into the model matrix (one contiguous gather per column) and
+    the columns left out are closed up in place, so the matrix is written once."""
+    idx = np.asarray(rows, dtype=np.int64)
     sites, site_names = site_indicators(site, site_minimum)
     last, last_names = last_value_columns(last_value)
-    blocks = [t[:, None], covariates, sites, last]
-    names = ["treatment", *covariate_names, *site_names, *last_names]
-    width = sum(b.shape[1] for b in blocks)
-    x = np.empty((t.size, width + 1), order="F")
+    names = ["intercept", *base_names, *site_names, *last_names]
+    q = base.shape[1]
+    x = np.empty((idx.size, len(names)), order="F")
     x[:, 0] = 1.0
-    col = 1
-    for b in blocks:
-        x[:, col:col + b.shape[1]] = b
-        col += b.shape[1]
-    keep = np.ones(width + 1, dtype=bool)
-    if t.size:
+    for j in range(q):
+        np.take(base[:, j], idx, out=x[:, 1 + j])
+    x[:, 1 + q:1 + q + sites.shape[1]] = sites
+    x[:, 1 + q + sites.shape[1]:] = last
+    keep = np.ones(len(names), dtype=bool)
+    if idx.size:
         keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
         keep &= ~_repeated_columns(x)
-    terms = tuple(n for n, k in zip(["intercept", *names], keep, strict=True) if k)
-    return (x if keep.all() else np.asfortranarray(x[:, keep])), terms
+    terms = tuple(n for n, k in zip(names, keep, strict=True) if k)
+    if keep.all():
+        return x, terms
+    # Column-ordered: moving kept columns left leaves the first len(terms) columns one contiguous block.
+    for dst, src in enumerate(np.flatnonzero(keep)):
+        if dst != src:
+            x[:, dst] = x[:, src]
+    return x[:, :len(terms)], terms
+
+
+_PROJECTION: list[np.ndarray] = [np.zeros(0)]
+
+
+def _projection(n: int) -> np.ndarray:
+    """n standard normal draws (seed 0), drawn once for the largest n asked and sliced after (64 models at
+    100,000 patients drew 5 million normals each refresh)."""
+    if _PROJECTION[0].size < n:
+        _PROJECTION[0] = np.random.default_rng(0).standard_normal(n)
+    return _PROJECTION[0][:n]
 
 
 def _repeated_columns(x: np.ndarray) -> np.ndarray:
     """Columns equal to an earlier column (e.g. the earlier value at the first visit after baseline is the
     baseline covariate itself, and their missing indicators coincide): the model keeps the first. Candidates
     by a random projection (one product; near-equal, since BLAS may sum two equal columns in different
-    orders), confirmed by exact comparison."""
-    fingerprint = np.random.default_rng(0).standard_normal(x.shape[0]) @ x
+    orders), confirmed by exact comparison, so the outcome does not depend on the projection drawn."""
+    fingerprint = _projection(x.shape[0]) @ x
     tolerance = 1e-9 * (np.abs(fingerprint) + 1.0)
     repeated = np.zeros(x.shape[1], dtype=bool)
     for j in range(1, x.shape[1]):
@@ -165,17 +195,21 @@ def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
     """Whether a 0/1 column has a level in which every patient was assessed, or none was (quasi-complete
     separation: the column's coefficient is infinite). The usual cause (a rare missing indicator; patients who
     never answer any ODI, in the satisfaction models) found in one pass, so the logistic fitter's linear
-    program, whose cost grows steeply with the number of patients, is left for the rare other kinds."""
+    program, whose cost grows steeply with the number of patients, is left for the rare other kinds.
+    Only columns within [0, 1] are tested for being 0/1, and the counts are sums of products of 0/1 values
+    (exact in floating point; elementwise, since a BLAS dot product of one column costs more in thread
+    start-up than in arithmetic): no boolean copy of the matrix."""
     if x.shape[1] < 2 or assessed.size == 0:
         return False
     cols = x[:, 1:]
-    binary = np.all((cols == 0) | (cols == 1), axis=0)
-    if not binary.any():
+    candidates = np.flatnonzero((cols.min(axis=0) >= 0) & (cols.max(axis=0) <= 1))
+    binary = [j for j in candidates if np.all((cols[:, j] == 0) | (cols[:, j] == 1))]
+    if not binary:
         return False
-    b = cols[:, binary]
-    ones = b.sum(axis=0)
-    ones_assessed = b[assessed].sum(axis=0)
-    zeros, zeros_assessed = assessed.size - ones, int(assessed.sum()) - ones_assessed
+    a = assessed.astype(float)
+    ones = np.array([cols[:, j].sum() for j in binary])
+    ones_assessed = np.array([(cols[:, j] * a).sum() for j in binary])
+    zeros, zeros_assessed = assessed.size - ones, float(a.sum()) - ones_assessed
     return bool(np.any((ones_assessed == 0) | (ones_assessed == ones) | (zeros_assessed == 0)
                        | (zeros_assessed == zeros)))
 

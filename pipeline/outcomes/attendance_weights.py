@@ -11,21 +11,26 @@ definition's instrument (SATISFACTION by default) and the most recent ODI as the
 The rows: every (patient, instrument, visit) that is eligible or assessed (an assessed patient who is not
 eligible, e.g. without a baseline value, has eligible false and no weight). `weight` is NULL unless eligible
 and assessed; `method` is the model's ("ipaw", or "complete_case" with weight 1). Patient-level, never
-published; the identifiers are joined back in SQL, only numbers reach Python.
+published. Stored with integer keys (outcomes.attendance_rows: model, patient; the identifiers in
+outcomes.attendance_patients, instrument, visit and method in outcomes.attendance_models) and read through the
+view outcomes.attendance_weights, which joins them back: only numbers travel between DuckDB and Python.
 
-Cost: one pass over staging.pro_visits per instrument (numeric columns only), one logistic fit per model on
-numpy arrays, the rows written by one INSERT per instrument.
+Cost (docs/outcomes.md, "Speed"): one fetch of the patients, one of their due visits and one of every value
+of the instruments; the models visit by visit, each started from the coefficients of the model fitted just
+before it at the same visit (the instruments' attendance is nearly the same, so Newton needs few iterations);
+the rows written by one statement per visit.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from pipeline.comparison.propensity import COVARIATES, build_design
-from pipeline.outcomes.attendance import METHODS, fit_attendance
-from pipeline.outcomes.attendance import attendance_design as design_of
+from pipeline.outcomes.attendance import design_of_rows, fit_attendance
 from pipeline.outcomes.store import record_parameters, transaction
 from pipeline.sql import run, scalar
 from pipeline.study import Study
@@ -64,29 +69,33 @@ def _array(values: np.ndarray) -> np.ndarray:
 
 
 class _Patients:
-    """The attendance patients as arrays in row order (sql/outcomes/attendance_patients.sql)."""
+    """The attendance patients as arrays in row order (sql/outcomes/attendance_input.sql)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, study: Study) -> None:
-        fetched = run(con, "outcomes/attendance_patients_fetch").fetchnumpy()
+        fetched = run(con, "outcomes/attendance_input_fetch").fetchnumpy()
         self.n = len(fetched["treated"])
         self.treated = np.asarray(fetched["treated"], dtype=bool)
         self.site = np.asarray(fetched["site"], dtype=np.int64)
         # The comparison stage's imputation over the whole analysis population (medians, 0 for 0/1 columns,
         # missing indicators), so the attendance and propensity models see the same covariates.
         design = build_design(pd.DataFrame({c: _array(fetched[c]) for c in COVARIATES}))
-        self.covariates = np.asfortranarray(design.x.to_numpy(dtype=float))
-        self.covariate_names = tuple(design.names)
+        # The arm and the covariates as one column-ordered matrix, from which each model gathers its rows.
+        self.base = np.empty((self.n, 1 + len(design.names)), order="F")
+        self.base[:, 0] = self.treated
+        self.base[:, 1:] = design.x.to_numpy(dtype=float)
+        self.base_names = ("treatment", *design.names)
         index_years = _array(fetched["index_year"])
         self.latest_index_year = None if self.n == 0 else int(np.nanmax(index_years))
 
 
-def _values(con: duckdb.DuckDBPyConnection, instrument: str, n: int, visits: int) -> np.ndarray:
-    """n × visits matrix of the instrument's values by visit ordinal (NaN: not assessed in that window)."""
-    fetched = run(con, "outcomes/attendance_values", instrument=instrument).fetchnumpy()
-    out = np.full((n, visits), np.nan)
-    out[np.asarray(fetched["row"], dtype=np.int64), np.asarray(fetched["visit_ordinal"], dtype=np.int64)] = \
-        _array(fetched["value"])
-    return out
+def _values(con: duckdb.DuckDBPyConnection, instruments: list[str], n: int, visits: int) -> dict[str, np.ndarray]:
+    """Per instrument, the n × visits matrix of its values by visit ordinal (NaN: not assessed in that window),
+    from one fetch."""
+    fetched = run(con, "outcomes/attendance_values", instruments=instruments).fetchnumpy()
+    out = np.full((len(instruments), n, visits), np.nan)
+    out[np.asarray(fetched["instrument"], dtype=np.int64), np.asarray(fetched["row"], dtype=np.int64),
+        np.asarray(fetched["visit_ordinal"], dtype=np.int64)] = _array(fetched["value"])
+    return {instrument: out[i] for i, instrument in enumerate(instruments)}
 
 
 def _due(con: duckdb.DuckDBPyConnection, study: Study, cut: int | None, n: int, visits: int) -> np.ndarray:
@@ -98,13 +107,36 @@ def _due(con: duckdb.DuckDBPyConnection, study: Study, cut: int | None, n: int, 
 
 
 def build_attendance_weights(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
-    """outcomes.attendance_weights and outcomes.attendance_models, from staging (patients, follow_up,
-    pro_visits)."""
-    run(con, "outcomes/attendance_patients", baseline_visit=study.baseline_visit)
+    """outcomes.attendance_weights (with attendance_rows and attendance_patients) and
+    outcomes.attendance_models, from staging (patients, follow_up, pro_visits)."""
+    run(con, "outcomes/attendance_input", baseline_visit=study.baseline_visit)
     try:
         return _build(con, study)
     finally:
         run(con, "outcomes/attendance_drop")
+
+
+@dataclass
+class _Instrument:
+    """What the models of one instrument carry from visit to visit."""
+
+    values: np.ndarray  # n × visits: the instrument's values (NaN: not assessed)
+    earlier: np.ndarray  # n × visits: the values whose most recent one is the model's last value
+    has_baseline: np.ndarray  # n: may be eligible at all
+    last: np.ndarray  # n: the most recent earlier value before the current visit (the baseline to start)
+    coef: dict[str, float] = field(default_factory=dict)  # the model at the visit before
+
+
+@dataclass
+class _Model:
+    instrument: str
+    visit: int
+    rows: np.ndarray  # patient rows that are eligible or assessed (int32: 1,000,000 patients hold 50 million)
+    eligible: np.ndarray
+    assessed: np.ndarray
+    weight: np.ndarray
+    method: str
+    description: dict
 
 
 def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
@@ -114,39 +146,40 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     base = names.index(study.baseline_visit)
     post = range(base + 1, len(names))
     due = _due(con, study, cut, patients.n, len(names))
-    run(con, "outcomes/attendance_values_stage",
-        instruments=sorted({*attendance_instruments(study), SATISFACTION_EARLIER}))
-    earlier_cache: dict[str, np.ndarray] = {}
+    instruments = attendance_instruments(study)
+    fetched = sorted({*instruments, SATISFACTION_EARLIER})
+    values = _values(con, fetched, patients.n, len(names))
     satisfaction = satisfaction_instrument(study)
-    models: list[dict] = []
-    starts: dict[int, dict[str, float]] = {}  # visit ordinal -> coefficients of the last model at that visit
+    state = {}
+    for instrument in instruments:
+        earlier = values[SATISFACTION_EARLIER] if instrument == satisfaction else values[instrument]
+        has_baseline = (np.ones(patients.n, dtype=bool) if instrument == satisfaction
+                        else ~np.isnan(values[instrument][:, base]))
+        state[instrument] = _Instrument(values[instrument], earlier, has_baseline, earlier[:, base].copy())
+    descriptions: dict[int, dict] = {}
     rows = 0
     with transaction(con):
-        run(con, "outcomes/attendance_weights_table")
-        for instrument in attendance_instruments(study):
-            values = _values(con, instrument, patients.n, len(names))
-            if instrument == satisfaction:
-                if SATISFACTION_EARLIER not in earlier_cache:
-                    earlier_cache[SATISFACTION_EARLIER] = _values(con, SATISFACTION_EARLIER, patients.n, len(names))
-                earlier = earlier_cache[SATISFACTION_EARLIER]
-                has_baseline = np.ones(patients.n, dtype=bool)
-            else:
-                earlier = values
-                has_baseline = ~np.isnan(values[:, base])
-                if instrument == SATISFACTION_EARLIER:
-                    earlier_cache[instrument] = values
-            frame, described = _instrument_rows(patients, study, instrument, names, post, base, values, earlier,
-                                                has_baseline, due, starts, cut)
-            models += described
-            rows += _insert(con, frame, instrument, names)
-        model_table = pd.DataFrame(models, columns=["instrument", "visit", "visit_ordinal", "eligible", "assessed",
-                                                    "method", "reason", "terms", "max_weight", "data_cut_year"])
-        write_table(con, "outcomes.attendance_models", model_table,
-                    column_types={"instrument": "VARCHAR", "visit": "VARCHAR", "visit_ordinal": "INTEGER",
-                                  "eligible": "BIGINT", "assessed": "BIGINT", "method": "VARCHAR",
-                                  "reason": "VARCHAR", "terms": "INTEGER", "max_weight": "DOUBLE",
-                                  "data_cut_year": "INTEGER"})
+        run(con, "outcomes/attendance_patients_write")
+        run(con, "outcomes/attendance_rows_table")
+        for k in post:
+            shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
+            fitted = []
+            for i, instrument in enumerate(instruments):
+                model = _fit(patients, study, state[instrument], instrument, names, k, due[:, k], shared, cut)
+                # Model numbers in (instrument, visit) order, the order of outcomes.attendance_models.
+                number = i * len(post) + (k - post.start)
+                descriptions[number] = {**model.description, "model": number}
+                fitted.append((number, model))
+                seen = ~np.isnan(state[instrument].earlier[:, k])
+                state[instrument].last[seen] = state[instrument].earlier[seen, k]
+            rows += _write_rows(con, fitted)  # one visit at a time: the rows of 8 models held, not of 64
+        model_table = pd.DataFrame([descriptions[m] for m in sorted(descriptions)], columns=[*MODEL_COLUMNS])
+        write_table(con, "outcomes.attendance_models", model_table, column_types=MODEL_COLUMNS)
+        if scalar(con, "staging/table_exists", schema="outcomes", table="attendance_weights"):
+            run(con, "outcomes/attendance_weights_drop_table")
+        run(con, "outcomes/attendance_weights_view")
         record_parameters(con, ASSET, study)
+    models = [descriptions[m] for m in sorted(descriptions)]
     headline = {
         "data_cut_year": float(cut) if cut is not None else float("nan"),
         "models ipaw": float(sum(m["method"] == "ipaw" for m in models)),
@@ -154,67 +187,57 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         "largest weight": float(np.nanmax([m["max_weight"] for m in models] + [np.nan]))
         if any(np.isfinite(m["max_weight"]) for m in models) else float("nan"),
     }
-    return Built(ASSET, {f"outcomes.{ASSET}": rows, "outcomes.attendance_models": len(model_table)}, headline)
+    return Built(ASSET, {f"outcomes.{ASSET}": rows, "outcomes.attendance_models": len(model_table),
+                         "outcomes.attendance_rows": rows, "outcomes.attendance_patients": patients.n}, headline)
 
 
-def _instrument_rows(patients: _Patients, study: Study, instrument: str, names: list[str], post: range, base: int,
-                     values: np.ndarray, earlier: np.ndarray, has_baseline: np.ndarray, due: np.ndarray,
-                     starts: dict[int, dict[str, float]], cut: int | None) -> tuple[pd.DataFrame, list[dict]]:
-    """The rows of one instrument at every post-baseline visit, and one description per model."""
-    last = earlier[:, base].copy()  # the most recent earlier value: the baseline until a later one is seen
-    parts, described = [], []
-    previous: dict[str, float] = {}
-    for k in post:
-        eligible = due[:, k] & has_baseline
-        assessed = ~np.isnan(values[:, k])
-        idx = np.flatnonzero(eligible)
-        x, terms = design_of(patients.treated[idx], _rows_of(patients.covariates, idx), patients.covariate_names,
-                             patients.site[idx], last[idx], study.suppression_threshold)
-        # Starting values (they only save Newton iterations): this instrument's model at the visit before,
-        # else another instrument's at this visit (without its earlier-value terms: another scale).
-        start = previous or starts.get(k)
-        att = fit_attendance(x, terms, assessed[idx], patients.treated[idx], study.attendance_truncation_percentile,
-                             study.attendance_min_patients, start=start)
-        previous = att.coef
-        if att.coef:
-            starts[k] = {term: c for term, c in att.coef.items() if not term.startswith("last_value")}
-        weight = np.full(patients.n, np.nan)
-        weight[idx] = att.weights
-        out = np.flatnonzero(eligible | assessed)
-        parts.append(pd.DataFrame({
-            "row": out, "visit": np.full(out.size, k, dtype=np.int64), "eligible": eligible[out],
-            "assessed": assessed[out], "weight": weight[out],
-            "method": np.full(out.size, METHODS.index(att.method), dtype=np.int64)}))
-        w = att.weights[~np.isnan(att.weights)]
-        described.append({
-            "instrument": instrument, "visit": names[k], "visit_ordinal": k, "eligible": int(idx.size),
-            "assessed": int(assessed[idx].sum()), "method": att.method, "reason": att.reason,
-            "terms": len(terms), "max_weight": float(w.max()) if w.size else float("nan"),
-            "data_cut_year": cut})
-        seen = ~np.isnan(earlier[:, k])
-        last[seen] = earlier[seen, k]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {c: np.zeros(0, dtype=t) for c, t in (("row", np.int64), ("visit", np.int64), ("eligible", bool),
-                                              ("assessed", bool), ("weight", float), ("method", np.int64))})
-    return frame, described
+MODEL_COLUMNS = {"instrument": "VARCHAR", "visit": "VARCHAR", "visit_ordinal": "INTEGER", "eligible": "BIGINT",
+                 "assessed": "BIGINT", "method": "VARCHAR", "reason": "VARCHAR", "terms": "INTEGER",
+                 "max_weight": "DOUBLE", "data_cut_year": "INTEGER", "model": "INTEGER"}
 
 
-def _rows_of(columns: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """columns[idx] kept column-ordered: one contiguous gather per column (a fancy row index of a column-ordered
-    array would copy row by row), what the design's block copy and the fitter read fastest."""
-    out = np.empty((idx.size, columns.shape[1]), order="F")
-    for j in range(columns.shape[1]):
-        np.take(columns[:, j], idx, out=out[:, j])
-    return out
+def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str, names: list[str], k: int,
+         due_k: np.ndarray, shared: dict[str, float], cut: int | None) -> _Model:
+    """The attendance model of one instrument at visit k and its rows. Starting values (they only save Newton
+    iterations): the coefficients of the model fitted just before at the same visit (another instrument; its
+    attendance is nearly the same), with this instrument's earlier-value terms from its model at the visit
+    before; at the first model of a visit, this instrument's model at the visit before. `shared` is updated."""
+    eligible = due_k & state.has_baseline
+    assessed = ~np.isnan(state.values[:, k])
+    idx = np.flatnonzero(eligible)
+    x, terms = design_of_rows(patients.base, patients.base_names, idx, patients.site[idx], state.last[idx],
+                              study.suppression_threshold)
+    own_last = {t: c for t, c in state.coef.items() if t.startswith("last_value")}
+    start = {**own_last, **shared} if shared else state.coef
+    att = fit_attendance(x, terms, assessed[idx], patients.treated[idx], study.attendance_truncation_percentile,
+                         study.attendance_min_patients, start=start)
+    state.coef = att.coef
+    if att.coef:
+        shared.clear()
+        shared.update({t: c for t, c in att.coef.items() if not t.startswith("last_value")})
+    out = np.flatnonzero(eligible | assessed).astype(np.int32)
+    weight = np.full(patients.n, np.nan)
+    weight[idx] = att.weights
+    w = att.weights[~np.isnan(att.weights)]
+    description = {
+        "instrument": instrument, "visit": names[k], "visit_ordinal": k, "eligible": int(idx.size),
+        "assessed": int(assessed[idx].sum()), "method": att.method, "reason": att.reason, "terms": len(terms),
+        "max_weight": float(w.max()) if w.size else float("nan"), "data_cut_year": cut}
+    return _Model(instrument, k, out, eligible[out], assessed[out], weight[out], att.method, description)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, instrument: str, visits: list[str]) -> int:
-    """Append one instrument's rows; visit and method travel as codes (plain integer columns scan fastest) and
-    are named in SQL from the parameter lists."""
+def _write_rows(con: duckdb.DuckDBPyConnection, models: list[tuple[int, _Model]]) -> int:
+    """Append the rows of some models (number, model) to outcomes.attendance_rows by one statement."""
+    sizes = [m.rows.size for _, m in models]
+    frame = pd.DataFrame({
+        "model": np.repeat(np.array([number for number, _ in models], dtype=np.int32), sizes),
+        "patient": np.concatenate([m.rows for _, m in models]).astype(np.int32),
+        "eligible": np.concatenate([m.eligible for _, m in models]),
+        "assessed": np.concatenate([m.assessed for _, m in models]),
+        "weight": np.concatenate([m.weight for _, m in models])})
     con.register("_attendance_rows", frame)
     try:
-        run(con, "outcomes/attendance_weights_write", instrument=instrument, visit_names=visits,
-            methods=list(METHODS))
+        run(con, "outcomes/attendance_rows_write")
     finally:
         con.unregister("_attendance_rows")
     return len(frame)

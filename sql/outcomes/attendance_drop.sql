@@ -1,3 +1,2 @@
--- Drop the temporary tables of the attendance build.
-DROP TABLE IF EXISTS attendance_values;
-DROP TABLE IF EXISTS attendance_patients;
+-- Drop the temporary table of the attendance build.
+DROP TABLE IF EXISTS attendance_input;

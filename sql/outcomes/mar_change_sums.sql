@@ -3,19 +3,38 @@
 -- responder rate over the eligible, assessed patients (their change and responder flag from
 -- outcomes.pro_changes, the complete-case pairs): n, Σw, the weighted mean, Σ w²(y − mean)² (two passes,
 -- so the sandwich variance has no cancellation), and the unweighted responder count (for disclosure control).
+-- Read from the stored form of the view outcomes.attendance_weights (attendance_rows, keyed by model and patient
+-- number; the view's text keys are not built for millions of rows): pro_changes reaches the patient numbers
+-- through attendance_patients (100,000 rows at 100,000 patients) and the model numbers through
+-- attendance_models, then meets the attendance rows on integers. The rows summed are materialized once and
+-- read by both passes.
 -- Parameter: the change instruments.
-WITH counts AS (
-    SELECT arm, instrument, visit, count(*) FILTER (WHERE eligible) AS eligible,
-           count(*) FILTER (WHERE eligible AND assessed) AS assessed, any_value(method) AS method
-    FROM outcomes.attendance_weights
+WITH models AS (
+    SELECT model, instrument, visit, method
+    FROM outcomes.attendance_models
     WHERE list_contains($instruments::VARCHAR[], instrument)
+),
+counts AS (
+    SELECT p.arm, m.instrument, m.visit, count(*) FILTER (WHERE r.eligible) AS eligible,
+           count(*) FILTER (WHERE r.eligible AND r.assessed) AS assessed, any_value(m.method) AS method
+    FROM outcomes.attendance_rows r
+    JOIN models m USING (model)
+    JOIN outcomes.attendance_patients p USING (patient)
     GROUP BY ALL
 ),
-d AS (
-    SELECT a.arm, a.instrument, a.visit, a.weight AS w, c.change AS y, c.responder::DOUBLE AS r
-    FROM outcomes.attendance_weights a
-    JOIN outcomes.pro_changes c USING (site_id, patient_id, instrument, visit)
-    WHERE a.eligible AND a.assessed AND list_contains($instruments::VARCHAR[], a.instrument)
+changes AS MATERIALIZED (
+    -- pro_changes with patient and model numbers: the identifiers are matched against the patients, not the
+    -- attendance rows (a plan left free probed millions of text keys)
+    SELECT p.patient, m.model, p.arm, m.instrument, m.visit, c.change, c.responder
+    FROM outcomes.pro_changes c
+    JOIN outcomes.attendance_patients p USING (site_id, patient_id)
+    JOIN models m USING (instrument, visit)
+),
+d AS MATERIALIZED (
+    SELECT c.arm, c.instrument, c.visit, r.weight AS w, c.change AS y, c.responder::DOUBLE AS r
+    FROM changes c
+    JOIN outcomes.attendance_rows r USING (model, patient)
+    WHERE r.eligible AND r.assessed
 ),
 m AS (
     SELECT arm, instrument, visit, count(*) AS n, sum(w) AS sw, sum(w * y) / sum(w) AS mean_y,

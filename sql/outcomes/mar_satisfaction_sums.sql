@@ -2,19 +2,35 @@
 -- and assessed patients, the model's method, and the two-pass sums of the attendance-weighted satisfaction
 -- rate over the eligible, assessed patients (satisfied: the primary definition's value <= satisfied_max,
 -- from staging.pro_visits), with the unweighted count satisfied (for disclosure control).
+-- Read from the stored form of the view (sql/outcomes/mar_change_sums.sql says why), the values from
+-- staging.pro_visits through the patient and model numbers.
 -- Parameters: the primary definition's instrument and satisfied_max.
-WITH counts AS (
-    SELECT arm, visit, count(*) FILTER (WHERE eligible) AS eligible,
-           count(*) FILTER (WHERE eligible AND assessed) AS assessed, any_value(method) AS method
-    FROM outcomes.attendance_weights
+WITH models AS (
+    SELECT model, instrument, visit, method
+    FROM outcomes.attendance_models
     WHERE instrument = $instrument::VARCHAR
+),
+counts AS (
+    SELECT p.arm, m.visit, count(*) FILTER (WHERE r.eligible) AS eligible,
+           count(*) FILTER (WHERE r.eligible AND r.assessed) AS assessed, any_value(m.method) AS method
+    FROM outcomes.attendance_rows r
+    JOIN models m USING (model)
+    JOIN outcomes.attendance_patients p USING (patient)
     GROUP BY ALL
 ),
-d AS (
-    SELECT a.arm, a.visit, a.weight AS w, (v.value <= $satisfied_max::DOUBLE)::DOUBLE AS y
-    FROM outcomes.attendance_weights a
-    JOIN staging.pro_visits v USING (site_id, patient_id, instrument, visit)
-    WHERE a.eligible AND a.assessed AND a.instrument = $instrument::VARCHAR
+answers AS MATERIALIZED (
+    -- The instrument's answers with patient and model numbers (the identifiers matched against the patients)
+    SELECT p.patient, m.model, p.arm, m.visit, v.value
+    FROM staging.pro_visits v
+    JOIN outcomes.attendance_patients p USING (site_id, patient_id)
+    JOIN models m USING (instrument, visit)
+    WHERE v.instrument = $instrument::VARCHAR
+),
+d AS MATERIALIZED (
+    SELECT a.arm, a.visit, r.weight AS w, (a.value <= $satisfied_max::DOUBLE)::DOUBLE AS y
+    FROM answers a
+    JOIN outcomes.attendance_rows r USING (model, patient)
+    WHERE r.eligible AND r.assessed
 ),
 m AS (
     SELECT arm, visit, count(*) AS n, sum(w) AS sw, sum(w * y) / sum(w) AS mean_y, sum(y) AS satisfied

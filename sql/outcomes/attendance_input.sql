@@ -1,11 +1,11 @@
 -- The patients of the attendance models (SAP 3.1), one row per analysis patient numbered 0..n-1 in
--- (site_id, patient_id) order (`row`: the patient's position in every array the models read), as a
--- temporary table of the attendance_weights build: arm, site number, the covariates of the propensity model
+-- (site_id, patient_id) order (`row`: the patient's position in every array the models read, and the
+-- `patient` key of outcomes.attendance_rows), as a temporary table of the attendance_weights build: arm, site number, the covariates of the propensity model
 -- as delivered (NULL when missing; imputed in Python by pipeline/comparison/propensity.py's build_design,
 -- as the comparison stage does; the columns are those of sql/comparison/input.sql), and what decides whether
 -- a patient is due at a visit: index year, follow-up end, first death and withdrawal days.
 -- Parameter: baseline visit name.
-CREATE OR REPLACE TEMP TABLE attendance_patients AS
+CREATE OR REPLACE TEMP TABLE attendance_input AS
 WITH baseline AS (
     SELECT site_id, patient_id,
            any_value(value) FILTER (WHERE instrument = 'ODI')      AS baseline_odi,
