@@ -44,6 +44,11 @@ from scipy.optimize import linprog
 from scipy.special import expit
 
 STEP_TOLERANCE = 1e-8  # stop after a step with every |step| < this many standard errors
+# Without a covariance wanted (fitted values only: the attendance models of SAP 3.1), stop after *taking* a step
+# below this many SEs: convergence is quadratic (measured: the next step is ~0.015 × the square of this one, in
+# SEs), so the error left is ~1e-8 SE at worst and ~1e-11 SE typically, and the confirming iteration (one more
+# X'WX) is saved.
+FITTED_ONLY_TOLERANCE = 1e-3
 ETA_LIMIT = 30.0  # |linear predictor| beyond which a fitted value is within 1e-13 of 0 or 1: check separation
 ETA_CHECK = 12.0  # a converged fit with some |η| beyond this (fitted value within 6e-6 of 0 or 1): check too
 
@@ -117,8 +122,10 @@ def _unfitted(n: int, p: int, iterations: int, separated: bool) -> LogisticFit:
 
 
 def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = None, max_iter: int = 100,
-                 start: ArrayLike | None = None) -> LogisticFit:
-    """Fit P(y = 1) = expit(x @ coef); `x` includes the intercept column if one is wanted."""
+                 start: ArrayLike | None = None, covariance: bool = True) -> LogisticFit:
+    """Fit P(y = 1) = expit(x @ coef); `x` includes the intercept column if one is wanted. covariance=False:
+    only coef and fitted values are wanted (cov is NaN), and the fit stops one iteration earlier
+    (FITTED_ONLY_TOLERANCE)."""
     X = np.asfortranarray(x, dtype=float)  # columns contiguous: what BLAS's syrk reads fastest
     yv = np.asarray(y, dtype=float)
     fw = np.ones(yv.size) if freq_weights is None else np.asarray(freq_weights, dtype=float)
@@ -129,7 +136,9 @@ def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = No
     if np.all(yv[active] == yv[active][0]):  # one outcome value: the intercept separates, no MLE
         return _unfitted(n, p, 0, True)
     beta = np.zeros(p) if start is None else np.asarray(start, dtype=float).copy()
-    beta, eta, inverse, converged, iterations, drifting = _newton(X, yv, fw, beta, max_iter, watch=True)
+    tolerance = STEP_TOLERANCE if covariance else FITTED_ONLY_TOLERANCE
+    beta, eta, inverse, converged, iterations, drifting = _newton(X, yv, fw, beta, max_iter, watch=True,
+                                                                  tolerance=tolerance)
     # Separation shows as drifting (|η| beyond ETA_LIMIT), no convergence, or fitted values near 0 or 1 at a
     # "converged" fit (the step criterion can be met on the way to infinity): the LP decides.
     if drifting or not converged or np.max(np.abs(eta[active])) > ETA_CHECK:
@@ -137,15 +146,17 @@ def logistic_mle(x: ArrayLike, y: ArrayLike, freq_weights: ArrayLike | None = No
         if outside is not None:
             return _limit(X, yv, fw, outside, iterations, max_iter)
         if drifting:  # large but finite: the MLE exists, carry on from here
-            beta, eta, inverse, converged, more, _ = _newton(X, yv, fw, beta, max_iter - iterations, watch=False)
+            beta, eta, inverse, converged, more, _ = _newton(X, yv, fw, beta, max_iter - iterations, watch=False,
+                                                             tolerance=tolerance)
             iterations += more
     # The covariance is the inverse information of the last iteration: its step was below 1e-8 standard
     # errors, so the information at the final coefficients differs by ~1e-10 relative.
-    return LogisticFit(beta, inverse, expit(eta), converged, iterations)
+    return LogisticFit(beta, inverse if covariance else np.full_like(inverse, np.nan), expit(eta), converged,
+                       iterations)
 
 
-def _newton(X: np.ndarray, yv: np.ndarray, fw: np.ndarray, beta: np.ndarray, max_iter: int, watch: bool
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, bool]:
+def _newton(X: np.ndarray, yv: np.ndarray, fw: np.ndarray, beta: np.ndarray, max_iter: int, watch: bool,
+            tolerance: float = STEP_TOLERANCE) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, bool]:
     """Newton–Raphson with step halving from `beta`: (coef, η, inverse information, converged, iterations,
     drifting). `watch`: stop as soon as some |η| of a row with weight exceeds ETA_LIMIT (drifting)."""
     n, p = X.shape
@@ -168,7 +179,7 @@ def _newton(X: np.ndarray, yv: np.ndarray, fw: np.ndarray, beta: np.ndarray, max
         step, inverse = _solve(*information_and_score(expit(eta)))
         with np.errstate(invalid="ignore", divide="ignore"):
             scaled = np.abs(step) / np.sqrt(np.diag(inverse))
-        converged = bool(np.all(scaled < STEP_TOLERANCE) or np.max(np.abs(step)) == 0.0)
+        converged = bool(np.all(scaled < tolerance) or np.max(np.abs(step)) == 0.0)
         new_eta = X @ (beta + step)
         if np.any(scaled >= 1e-3):  # far from the maximum: halve a step that lowers the likelihood
             deviance = _deviance(yv, eta, fw) if deviance is None else deviance

@@ -232,7 +232,7 @@ def fit_attendance(x: np.ndarray, names: tuple[str, ...], assessed: ArrayLike, t
         return complete_case(a, names, SEPARATED)
     initial = None if not start else [start.get(name, 0.0) for name in names]
     try:
-        fit = logistic_mle(x, a, start=initial)
+        fit = logistic_mle(x, a, start=initial, covariance=False)  # the weights need fitted values only
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return complete_case(a, names, NOT_CONVERGED)
     if fit.separated:
