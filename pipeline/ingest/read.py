@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipeline.sql import SqlModelError, run, scalar
+from pipeline.sql import SqlModelError, run
 
-from .errors import DropRejected
+from .errors import DropRejected, IngestError
 from .inspect import FilePlan
 from .scan import blank_record_numbers, has_blank_line_marks
 
@@ -46,11 +46,14 @@ def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
             malformed = {int(line) for line, _encoding in rejects}
         else:
             run(con, "ingest/read_parquet", path=str(plan.path), keep=keep)
-        parsed = int(scalar(con, "ingest/raw_count"))
+        parsed, in_file_order = run(con, "ingest/raw_count").fetchone()
     except SqlModelError as exc:
         if exc.is_bug:
             raise
         raise DropRejected("unreadable_file", f"{plan.file} cannot be read") from None
+    if not in_file_order:
+        # Line numbers come from rowids, which start at 0 only outside a transaction.
+        raise IngestError(f"{plan.file}: read inside a transaction, its rows cannot be numbered (a bug)")
     # Header + parsed rows + malformed records = lines of the file, unless blank lines or quoted line
     # breaks sit in it; only then is the file searched for blank lines (usually a cheap byte search).
     if plan.fmt == "csv" and plan.scan.may_hide_lines(1 + parsed + len(malformed)):
@@ -71,4 +74,4 @@ def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
             run(con, "ingest/stage_shifted")
     else:
         run(con, "ingest/stage_plain")
-    return Staged(rows=parsed, malformed=len(lines))
+    return Staged(rows=int(parsed), malformed=len(lines))

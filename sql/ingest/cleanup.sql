@@ -3,6 +3,7 @@ DROP TABLE IF EXISTS ingest_rejects;
 DROP TABLE IF EXISTS ingest_reject_scans;
 DROP VIEW IF EXISTS ingest_stage;
 DROP TABLE IF EXISTS ingest_lined;
+DROP TABLE IF EXISTS ingest_few_shifts;
 DROP TABLE IF EXISTS ingest_raw;
 DROP TABLE IF EXISTS ingest_shifts;
 DROP TABLE IF EXISTS ingest_ids;

@@ -1,4 +1,4 @@
 -- The rows of the file being applied with their line (record number, header = 1): no malformed record,
--- so the n-th row is line n + 1.
+-- so the n-th row (ordinal n = rowid + 1) is line n + 1.
 CREATE OR REPLACE TEMP VIEW ingest_stage AS
-SELECT ordinal + 1 AS line, * EXCLUDE (ordinal) FROM ingest_raw
+SELECT rowid + 2 AS line, * FROM ingest_raw
