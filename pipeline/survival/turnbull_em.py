@@ -18,8 +18,12 @@ import numpy as np
 from numba import njit
 
 # Every CHECK_EVERY accelerated steps the log-likelihood is compared with the previous check: if it fell, the
-# fit continues with the monotone variant (each extrapolation kept only if it beats the plain EM step).
+# next MONOTONE_STEPS steps are monotone (each extrapolation kept only if it beats the plain EM step), then the
+# fit goes back to unchecked steps. Staying monotone for good was slow: on one bootstrap resample of the
+# 100,000-patient comparator arm, 42,354 steps (one fall at step 180) against 1,254 with a window of 50, which
+# also ended at a higher likelihood (test_survival_turnbull: the resample is stored).
 CHECK_EVERY = 10
+MONOTONE_STEPS = 50
 # After convergence, a point whose mass was clipped to 0 by an extrapolation but whose gradient says it
 # should carry mass (d_j > 1 + REVIVE_ABOVE) is given a little mass back and the iteration resumes: the EM
 # step is multiplicative and cannot leave 0 by itself (the "zero-mass trap" of SQUAREM with clipping).
@@ -127,17 +131,18 @@ def fit(a: np.ndarray, b: np.ndarray, gw: np.ndarray, m: int, tol: float,
     less than tol in one accelerated step, then revive trapped zeros (see REVIVE_ABOVE) and go on if any."""
     total = gw.sum()
     p = np.full(m + 1, 1.0 / (m + 1))
-    iterations, revivals = 0, 0
-    monotone, converged = False, False
+    iterations, revivals, monotone_until = 0, 0, 0
+    converged = False
     checked = loglik(p, a, b, gw)
     while iterations < max_iter:
         iterations += 1
-        new = _squarem(p, a, b, gw, total, monotone)
+        new = _squarem(p, a, b, gw, total, iterations <= monotone_until)
         converged = _max_curve_change(new, p) < tol
         p = new
-        if not monotone and iterations % CHECK_EVERY == 0:
+        if iterations % CHECK_EVERY == 0:
             now = loglik(p, a, b, gw)
-            monotone = now < checked
+            if now < checked:
+                monotone_until = iterations + MONOTONE_STEPS
             checked = now
         if converged:
             if revivals == MAX_REVIVALS:
