@@ -121,6 +121,7 @@ def _apply_drop(con: duckdb.DuckDBPyConnection, drop: Drop, ctx: RunContext) -> 
         # The error text may quote delivered data: only its type is passed on.
         raise IngestError(f"ingest of drop {_loggable(drop)} failed ({type(exc).__name__})") from None
     finally:
+        run(con, "ingest/drop_stage")
         run(con, "ingest/cleanup")
 
 

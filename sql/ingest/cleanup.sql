@@ -1,12 +1,7 @@
--- Drops the temporary tables of a drop (some hold raw delivered text): nothing outlives its use.
+-- Drops the temporary tables of a drop (some hold raw delivered text): nothing outlives its use. Runs after
+-- sql/ingest/drop_stage.sql, which drops the staged raw text.
 DROP TABLE IF EXISTS ingest_rejects;
 DROP TABLE IF EXISTS ingest_reject_scans;
-DROP VIEW IF EXISTS ingest_stage;
-DROP TABLE IF EXISTS ingest_lined;
-DROP TABLE IF EXISTS ingest_few_shifts;
-DROP TABLE IF EXISTS ingest_raw;
-DROP TABLE IF EXISTS ingest_shifts;
-DROP TABLE IF EXISTS ingest_ids;
 DROP TABLE IF EXISTS ingest_checked;
 DROP TABLE IF EXISTS ingest_file_dups;
 DROP TABLE IF EXISTS ingest_result_patients;
