@@ -119,3 +119,9 @@ def test_a_fall_of_the_likelihood_does_not_make_the_rest_of_the_fit_monotone():
     gradient = em.gradient(p, a, b, weight, weight.sum())
     assert converged and iterations < 5_000
     assert gradient.max() - 1 < 1e-6  # the NPMLE's optimality condition (max_j d_j = 1)
+
+
+def test_no_observation_or_no_weight_gives_no_estimate_instead_of_an_error():
+    # (the compiled EM divides by the total weight: it raised ZeroDivisionError here)
+    for fit in (turnbull([], []), turnbull([1.0, 2.0], [2.0, 3.0], weights=[0.0, 0.0])):
+        assert not fit.converged and fit.iterations == 0 and np.isnan(fit.tail) and np.isnan(fit.mass).all()

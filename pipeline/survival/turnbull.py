@@ -93,30 +93,27 @@ def turnbull(left: ArrayLike, right: ArrayLike, weights: ArrayLike | None = None
              tol: float = 1e-10, max_iter: int = 200_000) -> Turnbull:
     """NPMLE of the distribution of T from bounds (left, right): NaN/inf right = right-censored at left,
     NaN left = left-censored at right, left == right = exact, otherwise left < T ≤ right."""
-    sets = admissible_sets(left, right, weights)
-    p, iterations, converged = em.fit(sets.a, sets.b, sets.weight, sets.support.size, tol, max_iter)
-    return _result(sets, p, int(iterations), bool(converged))
+    return _fit(admissible_sets(left, right, weights), tol, max_iter)
 
 
 def turnbull_many(data: Sequence[AdmissibleSets], tol: float = 1e-10, max_iter: int = 200_000) -> list[Turnbull]:
     """`turnbull` of several data sets, on both cores (the compiled EM releases the GIL); each result equals
     its own `turnbull` call, whatever the order the threads take them in."""
-    def one(sets: AdmissibleSets) -> Turnbull:
-        p, iterations, converged = em.fit(sets.a, sets.b, sets.weight, sets.support.size, tol, max_iter)
-        return _result(sets, p, int(iterations), bool(converged))
-
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(one, data))
+        return list(pool.map(lambda sets: _fit(sets, tol, max_iter), data))
 
 
-def _result(sets: AdmissibleSets, p: np.ndarray, iterations: int, converged: bool) -> Turnbull:
+def _fit(sets: AdmissibleSets, tol: float, max_iter: int) -> Turnbull:
     m, total = sets.support.size, float(sets.weight.sum())
+    if not total > 0:  # no observation (or weight 0 for all): no distribution to estimate, not a fit that fails
+        nan = float("nan")
+        return Turnbull(sets.support, np.full(m, nan), nan, total, 0, False, nan, nan)
+    p, iterations, converged = em.fit(sets.a, sets.b, sets.weight, m, tol, max_iter)
     # Optimality: with d_j = Σ_i w_i 1{j admissible for i} / (W P_i), concavity bounds the distance to the
     # maximum log-likelihood by W (max_j d_j − 1); it is 0 exactly at the NPMLE.
     gap = float(total * (np.max(em.gradient(p, sets.a, sets.b, sets.weight, total)) - 1.0))
-    with np.errstate(divide="ignore"):
-        loglik = float(em.loglik(p, sets.a, sets.b, sets.weight))
-    return Turnbull(sets.support, p[:m], float(p[m]), total, iterations, converged, loglik, gap)
+    loglik = float(em.loglik(p, sets.a, sets.b, sets.weight))
+    return Turnbull(sets.support, p[:m], float(p[m]), total, int(iterations), bool(converged), loglik, gap)
 
 
 def _kinds(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
