@@ -84,6 +84,6 @@ def read_gaps(con: duckdb.DuckDBPyConnection) -> list[Gap]:
     """Every recorded gap, one per member path (the first reason, in asset order, when two assets agree)."""
     run(con, "meta/not_estimable_schema")
     seen: dict[str, str] = {}
-    for what, reason in run(con, "meta/not_estimable_read").fetchall():
+    for what, reason in con.execute("SELECT what, reason FROM meta.not_estimable ORDER BY asset, what").fetchall():
         seen.setdefault(what, reason)
     return [Gap(w, r) for w, r in seen.items()]

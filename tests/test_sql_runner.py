@@ -40,7 +40,7 @@ def test_a_duckdb_error_names_the_model_but_not_the_value(con):
 def test_a_wrapped_error_is_still_duckdbs_own_class(con):
     # Callers that expect a missing table (an older warehouse) keep catching DuckDB's exception class.
     with pytest.raises(duckdb.CatalogException) as caught:
-        run(con, "comparison/model_terms")
+        run(con, "comparison/propensity_inputs")
     assert isinstance(caught.value, SqlModelError) and caught.value.is_bug
 
 

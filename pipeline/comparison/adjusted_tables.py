@@ -53,7 +53,6 @@ from pipeline.comparison.sites import COLUMNS as SITE_COLUMNS
 from pipeline.comparison.subgroups import COLUMNS as SUBGROUP_COLUMNS
 from pipeline.comparison.subgroups import subgroup_estimates
 from pipeline.estimable import Gap, NotEstimable, read_gaps
-from pipeline.sql import run
 from pipeline.study import Study
 from pipeline.survival import kaplan_meier
 from pipeline.warehouse import Built, write_table
@@ -95,6 +94,9 @@ ADJUSTED_MEMBERS = ("adjusted.pro_change_difference", "complications.difference.
 # The adjusted HR of returning to activity: no contract member of its own, it is the "faster recovery" claim's
 # number (pipeline/reporting/claims.py reads its gap under this name).
 RETURN_HR_MEMBER = "return_to_activity.adjusted_hr"
+# The adjusted reintervention hazard ratio row of comparison.adjusted_estimates (the E-value's input).
+ADJUSTED_HR = ("SELECT estimate, ci_lower, ci_upper, balance_achieved FROM comparison.adjusted_estimates "
+               "WHERE outcome = 'reintervention' AND measure = 'hazard_ratio' AND adjustment = 'adjusted'")
 
 
 def typed(table: str, frame: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
@@ -351,7 +353,7 @@ def build_e_value(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     """E-value of the adjusted HR in comparison.adjusted_estimates; common outcome when the pooled KM
     cumulative incidence of reintervention at the horizon exceeds 15%. Without an adjusted HR the row holds
     no E-value and the gap repeats the HR's reason (recorded by adjusted_estimates)."""
-    hr = run(con, "comparison/adjusted_hr").fetchone()
+    hr = con.execute(ADJUSTED_HR).fetchone()
     time, event = reintervention_times(con)
     known = ~np.isnan(time) & ~np.isnan(event)
     incidence = math.nan

@@ -11,14 +11,19 @@ from typing import Any
 import duckdb
 
 from pipeline.checks import CheckOutcome, CheckSpec
-from pipeline.sql import load_sql
 from pipeline.study import Study
 
 _EMPTY = CheckOutcome(1, 0, description="comparison.balance_summary is empty")
 
 
+# The one-row balance summary (written by the covariate_balance asset); not_estimable is the reason when there
+# were no weights to check (NULL otherwise).
+BALANCE_SUMMARY = ("SELECT weights, max_abs_smd_after, balance_passed, equipoise, equipoise_passed, ess_treatment, "
+                   "ess_comparator, n_treatment, n_comparator, not_estimable FROM comparison.balance_summary")
+
+
 def _summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    cursor = con.execute(load_sql("comparison/balance_summary"))
+    cursor = con.execute(BALANCE_SUMMARY)
     row = cursor.fetchone()
     return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
 

@@ -45,15 +45,23 @@ def _frame(fetched: dict, sites: list[str] | None = None) -> pd.DataFrame:
                          "treated": np.asarray(fetched["treated"], dtype=bool), **columns})
 
 
-def _sites(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
-    return [r[0] for r in run(con, model).fetchall()]
+# The site labels of input_fetch's and cohort_fetch's site_code: the sites in site_id order.
+INPUT_SITES = "SELECT DISTINCT site_id FROM comparison_input ORDER BY site_id"
+COHORT_SITES = "SELECT DISTINCT site_id FROM comparison.cohort ORDER BY site_id"
+# Every patient of the reintervention data set (the pooled KM of the E-value's common-outcome rule).
+REINTERVENTION_TIMES = ("SELECT reintervention_time, reintervention_event FROM comparison.cohort "
+                        "WHERE reintervention_time IS NOT NULL")
+
+
+def _sites(cursor: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in cursor.fetchall()]
 
 
 def load_input(con: duckdb.DuckDBPyConnection, study: Study) -> pd.DataFrame:
     """Derive the analysis population (temporary table comparison_input) and read it, one row per patient."""
     run(con, "comparison/input", baseline_visit=study.baseline_visit, window_days=study.complication_window_days,
         complication_event=study.events.complication)
-    return _frame(run(con, "comparison/input_fetch").fetchnumpy(), _sites(con, "comparison/input_sites"))
+    return _frame(run(con, "comparison/input_fetch").fetchnumpy(), _sites(con.execute(INPUT_SITES)))
 
 
 def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: np.ndarray, weights: np.ndarray,
@@ -62,14 +70,14 @@ def write_cohort(con: duckdb.DuckDBPyConnection, score: np.ndarray, preference: 
     identifiers are joined back in SQL), then drop comparison_input."""
     scores = pd.DataFrame({"row": np.arange(score.size, dtype=np.int64), "propensity_score": score,
                            "preference_score": preference, "weight": weights})
-    run(con, "comparison/schema")
+    con.execute("CREATE SCHEMA IF NOT EXISTS comparison")
     con.register("_comparison_scores", scores)
     try:
         run(con, "comparison/cohort_write")
         run(con, "comparison/propensity_write", weighting_scheme=scheme)
     finally:
         con.unregister("_comparison_scores")
-        run(con, "comparison/input_drop")
+        con.execute("DROP TABLE IF EXISTS temp.comparison_input")
     return score.size
 
 
@@ -93,7 +101,7 @@ def truncation_label(percentiles: tuple[float, ...]) -> str:
 
 def load_cohort(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """comparison.cohort, one row per patient in row order, with propensity_score and weight."""
-    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy(), _sites(con, "comparison/cohort_site_labels"))
+    return _frame(run(con, "comparison/cohort_fetch").fetchnumpy(), _sites(con.execute(COHORT_SITES)))
 
 
 def _row_order(group: np.ndarray, row: np.ndarray, n_groups: int, n: int) -> np.ndarray:
@@ -149,7 +157,8 @@ def load_changes_of(con: duckdb.DuckDBPyConnection, instrument: str, visit: str)
 def model_terms(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """The stored whole-population coefficients (only a starting value for the subgroup fits), or none."""
     try:
-        return {term: float(coef) for term, coef in run(con, "comparison/model_terms").fetchall()}
+        fitted = con.execute("SELECT term, coef FROM comparison.propensity_model WHERE status = 'fitted'")
+        return {term: float(coef) for term, coef in fitted.fetchall()}
     except duckdb.CatalogException:
         return {}
 
@@ -185,11 +194,11 @@ def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False,
     run(con, "comparison/weighted_changes_mar" if attendance else "comparison/weighted_changes")
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
     by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
-    run(con, "comparison/aggregate_serially")  # the same sums on every refresh (why: in the SQL file)
+    con.execute("SET threads = 1")  # the same sums on every refresh (why: docs/comparison.md, "One thread")
     try:
         sums = run(con, "comparison/change_sums").fetchall()
     finally:
-        run(con, "comparison/aggregate_in_parallel")
+        con.execute("RESET threads")
     for r in sums:
         by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
     empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)  # an arm without rows
@@ -247,5 +256,5 @@ def _with_estimated_weights(con: duckdb.DuckDBPyConnection, terms: PropensityTer
 
 
 def reintervention_times(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
-    fetched = run(con, "comparison/cohort_reintervention").fetchnumpy()
+    fetched = con.execute(REINTERVENTION_TIMES).fetchnumpy()
     return _array(fetched["reintervention_time"]), _array(fetched["reintervention_event"])

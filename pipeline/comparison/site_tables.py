@@ -19,18 +19,21 @@ from pipeline.comparison.cohort import check_inputs, load_changes_of, load_cohor
 from pipeline.comparison.heterogeneity import random_effects
 from pipeline.comparison.sites import NOT_ESTIMABLE, POOLED, UNDER_THRESHOLD, site_estimates
 from pipeline.estimable import Gap, NotEstimable
-from pipeline.sql import run
 from pipeline.study import Study
 from pipeline.warehouse import Built, write_table
 
 INSTRUMENT = "ODI"
 METHOD = "REML tau2, Hartung-Knapp-Sidik-Jonkman CI (t, k-1 df), prediction interval t(k-1)"
 MEMBER = "site_heterogeneity"
+# The site label of every analysis patient in row order: the per-site estimates re-fit the propensity model
+# within each site. Site labels, not patient identifiers.
+SITE_OF_ROW = "SELECT row, site_id FROM comparison.cohort ORDER BY row"
 
 
 def pooled_sites(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The pooled sites' labels, estimates and CIs (no patient counts)."""
-    return run(con, "comparison/site_estimates_pooled").df()
+    return con.execute("SELECT site, estimate, ci_lower, ci_upper FROM comparison.site_estimates "
+                       "WHERE status = 'pooled' ORDER BY site").df()
 
 
 def _pooled_row(frame: pd.DataFrame, study: Study, reason: str | None) -> dict:
@@ -56,7 +59,7 @@ def build_site_heterogeneity(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     frame = typed("site_estimates")
     if reason is None:
         patients = load_cohort(con)
-        site = np.asarray(run(con, "comparison/cohort_sites").fetchnumpy()["site_id"], dtype=object)
+        site = np.asarray(con.execute(SITE_OF_ROW).fetchnumpy()["site_id"], dtype=object)
         change_row, change = load_changes_of(con, INSTRUMENT, study.primary_visit)
         frame = typed("site_estimates", site_estimates(
             patients, site, change_row, change, study.comparison_weights, study.truncation_percentiles,

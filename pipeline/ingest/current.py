@@ -16,7 +16,7 @@ from pipeline.sql import run, scalar
 from pipeline.warehouse import transaction
 
 from .tables import SPECS, TableSpec
-from .validate import CheckedFile
+from .validate import DROP_BEFORE, CheckedFile
 
 CURRENT_SPECS: tuple[TableSpec, ...] = tuple(s for s in SPECS if s.name != "erasures")
 
@@ -53,4 +53,4 @@ def apply_to_current(
     run(con, "ingest/affected_keys", result=checked.result_table, drop_id=drop_id, **keys)
     run(con, "ingest/replaced_forget", **keys, **names)
     run(con, "ingest/replaced_refill", **keys, **names)
-    run(con, "ingest/drop_before")
+    con.execute(DROP_BEFORE)

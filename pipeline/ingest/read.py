@@ -20,6 +20,8 @@ from .scan import blank_record_numbers, has_blank_line_marks
 # Up to this many malformed records, line numbers are computed per row from a short list; beyond, by an
 # ASOF join (which sorts the file, but does not grow with the number of malformed records).
 FEW_MALFORMED = 256
+# The rejects tables hold the raw text of bad records: they never outlive the read that made them.
+DROP_REJECTS = "DROP TABLE IF EXISTS ingest_rejects; DROP TABLE IF EXISTS ingest_reject_scans;"
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, plan: FilePlan) -> Staged:
     malformed: set[int] = set()
     try:
         if plan.fmt == "csv":
-            run(con, "ingest/drop_rejects")
+            con.execute(DROP_REJECTS)
             run(con, "ingest/read_csv", path=str(plan.path), columns=plan.csv_columns(), keep=keep)
             rejects = run(con, "ingest/rejects").fetchall()
-            run(con, "ingest/drop_rejects")
+            con.execute(DROP_REJECTS)
             if any(encoding for _line, encoding in rejects):
                 raise DropRejected("unreadable_file", f"{plan.file} is not valid UTF-8")
             malformed = {int(line) for line, _encoding in rejects}

@@ -30,7 +30,23 @@ from .known_hashes import Stamp, now_us, remember, remembered_fingerprint
 from .load import load_file
 from .scan import content_fingerprint, scan_file
 from .summary import DropOutcome, FileReconciliation, IngestSummary
-from .validate import CheckedFile, check_file
+from .validate import DROP_STAGE, CheckedFile, check_file
+
+# The other temporary tables of a drop (some hold raw delivered text), dropped after DROP_STAGE at the end of
+# every drop: nothing outlives its use.
+DROP_TEMPORARY = """DROP TABLE IF EXISTS ingest_rejects;
+DROP TABLE IF EXISTS ingest_reject_scans;
+DROP TABLE IF EXISTS ingest_checked;
+DROP TABLE IF EXISTS ingest_file_dups;
+DROP TABLE IF EXISTS ingest_result_patients;
+DROP TABLE IF EXISTS ingest_result_pro_responses;
+DROP TABLE IF EXISTS ingest_result_events;
+DROP TABLE IF EXISTS ingest_result_erasures;
+DROP TABLE IF EXISTS ingest_drop_patients;
+DROP TABLE IF EXISTS ingest_malformed;
+DROP TABLE IF EXISTS ingest_affected;
+DROP TABLE IF EXISTS ingest_before;
+DROP TABLE IF EXISTS ingest_erase_now;"""
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +88,8 @@ def ingest_landing(
                 "drop %s: %s (version %s, %d rows)", _loggable(drop), outcome.status, outcome.version, rows
             )
     finally:
-        run(con, "ingest/session_cleanup")
+        # The reference tables of the run (its macros stay: they hold no data and are replaced next run).
+        con.execute("DROP TABLE IF EXISTS ingest_ref_instruments; DROP TABLE IF EXISTS ingest_ref_units;")
     return IngestSummary(outcomes)
 
 
@@ -121,8 +138,8 @@ def _apply_drop(con: duckdb.DuckDBPyConnection, drop: Drop, ctx: RunContext) -> 
         # The error text may quote delivered data: only its type is passed on.
         raise IngestError(f"ingest of drop {_loggable(drop)} failed ({type(exc).__name__})") from None
     finally:
-        run(con, "ingest/drop_stage")
-        run(con, "ingest/cleanup")
+        con.execute(DROP_STAGE)
+        con.execute(DROP_TEMPORARY)
 
 
 def _skip_if_held(

@@ -21,10 +21,6 @@ class TableSpec:
         return _CHECK_MODELS[self.name]
 
     @property
-    def keep_model(self) -> str:
-        return _KEEP_MODELS[self.name]
-
-    @property
     def insert_model(self) -> str:
         """The model inserting the accepted rows (erasures have none: they are applied by ingest_erase_*)."""
         return _INSERT_MODELS[self.name]
@@ -54,12 +50,6 @@ _CHECK_MODELS = {
     "pro_responses": "ingest/check_pro_responses",
     "events": "ingest/check_events",
     "erasures": "ingest/check_erasures",
-}
-_KEEP_MODELS = {
-    "patients": "ingest/keep_patients",
-    "pro_responses": "ingest/keep_pro_responses",
-    "events": "ingest/keep_events",
-    "erasures": "ingest/keep_erasures",
 }
 _INSERT_MODELS = {
     "patients": "ingest/insert_patients",

@@ -18,6 +18,24 @@ from .errors import IngestError
 from .inspect import FilePlan
 from .read import Staged, stage_file
 
+# Once ingest_checked holds a file's rows, the raw text of the file is no longer needed: free it early (a large
+# pro_responses file would otherwise sit in memory twice). Run again at the end of every drop (run.py).
+DROP_STAGE = """DROP VIEW IF EXISTS ingest_stage;
+DROP TABLE IF EXISTS ingest_lined;
+DROP TABLE IF EXISTS ingest_few_shifts;
+DROP TABLE IF EXISTS ingest_raw;
+DROP TABLE IF EXISTS ingest_shifts;
+DROP TABLE IF EXISTS ingest_ids;"""
+# The supersession bookkeeping of one file is counted (here, and after phase 2 in current.py): free it.
+DROP_BEFORE = "DROP TABLE IF EXISTS ingest_affected; DROP TABLE IF EXISTS ingest_before;"
+# The checked file, kept under its table's name until the drop is applied (a table name cannot be a parameter).
+KEEP_CHECKED = {
+    "patients": "ALTER TABLE ingest_checked RENAME TO ingest_result_patients",
+    "pro_responses": "ALTER TABLE ingest_checked RENAME TO ingest_result_pro_responses",
+    "events": "ALTER TABLE ingest_checked RENAME TO ingest_result_events",
+    "erasures": "ALTER TABLE ingest_checked RENAME TO ingest_result_erasures",
+}
+
 
 @dataclass
 class SiteCounts:
@@ -74,7 +92,7 @@ def check_file(
         **params,
     )
     run(con, spec.check_model, **params)
-    run(con, "ingest/drop_stage")
+    con.execute(DROP_STAGE)
     if scalar(con, "ingest/identifier_hits"):
         for keys, patterns in ((True, KEY_IDENTIFIER_PATTERNS), (False, IDENTIFIER_TEXT_PATTERNS)):
             for kind, pattern in patterns.items():
@@ -99,14 +117,14 @@ def check_file(
     _tally(con, checked)
     if spec.name != "erasures" and held and prev_version is None:
         checked.superseded = int(scalar(con, "ingest/superseded_current", drop_id=drop_id))
-    run(con, spec.keep_model)
+    con.execute(KEEP_CHECKED[spec.name])
     # Nothing can be superseded when no live row shares the file's sites and no version is corrected.
     if spec.name != "erasures" and prev_version is not None:
         keys = dict(table=spec.warehouse_table, key_cols=list(spec.key), result=checked.result_table)
         run(con, "ingest/affected_keys", **keys, **replaced)
         run(con, "ingest/current_before", **keys)
         checked.superseded = int(scalar(con, "ingest/superseded", **keys, **replaced))
-        run(con, "ingest/drop_before")
+        con.execute(DROP_BEFORE)
     return checked
 
 

@@ -72,7 +72,8 @@ class _Patients:
     """The attendance patients as arrays in row order (sql/outcomes/attendance_input.sql)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, study: Study) -> None:
-        fetched = run(con, "outcomes/attendance_input_fetch").fetchnumpy()
+        fetched = con.execute("SELECT * EXCLUDE (row, site_id, patient_id, arm) FROM attendance_input "
+                              "ORDER BY row").fetchnumpy()
         self.n = len(fetched["treated"])
         self.treated = np.asarray(fetched["treated"], dtype=bool)
         self.site = np.asarray(fetched["site"], dtype=np.int64)
@@ -113,7 +114,7 @@ def build_attendance_weights(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
     try:
         return _build(con, study)
     finally:
-        run(con, "outcomes/attendance_drop")
+        con.execute("DROP TABLE IF EXISTS attendance_input")
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
         model_table = pd.DataFrame([descriptions[m] for m in sorted(descriptions)], columns=[*MODEL_COLUMNS])
         write_table(con, "outcomes.attendance_models", model_table, column_types=MODEL_COLUMNS)
         if scalar(con, "staging/table_exists", schema="outcomes", table="attendance_weights"):
-            run(con, "outcomes/attendance_weights_drop_table")
+            con.execute("DROP TABLE IF EXISTS outcomes.attendance_weights")  # older warehouses: a table
         run(con, "outcomes/attendance_weights_view")
         record_parameters(con, ASSET, study)
     models = [descriptions[m] for m in sorted(descriptions)]

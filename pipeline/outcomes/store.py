@@ -14,14 +14,13 @@ from pipeline.staging import visit_window_params
 from pipeline.study import Study
 from pipeline.warehouse import transaction as warehouse_transaction
 
-SCHEMA = "outcomes"
 
 class StagingMismatch(RuntimeError):
     """Staging was built with other visit windows or arms than the study of this run."""
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    con.execute("CREATE SCHEMA IF NOT EXISTS outcomes")
     run(con, "outcomes/study_parameters_table")
 
 

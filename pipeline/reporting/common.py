@@ -8,6 +8,7 @@ import jinja2
 import pandas as pd
 
 from pipeline.settings import REPO_ROOT
+from pipeline.sql import scalar
 
 TEMPLATES = REPO_ROOT / "reports" / "templates"
 
@@ -28,9 +29,7 @@ def environment() -> jinja2.Environment:
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, name = qualified.split(".")
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
-    ).fetchone()[0])
+    return bool(scalar(con, "reporting/relation_exists", schema=schema, table=name))
 
 
 def read(con: duckdb.DuckDBPyConnection, qualified: str, where: str = "", params: list | None = None) -> pd.DataFrame:

@@ -19,6 +19,12 @@ from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
 HIDDEN_NAME = "(rejected folder name)"
+# Every drop version (ingested or rejected) with its status and reason, in delivery order; and per drop version
+# and file the row accounting of ingest (rows, not patients).
+DROP_VERSIONS = ("SELECT drop_id, version, status, reason_code, reason, superseded_by, ingested_at "
+                 "FROM ingest.drop_versions ORDER BY drop_id, version")
+DROP_FILES = ("SELECT drop_id, version, file, table_name, rows_read, accepted, quarantined, duplicates, superseded "
+              "FROM ingest.drop_files ORDER BY drop_id, version, file")
 
 
 def safe_drop_id(drop_id: str) -> str:
@@ -42,8 +48,8 @@ def site_of(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
 def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     if not table_exists(con, "ingest.drop_versions"):
         return []
-    versions = query(con, "reporting/drops")
-    files = query(con, "reporting/drop_files")
+    versions = con.execute(DROP_VERSIONS).df()
+    files = con.execute(DROP_FILES).df()
     reasons = query(con, "reporting/quarantine_by_file")
     sites = site_of(con)
     by_file: dict[tuple, dict[str, int]] = {}
@@ -79,7 +85,8 @@ def drops(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     if table_exists(con, "ingest.waiting_drops"):
         # Still being copied when the refresh looked (no manifest.json, a file changed within the settling
         # time): left for a later refresh, not a drop version.
-        for drop_id, reason in run(con, "reporting/waiting_drops").fetchall():
+        waiting = con.execute("SELECT drop_id, reason FROM ingest.waiting_drops ORDER BY drop_id").fetchall()
+        for drop_id, reason in waiting:
             out.append({"drop_id": safe_drop_id(drop_id), "version": None, "site": None, "status": "waiting",
                         "reason": reason, "reason_code": None, "superseded_by": None, "files": []})
     return out

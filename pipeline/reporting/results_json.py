@@ -21,6 +21,7 @@ from pipeline.reporting.mar_results import mar_members, not_eligible_small
 from pipeline.reporting.site_heterogeneity import site_heterogeneity, validate_member
 from pipeline.reporting.subgroup_rows import subgroups_member
 from pipeline.reporting.suppression import Suppressor
+from pipeline.sql import run
 from pipeline.study import Study
 
 CONTRACT_VERSION = "1"
@@ -45,9 +46,7 @@ PROVENANCE = ("generated_at", "run_id", "code_version", "data_sha256", "study_co
 def population_counts(con: duckdb.DuckDBPyConnection, study: Study) -> dict[str, int]:
     if not table_exists(con, "staging.patients"):
         return {arm: 0 for arm in study.arms}
-    rows = dict(con.execute(
-        "SELECT procedure, count(*) FROM staging.patients WHERE in_analysis GROUP BY procedure"
-    ).fetchall())
+    rows = dict(run(con, "reporting/population_counts").fetchall())
     return {arm: int(rows.get(arm, 0)) for arm in study.arms}
 
 

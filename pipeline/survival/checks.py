@@ -9,7 +9,7 @@ import duckdb
 
 from pipeline.checks import CheckOutcome, CheckSpec
 from pipeline.estimable import read_gaps
-from pipeline.sql import run, scalar
+from pipeline.sql import scalar
 from pipeline.study import Study
 from pipeline.survival.gaps import PH_TEST
 
@@ -19,7 +19,8 @@ def proportional_hazards(con: duckdb.DuckDBPyConnection, study: Study) -> CheckO
     stored no test (not estimable, or not materialized): an absent number is not a wrong one."""
     row = None
     if scalar(con, "staging/table_exists", schema="durability", table="reintervention_comparison"):
-        row = run(con, "durability/ph_test").fetchone()
+        row = con.execute("SELECT statistic, df, p_value FROM durability.reintervention_comparison "
+                          "WHERE measure = 'ph_test'").fetchone()
     if row is None:
         reason = next((gap.reason for gap in read_gaps(con) if gap.what == PH_TEST), None)
         return CheckOutcome(0, 0, description=f"no proportional-hazards test: {reason or 'not estimable'}")

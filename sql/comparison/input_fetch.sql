@@ -1,6 +1,6 @@
 -- The analysis population of sql/comparison/input.sql without patient identifiers, in row order. The site
 -- (a propensity covariate, SAP 6 version 2) as `site_code`, its position among the sites in site_id order
--- (sql/comparison/input_sites.sql lists them): a million labels fetched as text would cost a second per read.
+-- (pipeline/comparison/cohort.INPUT_SITES lists them): a million labels fetched as text would cost a second per read.
 WITH sites AS (
     SELECT site_id, (row_number() OVER (ORDER BY site_id) - 1)::INTEGER AS site_code
     FROM (SELECT DISTINCT site_id FROM comparison_input)

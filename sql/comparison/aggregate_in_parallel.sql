@@ -1,2 +1,0 @@
--- Back to DuckDB's default parallelism after comparison/aggregate_serially.
-RESET threads;

@@ -1,1 +1,0 @@
-DROP TABLE IF EXISTS temp.comparison_input;

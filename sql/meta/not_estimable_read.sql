@@ -1,1 +1,0 @@
-SELECT what, reason FROM meta.not_estimable ORDER BY asset, what;
