@@ -49,12 +49,24 @@ def gradient(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray, total:
     with P_i = 0 (only after an extrapolation) contribute nothing."""
     cum = _cumulative(p)
     change = np.zeros(p.size + 1)
+    # Groups come sorted by first point (`admissible_sets`), so change[a] is added to many times in a row:
+    # kept in a register while a is the same (a memory round trip per group was the loop's bottleneck). No
+    # other group touches change[a] meanwhile (b > a), so every sum is formed in the same order as one
+    # `change[a[i]] += share` per group would form it, whatever the order of the groups: the same numbers.
+    start, run = -1, 0.0
     for i in range(a.size):
-        mass = cum[b[i]] - cum[a[i]]
+        if a[i] != start:
+            if start >= 0:
+                change[start] = run
+            start = a[i]
+            run = change[start]
+        mass = cum[b[i]] - cum[start]
         if mass > 0.0:
             share = gw[i] / mass
-            change[a[i]] += share
+            run += share
             change[b[i]] -= share
+    if start >= 0:
+        change[start] = run
     out = np.empty(p.size)
     s = 0.0
     for j in range(p.size):
