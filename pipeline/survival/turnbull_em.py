@@ -96,6 +96,29 @@ def _loglik_gain(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray, gw:
 
 
 @njit(cache=True, nogil=True)
+def _falls(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray) -> bool:
+    """loglik(p) < loglik(q), i.e. Σ gw_i log r_i < 0 with r_i = P_i(p) / P_i(q). The bounds
+    Σ gw_i (1 − 1/r_i) <= Σ gw_i log r_i <= Σ gw_i (r_i − 1) cost two divisions per group instead of a
+    logarithm and settle the sign of ~80% of the judgements of a bootstrap fit (they fail only when the gain
+    is small against Σ gw_i (r_i − 1)²); the others, and any group without mass, take `_loglik_gain`."""
+    cum_p, cum_q = _cumulative(p), _cumulative(q)
+    lower, upper = 0.0, 0.0
+    for i in range(a.size):
+        new = cum_p[b[i]] - cum_p[a[i]]
+        old = cum_q[b[i]] - cum_q[a[i]]
+        if not (new > 0.0 and old > 0.0):
+            return _loglik_gain(p, q, a, b, gw) < 0.0
+        change = gw[i] * (new - old)
+        lower += change / new
+        upper += change / old
+    if lower >= 0.0:
+        return False
+    if upper < 0.0:
+        return True
+    return _loglik_gain(p, q, a, b, gw) < 0.0
+
+
+@njit(cache=True, nogil=True)
 def _em(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray, total: float) -> np.ndarray:
     return p * gradient(p, a, b, gw, total)
 
@@ -121,7 +144,7 @@ def _squarem(p: np.ndarray, a: np.ndarray, b: np.ndarray, gw: np.ndarray, total:
             jump[j] = 0.0
             clipped = True
     jump = _em(jump / jump.sum(), a, b, gw, total)
-    if (monotone or clipped) and _loglik_gain(jump, p2, a, b, gw) < 0.0:
+    if (monotone or clipped) and _falls(jump, p2, a, b, gw):
         return p2
     return jump
 
