@@ -3,9 +3,9 @@
 Why compiled: the durable-response bootstrap (SAP 4.2 version 2) fits the NPMLE 400 times per refresh
 (200 resamples × 2 arms), each with ~10,000 admissible sets over ~1,500 support points and ~200 accelerated
 iterations (100,000 patients). In numpy one EM step is a dozen array passes with a temporary each; compiled,
-it is one pass over the sets, and the kernels release the GIL so that several fits run on both cores from Python threads
-(`turnbull.turnbull_many`; numba's own parallel layer is avoided: its OpenMP runtime is not fork-safe, and
-the tests fork).
+it is one pass over the sets, and the kernels release the GIL so that several fits run on both cores from Python
+threads (`turnbull_bootstrap.bootstrap_survival`; numba's own parallel layer is avoided: its OpenMP runtime is not
+fork-safe, and the tests fork).
 
 The data of a fit: support points 0..m-1 plus the tail (index m, mass beyond the last point); observation
 group i (total weight gw[i]) admits the contiguous run of points a[i] <= j < b[i]. Masses p (length m + 1)
