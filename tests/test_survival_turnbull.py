@@ -125,3 +125,63 @@ def test_no_observation_or_no_weight_gives_no_estimate_instead_of_an_error():
     # (the compiled EM divides by the total weight: it raised ZeroDivisionError here)
     for fit in (turnbull([], []), turnbull([1.0, 2.0], [2.0, 3.0], weights=[0.0, 0.0])):
         assert not fit.converged and fit.iterations == 0 and np.isnan(fit.tail) and np.isnan(fit.mass).all()
+
+
+def test_em_gradient_is_the_direct_sum_over_groups_in_any_group_order():
+    """The kernel keeps the running sum of the groups that start at the same point in a register: the
+    gradient is the definition's d_j = Σ_i w_i 1{a_i <= j < b_i} / (W P_i), written out densely, in any order
+    of the groups, and bit for bit what one `change[a_i] += share` per group (the kernel before) gives."""
+    from pipeline.survival import turnbull_em as em
+
+    rng = np.random.default_rng(3)
+    m = 40
+    a = rng.integers(0, m, 300)
+    b = np.minimum(a + rng.integers(1, 12, 300), m + 1)
+    w = rng.integers(1, 6, 300).astype(float)
+    p = rng.random(m + 1)
+    p[[3, 7, 8]] = 0.0  # groups with no mass contribute nothing
+    p /= p.sum()
+    inside = (np.arange(m + 1)[None, :] >= a[:, None]) & (np.arange(m + 1)[None, :] < b[:, None])
+    mass = inside @ p
+    direct = (inside[mass > 0] * (w[mass > 0] / mass[mass > 0])[:, None]).sum(axis=0) / w.sum()  # tail included
+    order = np.lexsort((b, a))
+    sorted_gradient = em.gradient(p, a[order], b[order], w[order], w.sum())
+    np.testing.assert_allclose(sorted_gradient, direct, rtol=1e-12)
+    shuffled = rng.permutation(300)
+    np.testing.assert_allclose(em.gradient(p, a[shuffled], b[shuffled], w[shuffled], w.sum()), direct, rtol=1e-12)
+    for group_order in (order, shuffled):
+        cum, change = np.concatenate([[0.0], np.cumsum(p)]), np.zeros(m + 2)
+        for i in group_order:
+            if cum[b[i]] - cum[a[i]] > 0:
+                share = w[i] / (cum[b[i]] - cum[a[i]])
+                change[a[i]] += share
+                change[b[i]] -= share
+        before = np.array([sum(change[:j + 1].tolist()[1:], change[0]) for j in range(m + 1)]) / w.sum()
+        assert np.array_equal(em.gradient(p, a[group_order], b[group_order], w[group_order], w.sum()), before)
+
+
+def test_likelihood_judgement_without_logarithms_agrees_with_the_logarithms():
+    """`_falls(p, q)` decides loglik(p) < loglik(q) by bounds on the logarithm where they settle it: on
+    pairs far apart, close together (where the bounds cannot decide) and with a group left without mass."""
+    from pipeline.survival import turnbull_em as em
+
+    rng = np.random.default_rng(4)
+    m = 30
+    a = rng.integers(0, m, 200)
+    b = np.minimum(a + rng.integers(1, 8, 200), m + 1)
+    w = rng.integers(1, 4, 200).astype(float)
+    seen = {True: 0, False: 0}
+    for scale in (1.0, 1e-2, 1e-5, 1e-8):
+        for _ in range(50):
+            q = rng.random(m + 1) + 0.1
+            q /= q.sum()
+            p = np.clip(q * (1 + scale * rng.normal(size=m + 1)), 1e-12, None)
+            p /= p.sum()
+            expected = em.loglik(p, a, b, w) < em.loglik(q, a, b, w)
+            assert em._falls(p, q, a, b, w) == expected == (em._loglik_gain(p, q, a, b, w) < 0)
+            seen[bool(expected)] += 1
+    assert min(seen.values()) > 20  # both answers were tested
+    q = np.full(m + 1, 1.0 / (m + 1))
+    p = q.copy()
+    p[a[0]:b[0]] = 0.0  # the first group gets no mass: log-likelihood -inf
+    assert em._falls(p / p.sum(), q, a, b, w)

@@ -85,6 +85,22 @@ def test_resample_counts_are_the_pattern_copies_of_the_rows():
     assert survival_at(pat, pat.counts, DAYS).shape == (3,)
 
 
+def test_patterns_are_the_distinct_rows_in_lexicographic_order():
+    """`patterns` groups by the ranks of each bound; the reference is numpy's row-wise unique of the pairs
+    (the previous implementation), on durable-like rows plus non-integer, left-censored and infinite bounds."""
+    left, right = durable_like(400, 12)
+    left = np.concatenate([left, [np.nan, np.nan, 2.5, 2.5, 7.0, 0.0]])
+    right = np.concatenate([right, [30.0, 30.0, 3.25, np.inf, np.nan, 0.0]])
+    pat = patterns(left, right)
+    key = np.column_stack([np.nan_to_num(left, nan=-1.0), np.nan_to_num(np.where(np.isinf(right), np.nan, right),
+                                                                        nan=-1.0)])
+    unique, index, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(np.nan_to_num(pat.left, nan=-1.0), unique[:, 0])
+    np.testing.assert_array_equal(np.nan_to_num(pat.right, nan=-1.0), unique[:, 1])
+    np.testing.assert_array_equal(pat.counts, counts)
+    np.testing.assert_array_equal(pat.index, index.ravel())
+
+
 def test_reproducible_by_seed_and_arms_have_their_own_streams():
     left, right = durable_like(150, 6)
     pat = patterns(left, right)

@@ -16,8 +16,6 @@ compiled (`turnbull_em`, which says why).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +24,6 @@ from numpy.typing import ArrayLike
 from pipeline.survival import turnbull_em as em
 
 EXACT, RIGHT, LEFT, INTERVAL = 0, 1, 2, 3
-THREADS = 2  # the project's machines have 2 cores
 
 
 @dataclass(frozen=True)
@@ -94,13 +91,6 @@ def turnbull(left: ArrayLike, right: ArrayLike, weights: ArrayLike | None = None
     """NPMLE of the distribution of T from bounds (left, right): NaN/inf right = right-censored at left,
     NaN left = left-censored at right, left == right = exact, otherwise left < T ≤ right."""
     return _fit(admissible_sets(left, right, weights), tol, max_iter)
-
-
-def turnbull_many(data: Sequence[AdmissibleSets], tol: float = 1e-10, max_iter: int = 200_000) -> list[Turnbull]:
-    """`turnbull` of several data sets, on both cores (the compiled EM releases the GIL); each result equals
-    its own `turnbull` call, whatever the order the threads take them in."""
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(lambda sets: _fit(sets, tol, max_iter), data))
 
 
 def _fit(sets: AdmissibleSets, tol: float, max_iter: int) -> Turnbull:

@@ -13,13 +13,16 @@ SD of S*_T − S*_C (arms resampled independently, each from its own seeded stre
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
-from pipeline.survival.turnbull import admissible_sets, turnbull, turnbull_many
+from pipeline.survival.turnbull import turnbull
+
+THREADS = 2  # the project's machines have 2 cores
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,16 @@ def patterns(left: ArrayLike, right: ArrayLike) -> Patterns:
     hi = np.asarray(right, dtype=float)
     hi = np.where(np.isinf(hi), np.nan, hi)
     # NaN does not compare equal to itself: code it as -1 (bounds are days >= 0) to group right-censored rows.
-    key = np.column_stack([np.nan_to_num(lo, nan=-1.0), np.nan_to_num(hi, nan=-1.0)])
-    unique, index, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    back = np.where(unique == -1.0, np.nan, unique)
-    return Patterns(back[:, 0], back[:, 1], counts.astype(np.int64), index.ravel())
+    # Each column's rank among its distinct values, combined into one integer, sorts and groups the rows as
+    # np.unique(axis=0) on the pairs does (lexicographically), at a fraction of its cost (1.2 s → ~0.1 s on
+    # 560,000 rows: a row-wise unique sorts a structured view).
+    lo_values, lo_rank = np.unique(np.nan_to_num(lo, nan=-1.0), return_inverse=True)
+    hi_values, hi_rank = np.unique(np.nan_to_num(hi, nan=-1.0), return_inverse=True)
+    keys, index, counts = np.unique(lo_rank.astype(np.int64) * hi_values.size + hi_rank, return_inverse=True,
+                                    return_counts=True)
+    back_lo, back_hi = lo_values[keys // hi_values.size], hi_values[keys % hi_values.size]
+    return Patterns(np.where(back_lo == -1.0, np.nan, back_lo), np.where(back_hi == -1.0, np.nan, back_hi),
+                    counts.astype(np.int64), index.ravel())
 
 
 def resample_rows(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -66,16 +75,18 @@ def survival_at(pat: Patterns, counts: np.ndarray, days: ArrayLike) -> np.ndarra
 def bootstrap_survival(pat: Patterns, days: ArrayLike, resamples: int,
                        rng: np.random.Generator) -> np.ndarray:
     """(resamples, days) Turnbull estimates over bootstrap resamples of the patients: the resamples are drawn
-    in order from rng (as one `survival_at` call per resample would draw them) and fitted together on both
-    cores; each row equals `survival_at` of its resample."""
-    data = []
-    for _ in range(resamples):
-        counts = resample_counts(pat, resample_rows(rng, pat.n))
-        keep = counts > 0
-        data.append(admissible_sets(pat.left[keep], pat.right[keep], weights=counts[keep]))
+    in order from rng (as one `survival_at` call per resample would draw them), and each is fitted by
+    `survival_at` on both cores, so each row is `survival_at` of its resample whatever the threads' timing.
+    A resample's admissible sets are built in its thread: their numpy work overlaps the other thread's EM
+    (building all of them first, in one thread, had left a core idle for ~15% of the step)."""
     out = np.empty((resamples, len(days)))
-    for r, fit in enumerate(turnbull_many(data)):
-        out[r] = fit.surv_at(days)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        # Each resample is handed to the threads as soon as it is drawn: the drawing (~10 ms a resample at
+        # 560,000 patients) overlaps the fits instead of preceding them.
+        fits = [pool.submit(survival_at, pat, resample_counts(pat, resample_rows(rng, pat.n)), days)
+                for _ in range(resamples)]
+        for r, fit in enumerate(fits):
+            out[r] = fit.result()
     return out
 
 
