@@ -147,11 +147,15 @@ def _flush(part: np.ndarray, total: np.ndarray, error: np.ndarray) -> None:
 def _arm_totals(row: np.ndarray, group: np.ndarray, factor: np.ndarray, weights: np.ndarray, treated: np.ndarray,
                 y: np.ndarray, totals: np.ndarray, positive: np.ndarray) -> None:
     """Per group g over the rows with a y, in row order: totals[g] += (Σ_T f w, Σ_T f w y, Σ_C f w, Σ_C f w y)
-    and positive[g] += rows of positive weight. Each run of BLOCK_ROWS rows is summed plainly and added to the
-    totals with compensation (_flush): rounding errors of a few ulps, instead of a chain of half a million."""
+    and positive[g] += rows of positive weight. Each run of at least BLOCK_ROWS rows (ending between two patients)
+    is summed plainly and added to the totals with compensation (_flush): rounding errors of a few ulps,
+    instead of a chain of half a million."""
     part, total, error = np.zeros_like(totals), np.zeros_like(totals), np.zeros_like(totals)
     count = 0
     for i in range(row.size):
+        if count >= BLOCK_ROWS and row[i] != row[i - 1]:  # only between patients: see _score_sums
+            _flush(part, total, error)
+            count = 0
         v = y[i]
         if np.isnan(v):
             continue
@@ -163,9 +167,6 @@ def _arm_totals(row: np.ndarray, group: np.ndarray, factor: np.ndarray, weights:
         part[g, a] += w
         part[g, a + 1] += w * v
         count += 1
-        if count == BLOCK_ROWS:
-            _flush(part, total, error)
-            count = 0
     _flush(part, total, error)
     totals += total + error
 
@@ -175,12 +176,16 @@ def _score_sums(row: np.ndarray, group: np.ndarray, factor: np.ndarray, y: np.nd
                 arms: np.ndarray, fixed: np.ndarray, derivative: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     """Per group g with both arm totals positive (arms[g] = μ_T, μ_C, W_T, W_C), in row order: out[g, 0] +=
     Σ a_i U_i and out[g, 1] += H1 / W1 − H0 / W0, each row's ± f (y − μ_arm) / W_arm times w(T − e) x1 and times
-    ∂w/∂η x1 (x1 = (1, x)), by runs of BLOCK_ROWS rows as in _arm_totals. Rows in patient order read each
-    design row once for all of the patient's groups."""
+    ∂w/∂η x1 (x1 = (1, x)), by runs of rows as in _arm_totals. Rows in patient order read each design row once
+    for all of the patient's groups. A run ends only between two patients, so each group's rows and runs are
+    the same whatever the order of a patient's rows (one per group): the sums depend only on the patient order."""
     k = x.shape[1]
     part, total, error = np.zeros_like(out), np.zeros_like(out), np.zeros_like(out)
     count = 0
     for i in range(row.size):
+        if count >= BLOCK_ROWS and row[i] != row[i - 1]:
+            _flush(part, total, error)
+            count = 0
         v = y[i]
         g = group[i]
         w_t, w_c = arms[g, 2], arms[g, 3]
@@ -197,21 +202,19 @@ def _score_sums(row: np.ndarray, group: np.ndarray, factor: np.ndarray, y: np.nd
             part[g, 0, j + 1] += c_fixed * x[p, j]
             part[g, 1, j + 1] += c_derivative * x[p, j]
         count += 1
-        if count == BLOCK_ROWS:
-            _flush(part, total, error)
-            count = 0
     _flush(part, total, error)
     out += total + error
 
 
 def patient_order(row: np.ndarray, group: np.ndarray, n_groups: int, *values: np.ndarray) -> np.ndarray | None:
-    """The permutation putting rows in (row, group) order, None when they already are (the order of
-    sql/comparison/change_rows.sql). Rows repeated within a group (not expected: one row per patient and group)
-    are ordered by their values too, so that any input order gives the same order."""
-    key = np.asarray(row, dtype=np.int64) * max(n_groups, 1) + group
-    if bool(np.all(key[1:] > key[:-1])):
+    """The permutation putting rows in (row, group) order, None when they already are in row order (the order
+    of sql/comparison/change_rows.sql; the order of a patient's rows, one per group, does not change a sum).
+    Rows repeated within a group (not expected: one row per patient and group) are ordered by their values too,
+    so that any input order gives the same order."""
+    row = np.asarray(row, dtype=np.int64)
+    if bool(np.all(row[1:] >= row[:-1])):
         return None
-    return np.lexsort(tuple(reversed((key, *values))))
+    return np.lexsort(tuple(reversed((row * max(n_groups, 1) + group, *values))))
 
 
 def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLike, y: ArrayLike, n_groups: int,
@@ -223,8 +226,8 @@ def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLik
     rows left out, as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
 
     The rows may come in any order and the result is the same to the last bit: every sum runs over the rows in
-    (patient, group) order (patient_order; rows that come in that order, as the 25 million rows of the
-    comparison stage at 1,000,000 patients do, are not copied). Two compiled passes (numba) over the rows per
+    patient order (patient_order; rows that come in that order, as the 25 million rows of the comparison stage
+    at 1,000,000 patients do, are not copied). Two compiled passes (numba) over the rows per
     outcome: the arm totals and means of every group, then the p-vectors Σ a U and H of every group, each design
     row read once per outcome (in numpy, scattering each group's rows onto patient-length vectors and
     multiplying them with the whole design, group after group, cost ~10 s at 1,000,000 patients). Memory: the
