@@ -16,9 +16,9 @@ MAR twin). Linearising, patient i's influence on τ is IF_i = a_i + cᵀ U_i wit
 
 and Var τ = Σ_i IF_i² = HC0 + 2 cᵀ Σ_i a_i U_i + cᵀ (Σ_i U_i U_iᵀ) c: the weights-fixed HC0 sandwich of robust.py
 plus a correction (`delta`) that needs, per outcome group, the p-vectors Σ a_i U_i and H1/W1 − H0/W0 — sums over
-the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. Per group,
-the rows' scalars are scattered onto a patient-length vector and the p-vector sums are one product with the
-design (variance_corrections): no loop over patients, no patients × groups matrix.
+the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. The
+p-vectors of every group come from two compiled passes over the rows in patient order (variance_corrections):
+no Python loop over patients, no patients × groups matrix, and the same bits whatever order the rows came in.
 
 ∂w/∂η per scheme (η the linear predictor, ∂e/∂η = e(1 − e)):
   overlap  treated 1 − e: −e(1 − e);     comparator e: e(1 − e)
