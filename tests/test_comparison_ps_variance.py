@@ -155,3 +155,58 @@ def test_degenerate_outcome_keeps_no_ci():
     d = corrected_difference(propensity_terms(x, t, fit.score, w, "overlap"), weighted_difference(y, t, w),
                              np.arange(100), y)
     assert d.estimate == 0 and math.isnan(d.se) and math.isnan(d.lower)
+
+
+def _many_groups(seed: int = 11, n: int = 3000, groups: int = 5):
+    """A propensity model and outcome rows of several groups (some patients without a row in a group, missing
+    outcomes, a row factor): more rows than one run of the compiled passes (ps_variance.BLOCK_ROWS)."""
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"a": rng.normal(size=n), "b": rng.random(n) < 0.3, "c": rng.normal(size=n)}).astype(float)
+    t = rng.random(n) < 1 / (1 + np.exp(-(0.4 * x["a"] - 0.3 * x["b"]).to_numpy()))
+    fit = fit_propensity(x, t)
+    w = propensity_weights(fit.score, t)
+    terms = propensity_terms(x, t, fit.score, w, "overlap")
+    row, group = [], []
+    for g in range(groups):
+        present = np.flatnonzero(rng.random(n) < 0.5 + 0.1 * g)
+        row.append(present)
+        group.append(np.full(present.size, g))
+    row, group = np.concatenate(row), np.concatenate(group)
+    y = [rng.normal(2.0, 3.0, row.size) + row % 7, (rng.random(row.size) < 0.4).astype(float)]
+    y[0][rng.random(row.size) < 0.05] = np.nan
+    y[1][rng.random(row.size) < 0.1] = np.nan
+    factor = rng.uniform(0.8, 1.6, row.size)
+    return x, t, w, terms, row, group, y, factor
+
+
+def test_corrections_are_the_same_to_the_last_bit_in_any_row_order():
+    """The database returns rows in any order (a parallel join): the same rows shuffled give the same bits."""
+    *_, terms, row, group, y, factor = _many_groups()
+    assert row.size > 4096
+    delta, positive = variance_corrections(terms, row, group, y, 5, factor)
+    rng = np.random.default_rng(1)
+    shuffled = rng.permutation(row.size)
+    # In patient order (as the comparison stage's table keeps them), a patient's rows in any order.
+    by_patient = np.lexsort((rng.random(row.size), row))
+    for o in (shuffled, by_patient):
+        again = variance_corrections(terms, row[o], group[o], [v[o] for v in y], 5, factor[o])
+        assert np.array_equal(again[0], delta) and np.array_equal(again[1], positive)
+
+
+def test_corrections_of_many_groups_equal_the_formula_group_by_group():
+    """delta of every group against the formula of the module docstring written out in numpy, group by group
+    (the design rows gathered, one product per group): the compiled passes over all groups at once."""
+    x, t, w, terms, row, group, y, factor = _many_groups()
+    delta, positive = variance_corrections(terms, row, group, y, 5, factor)
+    x1 = np.column_stack([np.ones(len(x)), x.to_numpy()])
+    for j, values in enumerate(y):
+        for g in range(5):
+            ok = (group == g) & ~np.isnan(values)
+            r, v, f = row[ok], values[ok], factor[ok]
+            wr, tr = f * w[r], t[r]
+            mean_t, mean_c = (wr * v)[tr].sum() / wr[tr].sum(), (wr * v)[~tr].sum() / wr[~tr].sum()
+            centred = np.where(tr, (v - mean_t) / wr[tr].sum(), (mean_c - v) / wr[~tr].sum()) * f
+            a_u = (centred * terms.s_fixed[r]) @ x1[r]
+            c = terms.info_inverse @ ((centred * terms.s_derivative[r]) @ x1[r])
+            assert delta[j, g] == pytest.approx(2 * c @ a_u + c @ terms.meat @ c, rel=1e-10)
+            assert positive[j, g] == int((wr > 0).sum())

@@ -182,6 +182,20 @@ def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFra
     return ComparisonData(patients, changes, load_satisfaction(con, study), study.primary_visit, _groups=groups)
 
 
+_KEY_SHIFT, _ORDINAL_OFFSET, _VISIT_SLOTS = 4294967296, 2147483648, 4096  # the group number of change_rows.sql
+
+
+def _group_of(key: int, instruments: list[str], visits: list[str]) -> tuple[str, str, int]:
+    """(instrument, visit, visit_ordinal) of a group number of sql/comparison/change_rows.sql."""
+    code, low = divmod(int(key), _KEY_SHIFT)
+    return instruments[code // _VISIT_SLOTS - 1], visits[code % _VISIT_SLOTS - 1], low - _ORDINAL_OFFSET
+
+
+def _key_of(group: tuple[str, str, int], instruments: list[str], visits: list[str]) -> int:
+    return ((instruments.index(group[0]) + 1) * _VISIT_SLOTS + visits.index(group[1]) + 1) * _KEY_SHIFT \
+        + int(group[2]) + _ORDINAL_OFFSET
+
+
 def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False,
                        terms: PropensityTerms | None = None) -> dict[str, list[tuple[Key, int, Difference]]]:
     """The change and responder differences of every instrument and visit, unadjusted and adjusted by the
@@ -190,59 +204,77 @@ def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False,
     the attendance weight × the stored confounding weight ("unadjusted" is then the plain difference of those
     rows). The one estimator either way: only the rows and their weight change. `terms`: the propensity model
     of the stored weights (cohort row order); given, the adjusted SEs account for its estimation
-    (ps_variance.py; the attendance weights stay fixed), from the view's rows fetched once as arrays."""
+    (ps_variance.py; the attendance weights stay fixed), from the same rows fetched as arrays.
+
+    The view's rows are stored once (sql/comparison/change_rows.sql, a temporary table in patient order,
+    built on every thread and dropped at the end, also on error): the sums read it on one thread, in that order,
+    and the variance fetches it; evaluating the view's joins twice, once of them on one thread, cost most of the
+    MAR twin's time at 1,000,000 patients."""
     run(con, "comparison/weighted_changes_mar" if attendance else "comparison/weighted_changes")
+    instruments, visits = (sorted(v) for v in run(con, "comparison/change_keys").fetchone())
     out: dict[str, list[tuple[Key, int, Difference]]] = {"unadjusted": [], "adjusted": []}
-    by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
-    con.execute("SET threads = 1")  # the same sums on every refresh (why: docs/comparison.md, "One thread")
+    if not instruments:
+        return out  # no change rows at all
     try:
-        sums = run(con, "comparison/change_sums").fetchall()
+        run(con, "comparison/change_rows", instruments=instruments, visits=visits)
+        con.execute("SET threads = 1")  # the same sums on every refresh (why: docs/comparison.md, "One thread")
+        try:
+            sums = run(con, "comparison/change_sums").fetchall()
+        finally:
+            con.execute("RESET threads")
+        by_group: dict[tuple[str, str, int], dict[bool, tuple]] = {}
+        for r in sums:
+            by_group.setdefault(_group_of(r[0], instruments, visits), {})[bool(r[1])] = tuple(
+                0.0 if v is None else v for v in r[2:])
+        empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)  # an arm without rows
+        for (instrument, visit, ordinal) in sorted(by_group):
+            arms = [by_group[(instrument, visit, ordinal)].get(flag, empty) for flag in (True, False)]
+            # n, Σy, Σy², Σw, Σwy, Σw², Σw²y, Σw²y²; responder: n, Σy, Σw, Σwy, Σw², Σw²y (y² = y for 0/1)
+            unweighted = [(a[0], a[0], a[1], a[0], a[1], a[2]) for a in arms]
+            weighted = [(a[0], a[3], a[4], a[5], a[6], a[7]) for a in arms]
+            responder_u = [(a[8], a[8], a[9], a[8], a[9], a[9]) for a in arms]
+            responder_w = [(a[8], a[10], a[11], a[12], a[13], a[13]) for a in arms]
+            # Rows of positive weight (the n of HC1: a weight-0 patient is not in the fit); all rows unweighted.
+            positive = {"unadjusted": (None, None), "adjusted": (int(arms[0][14] + arms[1][14]),
+                                                                 int(arms[0][15] + arms[1][15]))}
+            for adjustment, change, responder in (("unadjusted", unweighted, responder_u),
+                                                  ("adjusted", weighted, responder_w)):
+                n_change, n_responder = positive[adjustment]
+                out[adjustment].append((("pro_change", instrument, visit, "mean_change_difference"), ordinal,
+                                        difference_from_sums(*change, positive=n_change)))
+                out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
+                                        difference_from_sums(*responder, positive=n_responder)))
+        if terms is not None and out["adjusted"]:
+            out["adjusted"] = _with_estimated_weights(con, terms, out["adjusted"], instruments, visits)
     finally:
-        con.execute("RESET threads")
-    for r in sums:
-        by_group.setdefault((r[0], r[1], int(r[2])), {})[bool(r[3])] = tuple(0.0 if v is None else v for v in r[4:])
-    empty = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)  # an arm without rows
-    for (instrument, visit, ordinal) in sorted(by_group):
-        arms = [by_group[(instrument, visit, ordinal)].get(flag, empty) for flag in (True, False)]
-        # n, Σy, Σy², Σw, Σwy, Σw², Σw²y, Σw²y²; responder: n, Σy, Σw, Σwy, Σw², Σw²y (y² = y for 0/1)
-        unweighted = [(a[0], a[0], a[1], a[0], a[1], a[2]) for a in arms]
-        weighted = [(a[0], a[3], a[4], a[5], a[6], a[7]) for a in arms]
-        responder_u = [(a[8], a[8], a[9], a[8], a[9], a[9]) for a in arms]
-        responder_w = [(a[8], a[10], a[11], a[12], a[13], a[13]) for a in arms]
-        # Rows of positive weight (the n of HC1: a weight-0 patient is not in the fit); all rows unweighted.
-        positive = {"unadjusted": (None, None), "adjusted": (int(arms[0][14] + arms[1][14]),
-                                                             int(arms[0][15] + arms[1][15]))}
-        for adjustment, change, responder in (("unadjusted", unweighted, responder_u),
-                                              ("adjusted", weighted, responder_w)):
-            n_change, n_responder = positive[adjustment]
-            out[adjustment].append((("pro_change", instrument, visit, "mean_change_difference"), ordinal,
-                                    difference_from_sums(*change, positive=n_change)))
-            out[adjustment].append((("responder", instrument, visit, "risk_difference"), ordinal,
-                                    difference_from_sums(*responder, positive=n_responder)))
-    if terms is not None and out["adjusted"]:
-        out["adjusted"] = _with_estimated_weights(con, terms, out["adjusted"])
+        con.execute("DROP TABLE IF EXISTS temp.comparison_change_rows")
     return out
 
 
 def _with_estimated_weights(con: duckdb.DuckDBPyConnection, terms: PropensityTerms,
-                            adjusted: list[tuple[Key, int, Difference]]) -> list[tuple[Key, int, Difference]]:
+                            adjusted: list[tuple[Key, int, Difference]], instruments: list[str], visits: list[str]
+                            ) -> list[tuple[Key, int, Difference]]:
     """The adjusted change and responder differences (from the SQL sums) with the variance correction for the
-    estimated propensity model: its sums over the rows of comparison_weighted_changes, fetched once as arrays
-    (row, group, change, responder, row factor). variance_corrections sums in patient order whatever the order
-    of the rows, so the SEs are the same to the last bit on every refresh of the same data."""
-    keys = sorted({(key[1], key[2], int(ordinal)) for key, ordinal, _ in adjusted})  # every group of the view
-    instruments, visits = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-    fetched = run(con, "comparison/weighted_change_rows", instruments=instruments, visits=visits).fetchnumpy()
-    # The SQL's group number (see the SQL file), then the position of each row's group in `keys`.
-    code = np.array([(instruments.index(i) + 1) * 4096 + visits.index(v) + 1 for i, v, _ in keys], dtype=np.int64)
-    key_of = code * 4294967296 + np.array([o for _, _, o in keys], dtype=np.int64) + 2147483648
-    sorted_keys = np.sort(key_of)
+    estimated propensity model: its sums over the rows of comparison_change_rows, fetched once as arrays
+    (group number, row, change, responder, row factor) in the table's patient order. variance_corrections
+    sums in that order whatever the order of the rows, so the SEs are the same to the last bit on every
+    refresh of the same data."""
+    keys = sorted({(key[1], key[2], int(ordinal)) for key, ordinal, _ in adjusted})  # every group of the table
+    fetched = run(con, "comparison/weighted_change_rows").fetchnumpy()
+    # The position of each row's group in `keys`: a table indexed by the instrument-and-visit part of the number
+    # (one visit ordinal per visit; otherwise a binary search), checked against the whole number.
+    key_of = np.array([_key_of(k, instruments, visits) for k in keys], dtype=np.int64)
     fetched_key = np.asarray(fetched.pop("grp_key"), dtype=np.int64)
-    position = np.searchsorted(sorted_keys, fetched_key)
-    if not np.array_equal(sorted_keys[np.minimum(position, len(keys) - 1)], fetched_key):
-        raise ValueError("a change row of a group without sums")  # the view changed between the two queries
-    group = np.argsort(key_of).astype(np.int16)[position]
-    del fetched_key, position
+    code = key_of // _KEY_SHIFT
+    if np.unique(code).size == code.size:
+        lookup = np.zeros(int(code.max()) + 1, dtype=np.int64)
+        lookup[code] = np.arange(len(keys))
+        group = lookup[np.minimum(fetched_key // _KEY_SHIFT, code.max())]
+    else:
+        group = np.minimum(np.searchsorted(key_of, fetched_key), len(keys) - 1)
+    if not np.array_equal(key_of[group], fetched_key):
+        raise ValueError("a change row of a group without sums")  # cannot happen: sums and rows of one table
+    del fetched_key
     number = {k: j for j, k in enumerate(keys)}
     row = np.asarray(fetched.pop("row"), dtype=np.int64)
     factor = _array(fetched.pop("factor"))

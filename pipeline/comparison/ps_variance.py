@@ -16,9 +16,9 @@ MAR twin). Linearising, patient i's influence on τ is IF_i = a_i + cᵀ U_i wit
 
 and Var τ = Σ_i IF_i² = HC0 + 2 cᵀ Σ_i a_i U_i + cᵀ (Σ_i U_i U_iᵀ) c: the weights-fixed HC0 sandwich of robust.py
 plus a correction (`delta`) that needs, per outcome group, the p-vectors Σ a_i U_i and H1/W1 − H0/W0 — sums over
-the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. Per group,
-the rows' scalars are scattered onto a patient-length vector and the p-vector sums are one product with the
-design (variance_corrections): no loop over patients, no patients × groups matrix.
+the outcome rows of x_i times a per-row scalar — and the p × p matrices I and Σ U Uᵀ, computed once. The
+p-vectors of every group come from two compiled passes over the rows in patient order (variance_corrections):
+no Python loop over patients, no patients × groups matrix, and the same bits whatever order the rows came in.
 
 ∂w/∂η per scheme (η the linear predictor, ∂e/∂η = e(1 − e)):
   overlap  treated 1 − e: −e(1 − e);     comparator e: e(1 − e)
@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from numpy.typing import ArrayLike
 
 from pipeline.comparison.robust import Z95, Difference
@@ -125,73 +126,143 @@ def _cross(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
+BLOCK_ROWS = 4096  # rows per partial sum of the compiled passes (see _arm_totals)
+
+
+@njit(cache=True, nogil=True)
+def _flush(part: np.ndarray, total: np.ndarray, error: np.ndarray) -> None:
+    """total += part with Neumaier's compensation (the lost low bits kept in `error`), then part = 0."""
+    p, t, e = part.ravel(), total.ravel(), error.ravel()
+    for i in range(p.size):
+        s = t[i] + p[i]
+        if abs(t[i]) >= abs(p[i]):
+            e[i] += (t[i] - s) + p[i]
+        else:
+            e[i] += (p[i] - s) + t[i]
+        t[i] = s
+        p[i] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def _arm_totals(row: np.ndarray, group: np.ndarray, factor: np.ndarray, weights: np.ndarray, treated: np.ndarray,
+                y: np.ndarray, totals: np.ndarray, positive: np.ndarray) -> None:
+    """Per group g over the rows with a y, in row order: totals[g] += (Σ_T f w, Σ_T f w y, Σ_C f w, Σ_C f w y)
+    and positive[g] += rows of positive weight. Each run of at least BLOCK_ROWS rows (ending between two patients)
+    is summed plainly and added to the totals with compensation (_flush): rounding errors of a few ulps,
+    instead of a chain of half a million."""
+    part, total, error = np.zeros_like(totals), np.zeros_like(totals), np.zeros_like(totals)
+    count = 0
+    for i in range(row.size):
+        if count >= BLOCK_ROWS and row[i] != row[i - 1]:  # only between patients: see _score_sums
+            _flush(part, total, error)
+            count = 0
+        v = y[i]
+        if np.isnan(v):
+            continue
+        p, g = row[i], group[i]
+        w = (factor[i] if factor.size else 1.0) * weights[p]
+        if w > 0:
+            positive[g] += 1
+        a = 0 if treated[p] else 2
+        part[g, a] += w
+        part[g, a + 1] += w * v
+        count += 1
+    _flush(part, total, error)
+    totals += total + error
+
+
+@njit(cache=True, nogil=True)
+def _score_sums(row: np.ndarray, group: np.ndarray, factor: np.ndarray, y: np.ndarray, treated: np.ndarray,
+                arms: np.ndarray, fixed: np.ndarray, derivative: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """Per group g with both arm totals positive (arms[g] = μ_T, μ_C, W_T, W_C), in row order: out[g, 0] +=
+    Σ a_i U_i and out[g, 1] += H1 / W1 − H0 / W0, each row's ± f (y − μ_arm) / W_arm times w(T − e) x1 and times
+    ∂w/∂η x1 (x1 = (1, x)), by runs of rows as in _arm_totals. Rows in patient order read each design row once
+    for all of the patient's groups. A run ends only between two patients, so each group's rows and runs are
+    the same whatever the order of a patient's rows (one per group): the sums depend only on the patient order."""
+    k = x.shape[1]
+    part, total, error = np.zeros_like(out), np.zeros_like(out), np.zeros_like(out)
+    count = 0
+    for i in range(row.size):
+        if count >= BLOCK_ROWS and row[i] != row[i - 1]:
+            _flush(part, total, error)
+            count = 0
+        v = y[i]
+        g = group[i]
+        w_t, w_c = arms[g, 2], arms[g, 3]
+        if np.isnan(v) or not (w_t > 0 and w_c > 0):
+            continue
+        p = row[i]
+        f = factor[i] if factor.size else 1.0
+        # + treated, − comparator, so the sums are treated minus comparator.
+        c = (v - arms[g, 0]) / w_t * f if treated[p] else (arms[g, 1] - v) / w_c * f
+        c_fixed, c_derivative = c * fixed[p], c * derivative[p]
+        part[g, 0, 0] += c_fixed
+        part[g, 1, 0] += c_derivative
+        for j in range(k):
+            part[g, 0, j + 1] += c_fixed * x[p, j]
+            part[g, 1, j + 1] += c_derivative * x[p, j]
+        count += 1
+    _flush(part, total, error)
+    out += total + error
+
+
+def patient_order(row: np.ndarray, group: np.ndarray, n_groups: int, *values: np.ndarray) -> np.ndarray | None:
+    """The permutation putting rows in (row, group) order, None when they already are in row order (the order
+    of sql/comparison/change_rows.sql; the order of a patient's rows, one per group, does not change a sum).
+    Rows repeated within a group (not expected: one row per patient and group) are ordered by their values too,
+    so that any input order gives the same order."""
+    row = np.asarray(row, dtype=np.int64)
+    if bool(np.all(row[1:] >= row[:-1])):
+        return None
+    return np.lexsort(tuple(reversed((row * max(n_groups, 1) + group, *values))))
+
+
 def variance_corrections(terms: PropensityTerms, row: ArrayLike, group: ArrayLike, y: ArrayLike, n_groups: int,
                          factor: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per group (and per outcome of `y`: 1-D, 2-D outcomes × rows, or a list of 1-D): (delta, positive).
     delta = 2 cᵀ Σ a U + cᵀ (Σ U Uᵀ) c, the variance to add to the weights-fixed HC0 of the group's difference;
     positive = outcome rows of positive weight (the n of HC1). row: the patient of each outcome row (index into
-    the terms' patients; at most one row per patient and group), group: 0..n_groups − 1, y: the outcome (NaN rows
-    left out, as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
+    the terms' patients; one row per patient and group expected), group: 0..n_groups − 1, y: the outcome (NaN
+    rows left out, as in the difference), factor: a fixed per-row multiplier of the weight (None: 1).
 
-    The rows may come in any order: every sum runs over patient-length vectors onto which the group's rows are
-    scattered (the arm totals and means by numpy sums, the p-vectors by one product with the design), so the
-    result is the same to the last bit whatever order the database returned the rows in. Memory: a few
-    patient-length vectors, never a patients × groups matrix. Returns arrays of shape (n_groups,) for a 1-D array
-    y, (outcomes, n_groups) for a 2-D array or a list of 1-D arrays (one per outcome)."""
+    The rows may come in any order and the result is the same to the last bit: every sum runs over the rows in
+    patient order (patient_order; rows that come in that order, as the 25 million rows of the comparison stage
+    at 1,000,000 patients do, are not copied). Two compiled passes (numba) over the rows per
+    outcome: the arm totals and means of every group, then the p-vectors Σ a U and H of every group, each design
+    row read once per outcome (in numpy, scattering each group's rows onto patient-length vectors and
+    multiplying them with the whole design, group after group, cost ~10 s at 1,000,000 patients). Memory: the
+    per-group sums. Returns arrays of shape (n_groups,) for a 1-D array y, (outcomes, n_groups) for a 2-D array
+    or a list of 1-D arrays (one per outcome)."""
     r_all = np.asarray(row, dtype=np.int64)
     single = not isinstance(y, (list, tuple)) and np.ndim(y) == 1
     # Outcome columns as separate 1-D arrays (a list avoids stacking 25 million rows into a copy at 1M patients).
     y_all = [np.asarray(y, dtype=float)] if single else [np.asarray(v, dtype=float) for v in y]
     q = len(y_all)
-    f_all = None if factor is None else np.asarray(factor, dtype=float)
-    n, k = terms.n, terms.x.shape[1]
-    # Stable radix sort on 16-bit keys (linear); a group number always fits (a few dozen groups).
-    g16 = np.asarray(group, dtype=np.int16)
-    by_group = np.argsort(g16, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(g16, minlength=n_groups))])
-    in_t, in_c = terms.treated.astype(float), (~terms.treated).astype(float)
+    f_all = np.zeros(0) if factor is None else np.asarray(factor, dtype=float)
+    g_all = np.asarray(group, dtype=np.int64)
+    order = patient_order(r_all, g_all, n_groups, *y_all, *([f_all] if f_all.size else []))
+    if order is not None:
+        r_all, g_all = r_all[order], g_all[order]
+        y_all = [v[order] for v in y_all]
+        f_all = f_all[order] if f_all.size else f_all
+    x = np.ascontiguousarray(terms.x, dtype=float)
+    treated = np.ascontiguousarray(terms.treated, dtype=np.bool_)
+    weights, fixed, derivative = (np.ascontiguousarray(v, dtype=float)
+                                  for v in (terms.weights, terms.s_fixed, terms.s_derivative))
     delta = np.zeros((q, n_groups))
     positive = np.zeros((q, n_groups), dtype=np.int64)
-    spread = np.zeros(n)  # one patient-length buffer for the arm sums
-    scattered = np.zeros((2 * q, n))  # per outcome: the rows' scalars times w(T − e), times ∂w/∂η
-    for g in range(n_groups):
-        members = by_group[bounds[g]:bounds[g + 1]]
-        if members.size == 0:
-            continue
-        r = r_all[members]
-        f = 1.0 if f_all is None else f_all[members]
-        w_rows = f * terms.weights[r]
-        treated = terms.treated[r]
-        fixed, derivative = terms.s_fixed[r], terms.s_derivative[r]
-        for j in range(q):
-            v = y_all[j][members]
-            missing = np.isnan(v)
-            w = np.where(missing, 0.0, w_rows)
-            v = np.where(missing, 0.0, v)
-            positive[j, g] = int(np.count_nonzero(w > 0))
-            # Arm sums over the patient-length buffer in patient order (numpy's pairwise sums: a BLAS dot of
-            # 1e5 elements cost ~10 ms on the shared machine, thread hand-offs; these cost ~0.2 ms).
-            spread[r] = w
-            w_t, w_c = float((spread * in_t).sum()), float((spread * in_c).sum())
-            spread[r] = w * v
-            sum_t, sum_c = float((spread * in_t).sum()), float((spread * in_c).sum())
-            spread[r] = 0.0
-            if not (w_t > 0 and w_c > 0):
-                continue
-            mean_t, mean_c = sum_t / w_t, sum_c / w_c
-            # ± f (y − μ_arm) / W_arm: + treated, − comparator, so the sums are treated minus comparator.
-            centred = np.where(treated, (v - mean_t) / w_t, (mean_c - v) / w_c) * f
-            centred[missing] = 0.0
-            scattered[2 * j, r] = centred * fixed
-            scattered[2 * j + 1, r] = centred * derivative
-        sums = np.empty((2 * q, k + 1))
-        sums[:, 0] = scattered.sum(axis=1)  # the intercept column
-        sums[:, 1:] = scattered @ terms.x
-        scattered[:, r] = 0.0  # cleared for the next group
-        for j in range(q):
-            a_u, h = sums[2 * j], sums[2 * j + 1]
-            c = terms.info_inverse @ h
-            delta[j, g] = 2.0 * float(c @ a_u) + float(c @ terms.meat @ c)
+    for j in range(q):
+        totals = np.zeros((n_groups, 4))
+        _arm_totals(r_all, g_all, f_all, weights, treated, y_all[j], totals, positive[j])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            arms = np.column_stack([totals[:, 1] / totals[:, 0], totals[:, 3] / totals[:, 2], totals[:, 0],
+                                    totals[:, 2]])
+        sums = np.zeros((n_groups, 2, x.shape[1] + 1))
+        _score_sums(r_all, g_all, f_all, y_all[j], treated, arms, fixed, derivative, x, sums)
+        for g in range(n_groups):
+            if arms[g, 2] > 0 and arms[g, 3] > 0:
+                c = terms.info_inverse @ sums[g, 1]
+                delta[j, g] = 2.0 * float(c @ sums[g, 0]) + float(c @ terms.meat @ c)
     return (delta[0], positive[0]) if single else (delta, positive)
 
 

@@ -5,8 +5,8 @@
 -- row's weight for the variance that accounts for the propensity model (sql/comparison/weighted_change_rows.sql).
 -- Read from the view's stored form (sql/outcomes/attendance_weights_view.sql): the pairs are matched to the
 -- attendance patients and models on the identifiers (100,000 patients at 100,000, not the millions of
--- attendance rows), then to the attendance rows on integers; the sums over this view run on one thread
--- (`SET threads = 1` in pipeline/comparison/cohort.change_differences), where a join on four text keys cost ~20% more.
+-- attendance rows), then to the attendance rows on integers (a join on four text keys cost ~20% more when the
+-- sums ran over this view on one thread; its rows are now stored once by sql/comparison/change_rows.sql).
 CREATE OR REPLACE TEMP VIEW comparison_weighted_changes AS
 WITH pairs AS MATERIALIZED (
     SELECT p.patient, m.model, c.instrument, c.visit, c.visit_ordinal, r.treated, c.change, c.responder,
