@@ -1,5 +1,5 @@
 """The attendance models' design and separation screen (pipeline/outcomes/attendance.py) as the builder calls
-them (rows gathered from the whole population, columns closed up in place; counts by elementwise sums) give
+them (rows gathered from the whole population, columns closed up in place; counts by one pass over blocks of rows) give
 exactly what the direct construction gives: the same matrix bit for bit, the same terms, the same verdict.
 The reference is the earlier implementation, kept here: a copy of the rows, a block copy of every column, a
 boolean copy of the 0/1 columns."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pipeline.outcomes import attendance
 from pipeline.outcomes.attendance import (
     _repeated_columns,
     design_of_rows,
@@ -81,10 +82,18 @@ def test_design_of_rows_equals_the_direct_construction(seed, share):
     assert terms == ref_terms
     assert x.shape == ref_x.shape and x.flags.f_contiguous
     np.testing.assert_array_equal(x, ref_x)
+    # Built in a buffer shared by the models (left with NaN from elsewhere): the same matrix, in the buffer.
+    buffer = np.full(treated.size * 20, np.nan)
+    in_buffer, buffer_terms = design_of_rows(base, ("treatment", *names), rows, site[rows], earlier[rows], 11, buffer)
+    assert buffer_terms == ref_terms and in_buffer.flags.f_contiguous
+    assert np.shares_memory(in_buffer, buffer) or rows.size == 0
+    np.testing.assert_array_equal(in_buffer, ref_x)
 
 
+@pytest.mark.parametrize("block", [1, 97, 8192])  # rows per block of the screen (the last block shorter)
 @pytest.mark.parametrize("seed", range(8))
-def test_the_separation_screen_equals_the_direct_count(seed):
+def test_the_separation_screen_equals_the_direct_count(monkeypatch, seed, block):
+    monkeypatch.setattr(attendance, "SCREEN_ROWS", block)
     treated, covariates, names, site, earlier, rng = population(seed, 800)
     base = np.asfortranarray(np.column_stack([treated, covariates]))
     x, terms = design_of_rows(base, ("treatment", *names), np.arange(800), site, earlier, 11)

@@ -84,6 +84,10 @@ class _Patients:
         self.base[:, 0] = self.treated
         self.base[:, 1:] = design.x.to_numpy(dtype=float)
         self.base_names = ("treatment", *design.names)
+        # Every model's matrix is built in this one buffer (the largest possible: intercept, arm, covariates,
+        # a column per site, the earlier value and its missing indicator); no model keeps its matrix.
+        sites = int(self.site.max()) + 1 if self.n else 0
+        self.design = np.empty(self.n * (len(self.base_names) + sites + 3))
         index_years = _array(fetched["index_year"])
         self.latest_index_year = None if self.n == 0 else int(np.nanmax(index_years))
 
@@ -206,7 +210,7 @@ def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str,
     assessed = ~np.isnan(state.values[:, k])
     idx = np.flatnonzero(eligible)
     x, terms = design_of_rows(patients.base, patients.base_names, idx, patients.site[idx], state.last[idx],
-                              study.suppression_threshold)
+                              study.suppression_threshold, patients.design)
     own_last = {t: c for t, c in state.coef.items() if t.startswith("last_value")}
     start = {**own_last, **shared} if shared else state.coef
     att = fit_attendance(x, terms, assessed[idx], patients.treated[idx], study.attendance_truncation_percentile,
@@ -227,17 +231,20 @@ def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str,
 
 
 def _write_rows(con: duckdb.DuckDBPyConnection, models: list[tuple[int, _Model]]) -> int:
-    """Append the rows of some models (number, model) to outcomes.attendance_rows by one statement."""
+    """Append the rows of some models (number, model) to outcomes.attendance_rows by one statement. The columns
+    are registered as numpy arrays (DuckDB scans them in place; a DataFrame of ~6 million rows per visit at
+    1,000,000 patients cost a copy), the weight as a masked array: NaN (no weight) becomes NULL."""
     sizes = [m.rows.size for _, m in models]
-    frame = pd.DataFrame({
+    weight = np.concatenate([m.weight for _, m in models])
+    columns = {
         "model": np.repeat(np.array([number for number, _ in models], dtype=np.int32), sizes),
-        "patient": np.concatenate([m.rows for _, m in models]).astype(np.int32),
+        "patient": np.concatenate([m.rows for _, m in models]).astype(np.int32, copy=False),
         "eligible": np.concatenate([m.eligible for _, m in models]),
         "assessed": np.concatenate([m.assessed for _, m in models]),
-        "weight": np.concatenate([m.weight for _, m in models])})
-    con.register("_attendance_rows", frame)
+        "weight": np.ma.masked_array(weight, mask=np.isnan(weight))}
+    con.register("_attendance_rows", columns)
     try:
         run(con, "outcomes/attendance_rows_write")
     finally:
         con.unregister("_attendance_rows")
-    return len(frame)
+    return int(weight.size)
