@@ -2,7 +2,7 @@
 them (rows gathered from the whole population, columns closed up in place; counts by one pass over blocks of rows) give
 exactly what the direct construction gives: the same matrix bit for bit, the same terms, the same verdict.
 The reference is the earlier implementation, kept here: a copy of the rows, a block copy of every column, a
-boolean copy of the 0/1 columns."""
+boolean copy of the 0/1 columns, site levels by sorting, whole-column minima, maxima and projection."""
 
 from __future__ import annotations
 
@@ -19,9 +19,44 @@ from pipeline.outcomes.attendance import (
 )
 
 
+def reference_site_indicators(site, minimum):
+    """The earlier site_indicators: levels by np.unique, small sites found by np.isin."""
+    codes = np.asarray(site, dtype=np.int64)
+    if codes.size == 0:
+        return np.zeros((0, 0)), []
+    counts = np.bincount(codes)
+    present = np.flatnonzero(counts)
+    small = present[counts[present] < minimum]
+    level = codes.copy()
+    pooled = -1
+    if small.size:
+        pooled = int(counts.size)
+        level[np.isin(codes, small)] = pooled
+    levels, sizes = np.unique(level, return_counts=True)
+    if levels.size <= 1:
+        return np.zeros((codes.size, 0)), []
+    reference = levels[np.argmax(sizes)]
+    kept = [lv for lv in levels if lv != reference]
+    columns = np.column_stack([(level == lv).astype(float) for lv in kept])
+    return columns, [("site_pooled" if lv == pooled else f"site_{lv}") for lv in kept]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_site_indicators_equal_the_earlier_construction(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    sites = int(rng.integers(1, 8))
+    site = rng.choice(sites, n, p=rng.dirichlet(np.full(sites, 0.5)))
+    for minimum in (1, 11, 60, 1000):
+        columns, names = site_indicators(site, minimum)
+        ref_columns, ref_names = reference_site_indicators(site, minimum)
+        assert names == ref_names and columns.shape == ref_columns.shape
+        np.testing.assert_array_equal(columns, ref_columns)
+
+
 def reference_design(treated, covariates, covariate_names, site, last_value, site_minimum):
     t = np.asarray(treated, dtype=float)
-    sites, site_names = site_indicators(site, site_minimum)
+    sites, site_names = reference_site_indicators(site, site_minimum)
     last, last_names = last_value_columns(last_value)
     blocks = [t[:, None], covariates, sites, last]
     names = ["treatment", *covariate_names, *site_names, *last_names]
@@ -69,9 +104,11 @@ def population(seed: int, n: int = 3000):
     return treated, covariates, names, site, earlier, rng
 
 
+@pytest.mark.parametrize("block", [1, 97, 8192])  # rows per block of the columns' summary (the last shorter)
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("share", [1.0, 0.5, 0.02, 0.0])
-def test_design_of_rows_equals_the_direct_construction(seed, share):
+def test_design_of_rows_equals_the_direct_construction(monkeypatch, seed, share, block):
+    monkeypatch.setattr(attendance, "SCREEN_ROWS", block)
     treated, covariates, names, site, earlier, rng = population(seed)
     rows = np.flatnonzero(rng.random(treated.size) < share)
     if seed % 2:

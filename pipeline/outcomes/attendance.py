@@ -65,15 +65,20 @@ def site_indicators(site: ArrayLike, minimum: int) -> tuple[np.ndarray, list[str
     codes = np.asarray(site, dtype=np.int64)
     if codes.size == 0:
         return np.zeros((0, 0)), []
+    # Counts and levels by bincount (codes are small non-negative integers): no sort of the patients.
     counts = np.bincount(codes)
     present = np.flatnonzero(counts)
     small = present[counts[present] < minimum]
-    level = codes.copy()
+    level = codes
     pooled = -1
     if small.size:
         pooled = int(counts.size)  # a code no site has
-        level[np.isin(codes, small)] = pooled
-    levels, sizes = np.unique(level, return_counts=True)
+        is_small = np.zeros(counts.size, dtype=bool)
+        is_small[small] = True
+        level = np.where(is_small[codes], pooled, codes)
+    level_counts = np.bincount(level)
+    levels = np.flatnonzero(level_counts)
+    sizes = level_counts[levels]
     if levels.size <= 1:
         return np.zeros((codes.size, 0)), []
     reference = levels[np.argmax(sizes)]
@@ -141,8 +146,9 @@ def design_of_rows(base: np.ndarray, base_names: Sequence[str], rows: np.ndarray
     x[:, 1 + q + sites.shape[1]:] = last
     keep = np.ones(len(names), dtype=bool)
     if idx.size:
-        keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
-        keep &= ~_repeated_columns(x)
+        varying, fingerprint = _column_summary(x)
+        keep[1:] = varying[1:]
+        keep &= ~_repeated_columns(x, fingerprint)
     terms = tuple(n for n, k in zip(names, keep, strict=True) if k)
     if keep.all():
         return x, terms
@@ -153,6 +159,9 @@ def design_of_rows(base: np.ndarray, base_names: Sequence[str], rows: np.ndarray
     return x[:, :len(terms)], terms
 
 
+# Rows per block of the passes over a model's design (_column_summary, separating_indicator): a block
+# (~1.8 MB at 27 columns) stays in cache.
+SCREEN_ROWS = 8192
 _PROJECTION: list[np.ndarray] = [np.zeros(0)]
 
 
@@ -164,12 +173,29 @@ def _projection(n: int) -> np.ndarray:
     return _PROJECTION[0][:n]
 
 
-def _repeated_columns(x: np.ndarray) -> np.ndarray:
+def _column_summary(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(whether each column takes more than one value, its fingerprint for _repeated_columns) in one pass over
+    blocks of SCREEN_ROWS rows: at 1,000,000 patients the design does not fit in any cache, and a minimum, a
+    maximum and a projection read it three times."""
+    n, p = x.shape
+    low, high, fingerprint = np.full(p, np.inf), np.full(p, -np.inf), np.zeros(p)
+    projection = _projection(n)
+    for start in range(0, n, SCREEN_ROWS):
+        block = x[start:start + SCREEN_ROWS]
+        np.minimum(low, block.min(axis=0), out=low)
+        np.maximum(high, block.max(axis=0), out=high)
+        fingerprint += projection[start:start + SCREEN_ROWS] @ block
+    return high > low, fingerprint
+
+
+def _repeated_columns(x: np.ndarray, fingerprint: np.ndarray | None = None) -> np.ndarray:
     """Columns equal to an earlier column (e.g. the earlier value at the first visit after baseline is the
     baseline covariate itself, and their missing indicators coincide): the model keeps the first. Candidates
-    by a random projection (one product; near-equal, since BLAS may sum two equal columns in different
-    orders), confirmed by exact comparison, so the outcome does not depend on the projection drawn."""
-    fingerprint = _projection(x.shape[0]) @ x
+    by a random projection (`fingerprint`, the projection of every column, e.g. from _column_summary; by
+    default one product; near-equal, since BLAS may sum two equal columns in different orders), confirmed by
+    exact comparison, so the outcome does not depend on the projection drawn or on how it was summed."""
+    if fingerprint is None:
+        fingerprint = _projection(x.shape[0]) @ x
     tolerance = 1e-9 * (np.abs(fingerprint) + 1.0)
     repeated = np.zeros(x.shape[1], dtype=bool)
     for j in range(1, x.shape[1]):
@@ -199,9 +225,6 @@ def stabilized_weights(fitted: ArrayLike, assessed: ArrayLike, treated: ArrayLik
     np.minimum(weights, float(np.percentile(weights, percentile)), out=weights)
     w[a] = weights
     return w
-
-
-SCREEN_ROWS = 8192  # rows per block of separating_indicator: a block of the design (~1.8 MB) stays in cache
 
 
 def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
