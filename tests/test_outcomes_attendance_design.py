@@ -2,9 +2,12 @@
 them (rows gathered from the whole population, columns closed up in place; counts by one pass over blocks of rows) give
 exactly what the direct construction gives: the same matrix bit for bit, the same terms, the same verdict.
 The reference is the earlier implementation, kept here: a copy of the rows, a block copy of every column, a
-boolean copy of the 0/1 columns, site levels by sorting, whole-column minima, maxima and projection."""
+boolean copy of the 0/1 columns, whole-column minima, maxima and projection; the site indicators written out
+with Python counts."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -20,25 +23,22 @@ from pipeline.outcomes.attendance import (
 
 
 def reference_site_indicators(site, minimum):
-    """The earlier site_indicators: levels by np.unique, small sites found by np.isin."""
-    codes = np.asarray(site, dtype=np.int64)
-    if codes.size == 0:
+    """Site indicators written out directly (Python counts): sites with fewer than `minimum` patients pooled
+    under the code one past the largest, the largest level (the first in code order) the reference."""
+    codes = [int(c) for c in site]
+    if not codes:
         return np.zeros((0, 0)), []
-    counts = np.bincount(codes)
-    present = np.flatnonzero(counts)
-    small = present[counts[present] < minimum]
-    level = codes.copy()
-    pooled = -1
-    if small.size:
-        pooled = int(counts.size)
-        level[np.isin(codes, small)] = pooled
-    levels, sizes = np.unique(level, return_counts=True)
-    if levels.size <= 1:
-        return np.zeros((codes.size, 0)), []
-    reference = levels[np.argmax(sizes)]
-    kept = [lv for lv in levels if lv != reference]
-    columns = np.column_stack([(level == lv).astype(float) for lv in kept])
-    return columns, [("site_pooled" if lv == pooled else f"site_{lv}") for lv in kept]
+    pooled = max(codes) + 1
+    sizes = Counter(codes)
+    level = [pooled if sizes[c] < minimum else c for c in codes]
+    level_sizes = Counter(level)
+    if len(level_sizes) == 1:
+        return np.zeros((len(codes), 0)), []
+    reference = max(sorted(level_sizes), key=lambda lv: level_sizes[lv])
+    kept = [lv for lv in sorted(level_sizes) if lv != reference]
+    columns = np.array([[float(lv == other) for other in kept] for lv in level]).reshape(len(codes), len(kept))
+    pooled_used = any(sizes[c] < minimum for c in codes)
+    return columns, [("site_pooled" if pooled_used and lv == pooled else f"site_{lv}") for lv in kept]
 
 
 @pytest.mark.parametrize("seed", range(10))
