@@ -23,6 +23,7 @@ the rows written by one statement per visit.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -107,8 +108,8 @@ def _values(con: duckdb.DuckDBPyConnection, instruments: list[str], n: int, visi
 def _due(con: duckdb.DuckDBPyConnection, study: Study, cut: int | None, n: int, visits: int) -> np.ndarray:
     fetched = run(con, "outcomes/attendance_due", baseline_visit=study.baseline_visit, data_cut_year=cut
                   ).fetchnumpy()
-    due = np.zeros((n, visits), dtype=bool)
-    due[np.asarray(fetched["row"], dtype=np.int64), np.asarray(fetched["visit_ordinal"], dtype=np.int64)] = True
+    due = np.zeros((visits, n), dtype=bool)  # visit-major: a model reads its visit's row contiguously
+    due[np.asarray(fetched["visit_ordinal"], dtype=np.int64), np.asarray(fetched["row"], dtype=np.int64)] = True
     return due
 
 
@@ -163,22 +164,36 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
                         else ~np.isnan(values[instrument][base]))
         state[instrument] = _Instrument(values[instrument], earlier, has_baseline, earlier[base].copy())
     descriptions: dict[int, dict] = {}
+
+    def fit_visit(k: int) -> list[tuple[int, _Model]]:
+        """The models of visit k, in instrument order (each visit's models start from the visit before's)."""
+        shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
+        fitted = []
+        for i, instrument in enumerate(instruments):
+            model = _fit(patients, study, state[instrument], instrument, names, k, due[k], shared, cut)
+            # Model numbers in (instrument, visit) order, the order of outcomes.attendance_models.
+            number = i * len(post) + (k - post.start)
+            descriptions[number] = {**model.description, "model": number}
+            fitted.append((number, model))
+            seen = ~np.isnan(state[instrument].earlier[k])
+            state[instrument].last[seen] = state[instrument].earlier[k][seen]
+        return fitted
+
     rows = 0
     with transaction(con):
         run(con, "outcomes/attendance_patients_write")
         run(con, "outcomes/attendance_rows_table")
-        for k in post:
-            shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
-            fitted = []
-            for i, instrument in enumerate(instruments):
-                model = _fit(patients, study, state[instrument], instrument, names, k, due[:, k], shared, cut)
-                # Model numbers in (instrument, visit) order, the order of outcomes.attendance_models.
-                number = i * len(post) + (k - post.start)
-                descriptions[number] = {**model.description, "model": number}
-                fitted.append((number, model))
-                seen = ~np.isnan(state[instrument].earlier[k])
-                state[instrument].last[seen] = state[instrument].earlier[k][seen]
-            rows += _write_rows(con, fitted)  # one visit at a time: the rows of 8 models held, not of 64
+        # The visits are fitted one after another on one worker thread, while this thread writes the rows of
+        # the visit before (DuckDB's insert and numpy both run without the GIL): the fits are the same chain
+        # as one thread would run, the writes keep their order, and only this thread touches the connection.
+        # At most two visits' rows are held (~0.1 GB each at 1,000,000 patients).
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            pending = [worker.submit(fit_visit, k) for k in post[:1]]
+            for k in post:
+                fitted = pending.pop().result()
+                if k + 1 in post:
+                    pending.append(worker.submit(fit_visit, k + 1))
+                rows += _write_rows(con, fitted)
         model_table = pd.DataFrame([descriptions[m] for m in sorted(descriptions)], columns=[*MODEL_COLUMNS])
         write_table(con, "outcomes.attendance_models", model_table, column_types=MODEL_COLUMNS)
         if scalar(con, "staging/table_exists", schema="outcomes", table="attendance_weights"):
