@@ -1,9 +1,11 @@
 """The logistic fitter reads the rows block by block (pipeline/comparison/logistic.py, _Rows): the information,
 score and deviance summed over blocks equal the whole-matrix formulas, and fits over many blocks (a last block
 shorter than the others, frequency weights with zeros, a start far off that needs step halving) reach
-statsmodels' maximum."""
+statsmodels' maximum; the half of the rows evaluated on the worker thread gives the bits it gives in line."""
 
 from __future__ import annotations
+
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -60,3 +62,24 @@ def test_fits_over_many_blocks_reach_statsmodels_maximum(monkeypatch: pytest.Mon
             np.testing.assert_allclose(fit.coef, glm.params, rtol=1e-9, atol=1e-11)
             np.testing.assert_allclose(fit.se, glm.bse, rtol=1e-7)
             np.testing.assert_allclose(fit.fitted, glm.predict(x), rtol=1e-9)
+
+
+class _Inline:
+    """An executor that runs the task at once, in the calling thread."""
+
+    def submit(self, fn, *args):
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def test_the_worker_thread_changes_no_bit(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(logistic, "BLOCK_ROWS", 500)
+    x, y, fw = _data(3, 7_777)
+    threaded = [logistic_mle(x, y, freq_weights=fw) for _ in range(3)]
+    monkeypatch.setattr(logistic, "_worker", lambda: _Inline())
+    inline = logistic_mle(x, y, freq_weights=fw)
+    for fit in threaded:
+        assert fit.iterations == inline.iterations
+        for a, b in ((fit.coef, inline.coef), (fit.cov, inline.cov), (fit.fitted, inline.fitted)):
+            np.testing.assert_array_equal(a, b)

@@ -16,9 +16,10 @@ outcomes.attendance_patients, instrument, visit and method in outcomes.attendanc
 view outcomes.attendance_weights, which joins them back: only numbers travel between DuckDB and Python.
 
 Cost (docs/outcomes.md, "Speed"): one fetch of the patients, one of their due visits and one of every value
-of the instruments; the models visit by visit, each started from the coefficients of the model fitted just
-before it at the same visit (the instruments' attendance is nearly the same, so Newton needs few iterations);
-the rows written by one statement per visit.
+of the instruments (each value with its position in a visit-major array); the models visit by visit, each
+started from the coefficients of the model fitted just before it at the same visit (the instruments'
+attendance is nearly the same, so Newton needs few iterations), every design built in one reused buffer;
+the rows written by one statement per visit, on the main thread while a worker thread fits the next visit.
 """
 
 from __future__ import annotations
