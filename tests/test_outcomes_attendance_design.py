@@ -1,14 +1,18 @@
 """The attendance models' design and separation screen (pipeline/outcomes/attendance.py) as the builder calls
-them (rows gathered from the whole population, columns closed up in place; counts by elementwise sums) give
+them (rows gathered from the whole population, columns closed up in place; counts by one pass over blocks of rows) give
 exactly what the direct construction gives: the same matrix bit for bit, the same terms, the same verdict.
 The reference is the earlier implementation, kept here: a copy of the rows, a block copy of every column, a
-boolean copy of the 0/1 columns."""
+boolean copy of the 0/1 columns, whole-column minima, maxima and projection; the site indicators written out
+with Python counts."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import pytest
 
+from pipeline.outcomes import attendance
 from pipeline.outcomes.attendance import (
     _repeated_columns,
     design_of_rows,
@@ -18,9 +22,41 @@ from pipeline.outcomes.attendance import (
 )
 
 
+def reference_site_indicators(site, minimum):
+    """Site indicators written out directly (Python counts): sites with fewer than `minimum` patients pooled
+    under the code one past the largest, the largest level (the first in code order) the reference."""
+    codes = [int(c) for c in site]
+    if not codes:
+        return np.zeros((0, 0)), []
+    pooled = max(codes) + 1
+    sizes = Counter(codes)
+    level = [pooled if sizes[c] < minimum else c for c in codes]
+    level_sizes = Counter(level)
+    if len(level_sizes) == 1:
+        return np.zeros((len(codes), 0)), []
+    reference = max(sorted(level_sizes), key=lambda lv: level_sizes[lv])
+    kept = [lv for lv in sorted(level_sizes) if lv != reference]
+    columns = np.array([[float(lv == other) for other in kept] for lv in level]).reshape(len(codes), len(kept))
+    pooled_used = any(sizes[c] < minimum for c in codes)
+    return columns, [("site_pooled" if pooled_used and lv == pooled else f"site_{lv}") for lv in kept]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_site_indicators_equal_the_earlier_construction(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    sites = int(rng.integers(1, 8))
+    site = rng.choice(sites, n, p=rng.dirichlet(np.full(sites, 0.5)))
+    for minimum in (1, 11, 60, 1000):
+        columns, names = site_indicators(site, minimum)
+        ref_columns, ref_names = reference_site_indicators(site, minimum)
+        assert names == ref_names and columns.shape == ref_columns.shape
+        np.testing.assert_array_equal(columns, ref_columns)
+
+
 def reference_design(treated, covariates, covariate_names, site, last_value, site_minimum):
     t = np.asarray(treated, dtype=float)
-    sites, site_names = site_indicators(site, site_minimum)
+    sites, site_names = reference_site_indicators(site, site_minimum)
     last, last_names = last_value_columns(last_value)
     blocks = [t[:, None], covariates, sites, last]
     names = ["treatment", *covariate_names, *site_names, *last_names]
@@ -68,9 +104,11 @@ def population(seed: int, n: int = 3000):
     return treated, covariates, names, site, earlier, rng
 
 
+@pytest.mark.parametrize("block", [1, 97, 8192])  # rows per block of the columns' summary (the last shorter)
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("share", [1.0, 0.5, 0.02, 0.0])
-def test_design_of_rows_equals_the_direct_construction(seed, share):
+def test_design_of_rows_equals_the_direct_construction(monkeypatch, seed, share, block):
+    monkeypatch.setattr(attendance, "SCREEN_ROWS", block)
     treated, covariates, names, site, earlier, rng = population(seed)
     rows = np.flatnonzero(rng.random(treated.size) < share)
     if seed % 2:
@@ -81,10 +119,18 @@ def test_design_of_rows_equals_the_direct_construction(seed, share):
     assert terms == ref_terms
     assert x.shape == ref_x.shape and x.flags.f_contiguous
     np.testing.assert_array_equal(x, ref_x)
+    # Built in a buffer shared by the models (left with NaN from elsewhere): the same matrix, in the buffer.
+    buffer = np.full(treated.size * 20, np.nan)
+    in_buffer, buffer_terms = design_of_rows(base, ("treatment", *names), rows, site[rows], earlier[rows], 11, buffer)
+    assert buffer_terms == ref_terms and in_buffer.flags.f_contiguous
+    assert np.shares_memory(in_buffer, buffer) or rows.size == 0
+    np.testing.assert_array_equal(in_buffer, ref_x)
 
 
+@pytest.mark.parametrize("block", [1, 97, 8192])  # rows per block of the screen (the last block shorter)
 @pytest.mark.parametrize("seed", range(8))
-def test_the_separation_screen_equals_the_direct_count(seed):
+def test_the_separation_screen_equals_the_direct_count(monkeypatch, seed, block):
+    monkeypatch.setattr(attendance, "SCREEN_ROWS", block)
     treated, covariates, names, site, earlier, rng = population(seed, 800)
     base = np.asfortranarray(np.column_stack([treated, covariates]))
     x, terms = design_of_rows(base, ("treatment", *names), np.arange(800), site, earlier, 11)

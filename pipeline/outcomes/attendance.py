@@ -65,15 +65,20 @@ def site_indicators(site: ArrayLike, minimum: int) -> tuple[np.ndarray, list[str
     codes = np.asarray(site, dtype=np.int64)
     if codes.size == 0:
         return np.zeros((0, 0)), []
+    # Counts and levels by bincount (codes are small non-negative integers): no sort of the patients.
     counts = np.bincount(codes)
     present = np.flatnonzero(counts)
     small = present[counts[present] < minimum]
-    level = codes.copy()
+    level = codes
     pooled = -1
     if small.size:
         pooled = int(counts.size)  # a code no site has
-        level[np.isin(codes, small)] = pooled
-    levels, sizes = np.unique(level, return_counts=True)
+        is_small = np.zeros(counts.size, dtype=bool)
+        is_small[small] = True
+        level = np.where(is_small[codes], pooled, codes)
+    level_counts = np.bincount(level)
+    levels = np.flatnonzero(level_counts)
+    sizes = level_counts[levels]
     if levels.size <= 1:
         return np.zeros((codes.size, 0)), []
     reference = levels[np.argmax(sizes)]
@@ -115,17 +120,25 @@ def attendance_design(treated: ArrayLike, covariates: np.ndarray, covariate_name
 
 
 def design_of_rows(base: np.ndarray, base_names: Sequence[str], rows: np.ndarray, site: ArrayLike,
-                   last_value: ArrayLike, site_minimum: int) -> tuple[np.ndarray, tuple[str, ...]]:
+                   last_value: ArrayLike, site_minimum: int, buffer: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, tuple[str, ...]]:
     """attendance_design of the patients `rows` of a population whose arm and covariates are the columns of
     `base` (column-ordered, the arm first; `site` and `last_value` of the same patients as `rows`, in its
     order): the columns are gathered straight into the model matrix (one contiguous gather per column) and
-    the columns left out are closed up in place, so the matrix is written once."""
+    the columns left out are closed up in place, so the matrix is written once. `buffer`: a 1-d float array
+    to build the matrix in when it is large enough (the matrix returned is then a view of it, valid until the
+    buffer is used again): one buffer for all models of a build spares each model's fresh matrix (~200 MB at
+    1,000,000 patients) its page faults."""
     idx = np.asarray(rows, dtype=np.int64)
     sites, site_names = site_indicators(site, site_minimum)
     last, last_names = last_value_columns(last_value)
     names = ["intercept", *base_names, *site_names, *last_names]
     q = base.shape[1]
-    x = np.empty((idx.size, len(names)), order="F")
+    size = idx.size * len(names)
+    if buffer is not None and buffer.size >= size:
+        x = buffer[:size].reshape((idx.size, len(names)), order="F")
+    else:
+        x = np.empty((idx.size, len(names)), order="F")
     x[:, 0] = 1.0
     for j in range(q):
         np.take(base[:, j], idx, out=x[:, 1 + j])
@@ -133,8 +146,9 @@ def design_of_rows(base: np.ndarray, base_names: Sequence[str], rows: np.ndarray
     x[:, 1 + q + sites.shape[1]:] = last
     keep = np.ones(len(names), dtype=bool)
     if idx.size:
-        keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
-        keep &= ~_repeated_columns(x)
+        varying, fingerprint = _column_summary(x)
+        keep[1:] = varying[1:]
+        keep &= ~_repeated_columns(x, fingerprint)
     terms = tuple(n for n, k in zip(names, keep, strict=True) if k)
     if keep.all():
         return x, terms
@@ -145,6 +159,9 @@ def design_of_rows(base: np.ndarray, base_names: Sequence[str], rows: np.ndarray
     return x[:, :len(terms)], terms
 
 
+# Rows per block of the passes over a model's design (_column_summary, separating_indicator): a block
+# (~1.8 MB at 27 columns) stays in cache.
+SCREEN_ROWS = 8192
 _PROJECTION: list[np.ndarray] = [np.zeros(0)]
 
 
@@ -156,12 +173,29 @@ def _projection(n: int) -> np.ndarray:
     return _PROJECTION[0][:n]
 
 
-def _repeated_columns(x: np.ndarray) -> np.ndarray:
+def _column_summary(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(whether each column takes more than one value, its fingerprint for _repeated_columns) in one pass over
+    blocks of SCREEN_ROWS rows: at 1,000,000 patients the design does not fit in any cache, and a minimum, a
+    maximum and a projection read it three times."""
+    n, p = x.shape
+    low, high, fingerprint = np.full(p, np.inf), np.full(p, -np.inf), np.zeros(p)
+    projection = _projection(n)
+    for start in range(0, n, SCREEN_ROWS):
+        block = x[start:start + SCREEN_ROWS]
+        np.minimum(low, block.min(axis=0), out=low)
+        np.maximum(high, block.max(axis=0), out=high)
+        fingerprint += projection[start:start + SCREEN_ROWS] @ block
+    return high > low, fingerprint
+
+
+def _repeated_columns(x: np.ndarray, fingerprint: np.ndarray | None = None) -> np.ndarray:
     """Columns equal to an earlier column (e.g. the earlier value at the first visit after baseline is the
     baseline covariate itself, and their missing indicators coincide): the model keeps the first. Candidates
-    by a random projection (one product; near-equal, since BLAS may sum two equal columns in different
-    orders), confirmed by exact comparison, so the outcome does not depend on the projection drawn."""
-    fingerprint = _projection(x.shape[0]) @ x
+    by a random projection (`fingerprint`, the projection of every column, e.g. from _column_summary; by
+    default one product; near-equal, since BLAS may sum two equal columns in different orders), confirmed by
+    exact comparison, so the outcome does not depend on the projection drawn or on how it was summed."""
+    if fingerprint is None:
+        fingerprint = _projection(x.shape[0]) @ x
     tolerance = 1e-9 * (np.abs(fingerprint) + 1.0)
     repeated = np.zeros(x.shape[1], dtype=bool)
     for j in range(1, x.shape[1]):
@@ -179,15 +213,17 @@ def stabilized_weights(fitted: ArrayLike, assessed: ArrayLike, treated: ArrayLik
     p = np.asarray(fitted, dtype=float)
     a = np.asarray(assessed, dtype=bool)
     t = np.asarray(treated, dtype=bool)
-    share = np.zeros(2)
-    for arm in (False, True):
-        members = t == arm
-        share[int(arm)] = a[members].mean() if members.any() else np.nan
     w = np.full(p.size, np.nan)
-    w[a] = share[t[a].astype(int)] / p[a]
-    if a.any():
-        cap = float(np.percentile(w[a], percentile))
-        w[a] = np.minimum(w[a], cap)
+    if not a.any():
+        return w
+    # The arm's share assessed from counts (the mean of a 0/1 column is its count over its size, exactly).
+    treated_n, treated_assessed = np.count_nonzero(t), np.count_nonzero(a & t)
+    control_n, control_assessed = t.size - treated_n, np.count_nonzero(a) - treated_assessed
+    share_treated = treated_assessed / treated_n if treated_n else np.nan
+    share_control = control_assessed / control_n if control_n else np.nan
+    weights = np.where(t[a], share_treated, share_control) / p[a]  # the assessed patients' only: gathered once
+    np.minimum(weights, float(np.percentile(weights, percentile)), out=weights)
+    w[a] = weights
     return w
 
 
@@ -196,20 +232,28 @@ def separating_indicator(x: np.ndarray, assessed: np.ndarray) -> bool:
     separation: the column's coefficient is infinite). The usual cause (a rare missing indicator; patients who
     never answer any ODI, in the satisfaction models) found in one pass, so the logistic fitter's linear
     program, whose cost grows steeply with the number of patients, is left for the rare other kinds.
-    Only columns within [0, 1] are tested for being 0/1, and the counts are sums of products of 0/1 values
-    (exact in floating point; elementwise, since a BLAS dot product of one column costs more in thread
-    start-up than in arithmetic): no boolean copy of the matrix."""
+    One pass over the design by blocks of SCREEN_ROWS rows (at 1,000,000 patients the design does not fit in
+    any cache, and a pass per column and per count read it from memory ~7 times): per block, which columns
+    are still 0/1 throughout and, by one product, their sums and sums among the assessed (sums of products
+    of 0/1 values: integers, exact in floating point in any order)."""
     if x.shape[1] < 2 or assessed.size == 0:
         return False
-    cols = x[:, 1:]
-    candidates = np.flatnonzero((cols.min(axis=0) >= 0) & (cols.max(axis=0) <= 1))
-    binary = [j for j in candidates if np.all((cols[:, j] == 0) | (cols[:, j] == 1))]
-    if not binary:
+    n, p = assessed.size, x.shape[1] - 1
+    a = np.asarray(assessed, dtype=bool)
+    binary = np.ones(p, dtype=bool)  # every value 0 or 1 so far
+    counts = np.zeros((p, 2))  # per column: Σ x, Σ x among the assessed (meaningful where binary)
+    for start in range(0, n, SCREEN_ROWS):
+        stop = min(start + SCREEN_ROWS, n)
+        columns = np.flatnonzero(binary)
+        if not columns.size:
+            return False
+        block = x[start:stop, 1 + columns]
+        binary[columns] = np.all((block == 0) | (block == 1), axis=0)
+        counts[columns] += block.T @ np.column_stack([np.ones(stop - start), a[start:stop]])
+    if not binary.any():
         return False
-    a = assessed.astype(float)
-    ones = np.array([cols[:, j].sum() for j in binary])
-    ones_assessed = np.array([(cols[:, j] * a).sum() for j in binary])
-    zeros, zeros_assessed = assessed.size - ones, float(a.sum()) - ones_assessed
+    ones, ones_assessed = counts[binary, 0], counts[binary, 1]
+    zeros, zeros_assessed = n - ones, float(np.count_nonzero(a)) - ones_assessed
     return bool(np.any((ones_assessed == 0) | (ones_assessed == ones) | (zeros_assessed == 0)
                        | (zeros_assessed == zeros)))
 

@@ -16,13 +16,15 @@ outcomes.attendance_patients, instrument, visit and method in outcomes.attendanc
 view outcomes.attendance_weights, which joins them back: only numbers travel between DuckDB and Python.
 
 Cost (docs/outcomes.md, "Speed"): one fetch of the patients, one of their due visits and one of every value
-of the instruments; the models visit by visit, each started from the coefficients of the model fitted just
-before it at the same visit (the instruments' attendance is nearly the same, so Newton needs few iterations);
-the rows written by one statement per visit.
+of the instruments (each value with its position in a visit-major array); the models visit by visit, each
+started from the coefficients of the model fitted just before it at the same visit (the instruments'
+attendance is nearly the same, so Newton needs few iterations), every design built in one reused buffer;
+the rows written by one statement per visit, on the main thread while a worker thread fits the next visit.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -85,25 +87,31 @@ class _Patients:
         self.base[:, 0] = self.treated
         self.base[:, 1:] = design.x.to_numpy(dtype=float)
         self.base_names = ("treatment", *design.names)
+        # Every model's matrix is built in this one buffer (the largest possible: intercept, arm, covariates,
+        # a column per site, the earlier value and its missing indicator); no model keeps its matrix.
+        sites = int(self.site.max()) + 1 if self.n else 0
+        self.design = np.empty(self.n * (len(self.base_names) + sites + 3))
         index_years = _array(fetched["index_year"])
         self.latest_index_year = None if self.n == 0 else int(np.nanmax(index_years))
 
 
 def _values(con: duckdb.DuckDBPyConnection, instruments: list[str], n: int, visits: int) -> dict[str, np.ndarray]:
-    """Per instrument, the n × visits matrix of its values by visit ordinal (NaN: not assessed in that window),
-    from one fetch."""
-    fetched = run(con, "outcomes/attendance_values", instruments=instruments).fetchnumpy()
-    out = np.full((len(instruments), n, visits), np.nan)
-    out[np.asarray(fetched["instrument"], dtype=np.int64), np.asarray(fetched["row"], dtype=np.int64),
-        np.asarray(fetched["visit_ordinal"], dtype=np.int64)] = _array(fetched["value"])
+    """Per instrument, the visits × n matrix of its values by visit ordinal (NaN: not assessed in that window),
+    from one fetch. Visit-major, so that a model reads its visit's values as one contiguous row; the query
+    gives each value's position in the array (at 1,000,000 patients ~40 million values: three index columns
+    widened to 64 bits cost more than the scatter)."""
+    fetched = run(con, "outcomes/attendance_values", instruments=instruments, visits=visits, patients=n
+                  ).fetchnumpy()
+    out = np.full((len(instruments), visits, n), np.nan)
+    out.reshape(-1)[np.asarray(fetched["cell"], dtype=np.int64)] = _array(fetched["value"])
     return {instrument: out[i] for i, instrument in enumerate(instruments)}
 
 
 def _due(con: duckdb.DuckDBPyConnection, study: Study, cut: int | None, n: int, visits: int) -> np.ndarray:
     fetched = run(con, "outcomes/attendance_due", baseline_visit=study.baseline_visit, data_cut_year=cut
                   ).fetchnumpy()
-    due = np.zeros((n, visits), dtype=bool)
-    due[np.asarray(fetched["row"], dtype=np.int64), np.asarray(fetched["visit_ordinal"], dtype=np.int64)] = True
+    due = np.zeros((visits, n), dtype=bool)  # visit-major: a model reads its visit's row contiguously
+    due[np.asarray(fetched["visit_ordinal"], dtype=np.int64), np.asarray(fetched["row"], dtype=np.int64)] = True
     return due
 
 
@@ -121,8 +129,8 @@ def build_attendance_weights(con: duckdb.DuckDBPyConnection, study: Study) -> Bu
 class _Instrument:
     """What the models of one instrument carry from visit to visit."""
 
-    values: np.ndarray  # n × visits: the instrument's values (NaN: not assessed)
-    earlier: np.ndarray  # n × visits: the values whose most recent one is the model's last value
+    values: np.ndarray  # visits × n: the instrument's values (NaN: not assessed)
+    earlier: np.ndarray  # visits × n: the values whose most recent one is the model's last value
     has_baseline: np.ndarray  # n: may be eligible at all
     last: np.ndarray  # n: the most recent earlier value before the current visit (the baseline to start)
     coef: dict[str, float] = field(default_factory=dict)  # the model at the visit before
@@ -155,25 +163,39 @@ def _build(con: duckdb.DuckDBPyConnection, study: Study) -> Built:
     for instrument in instruments:
         earlier = values[SATISFACTION_EARLIER] if instrument == satisfaction else values[instrument]
         has_baseline = (np.ones(patients.n, dtype=bool) if instrument == satisfaction
-                        else ~np.isnan(values[instrument][:, base]))
-        state[instrument] = _Instrument(values[instrument], earlier, has_baseline, earlier[:, base].copy())
+                        else ~np.isnan(values[instrument][base]))
+        state[instrument] = _Instrument(values[instrument], earlier, has_baseline, earlier[base].copy())
     descriptions: dict[int, dict] = {}
+
+    def fit_visit(k: int) -> list[tuple[int, _Model]]:
+        """The models of visit k, in instrument order (each visit's models start from the visit before's)."""
+        shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
+        fitted = []
+        for i, instrument in enumerate(instruments):
+            model = _fit(patients, study, state[instrument], instrument, names, k, due[k], shared, cut)
+            # Model numbers in (instrument, visit) order, the order of outcomes.attendance_models.
+            number = i * len(post) + (k - post.start)
+            descriptions[number] = {**model.description, "model": number}
+            fitted.append((number, model))
+            seen = ~np.isnan(state[instrument].earlier[k])
+            state[instrument].last[seen] = state[instrument].earlier[k][seen]
+        return fitted
+
     rows = 0
     with transaction(con):
         run(con, "outcomes/attendance_patients_write")
         run(con, "outcomes/attendance_rows_table")
-        for k in post:
-            shared: dict[str, float] = {}  # the model fitted last at this visit, without its earlier-value terms
-            fitted = []
-            for i, instrument in enumerate(instruments):
-                model = _fit(patients, study, state[instrument], instrument, names, k, due[:, k], shared, cut)
-                # Model numbers in (instrument, visit) order, the order of outcomes.attendance_models.
-                number = i * len(post) + (k - post.start)
-                descriptions[number] = {**model.description, "model": number}
-                fitted.append((number, model))
-                seen = ~np.isnan(state[instrument].earlier[:, k])
-                state[instrument].last[seen] = state[instrument].earlier[seen, k]
-            rows += _write_rows(con, fitted)  # one visit at a time: the rows of 8 models held, not of 64
+        # The visits are fitted one after another on one worker thread, while this thread writes the rows of
+        # the visit before (DuckDB's insert and numpy both run without the GIL): the fits are the same chain
+        # as one thread would run, the writes keep their order, and only this thread touches the connection.
+        # At most two visits' rows are held (~0.1 GB each at 1,000,000 patients).
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            pending = [worker.submit(fit_visit, k) for k in post[:1]]
+            for k in post:
+                fitted = pending.pop().result()
+                if k + 1 in post:
+                    pending.append(worker.submit(fit_visit, k + 1))
+                rows += _write_rows(con, fitted)
         model_table = pd.DataFrame([descriptions[m] for m in sorted(descriptions)], columns=[*MODEL_COLUMNS])
         write_table(con, "outcomes.attendance_models", model_table, column_types=MODEL_COLUMNS)
         if scalar(con, "staging/table_exists", schema="outcomes", table="attendance_weights"):
@@ -204,10 +226,10 @@ def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str,
     attendance is nearly the same), with this instrument's earlier-value terms from its model at the visit
     before; at the first model of a visit, this instrument's model at the visit before. `shared` is updated."""
     eligible = due_k & state.has_baseline
-    assessed = ~np.isnan(state.values[:, k])
+    assessed = ~np.isnan(state.values[k])
     idx = np.flatnonzero(eligible)
     x, terms = design_of_rows(patients.base, patients.base_names, idx, patients.site[idx], state.last[idx],
-                              study.suppression_threshold)
+                              study.suppression_threshold, patients.design)
     own_last = {t: c for t, c in state.coef.items() if t.startswith("last_value")}
     start = {**own_last, **shared} if shared else state.coef
     att = fit_attendance(x, terms, assessed[idx], patients.treated[idx], study.attendance_truncation_percentile,
@@ -228,17 +250,20 @@ def _fit(patients: _Patients, study: Study, state: _Instrument, instrument: str,
 
 
 def _write_rows(con: duckdb.DuckDBPyConnection, models: list[tuple[int, _Model]]) -> int:
-    """Append the rows of some models (number, model) to outcomes.attendance_rows by one statement."""
+    """Append the rows of some models (number, model) to outcomes.attendance_rows by one statement. The columns
+    are registered as numpy arrays (DuckDB scans them in place; a DataFrame of ~6 million rows per visit at
+    1,000,000 patients cost a copy), the weight as a masked array: NaN (no weight) becomes NULL."""
     sizes = [m.rows.size for _, m in models]
-    frame = pd.DataFrame({
+    weight = np.concatenate([m.weight for _, m in models])
+    columns = {
         "model": np.repeat(np.array([number for number, _ in models], dtype=np.int32), sizes),
-        "patient": np.concatenate([m.rows for _, m in models]).astype(np.int32),
+        "patient": np.concatenate([m.rows for _, m in models]).astype(np.int32, copy=False),
         "eligible": np.concatenate([m.eligible for _, m in models]),
         "assessed": np.concatenate([m.assessed for _, m in models]),
-        "weight": np.concatenate([m.weight for _, m in models])})
-    con.register("_attendance_rows", frame)
+        "weight": np.ma.masked_array(weight, mask=np.isnan(weight))}
+    con.register("_attendance_rows", columns)
     try:
         run(con, "outcomes/attendance_rows_write")
     finally:
         con.unregister("_attendance_rows")
-    return len(frame)
+    return int(weight.size)
