@@ -75,12 +75,20 @@ class WriterLock:
         self.release()
 
 
+# The storage format of a warehouse file created here: DuckDB 1.5's, whose string compression (dictionary and
+# FSST in one method) writes text columns markedly faster than the 1.0 format DuckDB creates by default (a
+# copy of outcomes.pro_changes: 3.4 -> 2.5 CPU s; the same values, a file no larger). A file keeps the format
+# it was created with (DuckDB does not convert one), and reading it needs DuckDB 1.5 or later (pinned: 1.5.6).
+STORAGE_VERSION = "v1.5.0"
+
+
 def connect(database: Path, *, read_only: bool = False, config: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, turning DuckDB's lock conflict into a WarehouseBusyError at once."""
     if not read_only:
         database.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(database), read_only=read_only, config=config or {})
+        return duckdb.connect(str(database), read_only=read_only,
+                              config={"storage_compatibility_version": STORAGE_VERSION, **(config or {})})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusyError(
