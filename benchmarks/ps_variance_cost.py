@@ -4,9 +4,10 @@ on the change and responder differences, complete case and MAR twin.
     .venv/bin/python -m benchmarks.ps_variance_cost [--patients 100000]
 
 A synthetic in-memory warehouse: `patients` in comparison.cohort (8 sites), 28 instrument × visit groups in
-outcomes.pro_changes (each patient present in a group with probability 0.9: ~25 rows per patient) and
-outcomes.attendance_weights (95% eligible), a 20-column design. Times cohort.change_differences with and
-without the propensity terms (best of 3) and propensity_terms itself.
+outcomes.pro_changes (each patient present in a group with probability 0.9: ~25 rows per patient) and the
+attendance weights in their stored form (outcomes.attendance_rows, 95% eligible, with attendance_patients and
+attendance_models), a 20-column design. Times cohort.change_differences with and without the propensity terms
+(best of 3) and propensity_terms itself.
 """
 
 import argparse
@@ -18,6 +19,7 @@ import pandas as pd
 
 from pipeline.comparison.cohort import change_differences
 from pipeline.comparison.ps_variance import propensity_terms
+from pipeline.sql import load_sql
 
 INSTRUMENTS = ("ODI", "NRS_BACK", "NRS_LEG", "EQ5D")
 VISITS = ("W2", "M1", "M3", "M6", "M12", "M24", "M60")
@@ -53,9 +55,17 @@ def warehouse(n: int, seed: int = 1) -> tuple[duckdb.DuckDBPyConnection, np.ndar
     con.register("p", changes)
     con.execute("CREATE TABLE outcomes.pro_changes AS SELECT * FROM p")
     con.unregister("p")
-    con.execute("CREATE TABLE outcomes.attendance_weights AS SELECT site_id, patient_id, instrument, visit, "
-                "'X' AS arm, random() < 0.95 AS eligible, TRUE AS assessed, 1 + random() AS weight, "
-                "'ipaw' AS method FROM outcomes.pro_changes")
+    # The attendance weights in their stored form (pipeline/outcomes/attendance_weights.py: integer keys, the
+    # identifiers and the models in their own tables), which sql/comparison/weighted_changes_mar.sql reads.
+    con.execute("CREATE TABLE outcomes.attendance_patients AS SELECT row::INTEGER AS patient, site_id, patient_id, "
+                "'X' AS arm FROM comparison.cohort")
+    con.execute("CREATE TABLE outcomes.attendance_models AS SELECT (row_number() OVER (ORDER BY instrument, visit) "
+                "- 1)::INTEGER AS model, instrument, visit, 'ipaw' AS method FROM (SELECT DISTINCT instrument, visit "
+                "FROM outcomes.pro_changes)")
+    con.execute(load_sql("outcomes/attendance_rows_table"))
+    con.execute("INSERT INTO outcomes.attendance_rows SELECT m.model, p.patient, random() < 0.95, TRUE, 1 + random() "
+                "FROM outcomes.pro_changes c JOIN outcomes.attendance_patients p USING (site_id, patient_id) "
+                "JOIN outcomes.attendance_models m USING (instrument, visit)")
     return con, x, t, e, w
 
 
