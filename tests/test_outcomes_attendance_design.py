@@ -14,7 +14,6 @@ import pytest
 
 from pipeline.outcomes import attendance
 from pipeline.outcomes.attendance import (
-    _repeated_columns,
     design_of_rows,
     last_value_columns,
     separating_indicator,
@@ -70,9 +69,17 @@ def reference_design(treated, covariates, covariate_names, site, last_value, sit
     keep = np.ones(width + 1, dtype=bool)
     if t.size:
         keep[1:] = x[:, 1:].max(axis=0) > x[:, 1:].min(axis=0)
-        keep &= ~_repeated_columns(x)
+        keep &= ~reference_repeated(x)
     terms = tuple(n for n, k in zip(["intercept", *names], keep, strict=True) if k)
     return (x if keep.all() else np.asfortranarray(x[:, keep])), terms
+
+
+def reference_repeated(x):
+    """Columns equal to an earlier kept column, by exact comparison of every pair (no projection)."""
+    repeated = np.zeros(x.shape[1], dtype=bool)
+    for j in range(1, x.shape[1]):
+        repeated[j] = any(not repeated[i] and np.array_equal(x[:, i], x[:, j]) for i in range(j))
+    return repeated
 
 
 def reference_separating(x, assessed):

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.comparison import reasons
+from pipeline.comparison.checks import BALANCE_SUMMARY
 from pipeline.comparison.cohort import check_inputs, load_cohort
 from pipeline.estimable import Gap, member, no_patients
 from pipeline.study import Study
@@ -148,8 +149,8 @@ def build_adjusted_reintervention(con: duckdb.DuckDBPyConnection, study: Study) 
         result.gaps = [Gap(m, reason) for m in MEMBERS]
     else:
         p = load_cohort(con)
-        summary = con.execute("SELECT balance_passed FROM comparison.balance_summary").fetchone()
-        balanced = bool(summary[0]) if summary and summary[0] is not None else None
+        summary = con.execute(BALANCE_SUMMARY).fetchone()
+        balanced = bool(summary[2]) if summary and summary[2] is not None else None  # balance_passed
         competing = p["reintervention_competing"].to_numpy(dtype=float)
         result = adjusted_reintervention(
             p["reintervention_time"].to_numpy(dtype=float), p["reintervention_event"].to_numpy(dtype=float),

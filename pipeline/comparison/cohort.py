@@ -182,7 +182,8 @@ def load_data(con: duckdb.DuckDBPyConnection, study: Study, patients: pd.DataFra
     return ComparisonData(patients, changes, load_satisfaction(con, study), study.primary_visit, _groups=groups)
 
 
-_KEY_SHIFT, _ORDINAL_OFFSET, _VISIT_SLOTS = 4294967296, 2147483648, 4096  # the group number of change_rows.sql
+# The group number of sql/comparison/change_rows.sql (passed to it as parameters, decoded by _group_of).
+_KEY_SHIFT, _ORDINAL_OFFSET, _VISIT_SLOTS = 4294967296, 2147483648, 4096
 
 
 def _group_of(key: int, instruments: list[str], visits: list[str]) -> tuple[str, str, int]:
@@ -216,7 +217,8 @@ def change_differences(con: duckdb.DuckDBPyConnection, attendance: bool = False,
     if not instruments:
         return out  # no change rows at all
     try:
-        run(con, "comparison/change_rows", instruments=instruments, visits=visits)
+        run(con, "comparison/change_rows", instruments=instruments, visits=visits, visit_slots=_VISIT_SLOTS,
+            key_shift=_KEY_SHIFT, ordinal_offset=_ORDINAL_OFFSET)
         con.execute("SET threads = 1")  # the same sums on every refresh (why: docs/comparison.md, "One thread")
         try:
             sums = run(con, "comparison/change_sums").fetchall()

@@ -7,12 +7,12 @@
 -- per group (instrument, visit), so patient order fixes the order within every group (sorting by the group too
 -- cost ~2 s more at 1,000,000 patients). Patient order is also the order in which
 -- pipeline/comparison/ps_variance.variance_corrections reads the rows without a copy. The group as one number:
--- (position of the instrument in $instruments × 4096 + position of the visit in $visits) × 2^32 + visit_ordinal
--- + 2^31 (cohort.py decodes it). Strings are never stored. No identifier.
+-- (position of the instrument in $instruments × $visit_slots + position of the visit in $visits) × $key_shift
+-- + visit_ordinal + $ordinal_offset (the constants of pipeline/comparison/cohort.py, which decodes it). Strings are never stored. No identifier.
 CREATE OR REPLACE TEMP TABLE comparison_change_rows AS
 SELECT c.row::INTEGER AS row,
-       (list_position($instruments, c.instrument)::BIGINT * 4096 + list_position($visits, c.visit)) * 4294967296
-           + c.visit_ordinal::BIGINT + 2147483648 AS grp_key,
+       (list_position($instruments, c.instrument)::BIGINT * $visit_slots + list_position($visits, c.visit))
+           * $key_shift + c.visit_ordinal::BIGINT + $ordinal_offset AS grp_key,
        c.treated, c.change::DOUBLE AS change, c.responder, c.weight::DOUBLE AS weight, c.factor::DOUBLE AS factor
 FROM comparison_weighted_changes c
 ORDER BY row;
